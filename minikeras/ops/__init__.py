@@ -1,0 +1,1 @@
+"""Stateless NumPy kernels (forward and backward pairs) used by the layers."""

@@ -1,0 +1,144 @@
+"""2-D max and average pooling on NHWC arrays, forward and backward.
+
+    x:   (batch, height, width, channels)
+    out: (batch, out_height, out_width, channels)
+
+Both modes walk over the ph*pw offsets of the pooling window.  For a fixed offset (i, j) the
+input pixels read by all the windows form one strided slice of the (padded) input,
+
+    xpad[:, i : i + sh*(out_h-1) + 1 : sh, j : j + sw*(out_w-1) + 1 : sw, :],
+
+so the forward pass is ph*pw element-wise maximum/sum operations, and the backward pass
+ph*pw strided slice additions (slices of one offset never overlap: no np.add.at needed).
+
+Padding follows TensorFlow: "same" pads so that out = ceil(in / stride), the odd row/column
+going to the bottom/right.  Max pooling pads with -inf so a padded position never wins;
+average pooling divides each window by the number of real (non-padded) pixels it covers.
+"""
+
+import numpy as np
+
+from minikeras.ops.conv import conv_output_length, pad_amounts
+
+
+def _offset_slices(i, j, strides, out_hw):
+    """Index (batch, rows, cols) of the pixels that window offset (i, j) reads, for all windows."""
+    return (
+        slice(None),
+        slice(i, i + strides[0] * (out_hw[0] - 1) + 1, strides[0]),
+        slice(j, j + strides[1] * (out_hw[1] - 1) + 1, strides[1]),
+    )
+
+
+def _valid_counts(length, window, stride, out_length, before):
+    """How many real (non-padded) pixels each window covers along one axis: (out_length,)."""
+    starts = np.arange(out_length) * stride - before
+    ends = np.minimum(starts + window, length)
+    return ends - np.maximum(starts, 0)
+
+
+def pool2d_forward(x, pool_size=(2, 2), strides=None, padding="valid", mode="max"):
+    """Max or average pooling of NHWC input `x`.
+
+    Args:
+        x: (batch, height, width, channels) float array.
+        pool_size: (ph, pw) window.
+        strides: (sh, sw); None means pool_size.
+        padding: "valid" or "same".
+        mode: "max" or "average".
+
+    Returns:
+        out: (batch, out_height, out_width, channels), dtype of `x`.
+        cache: for pool2d_backward. Max mode keeps the winning offset of every window
+            (int8/int16 array shaped like `out`); average mode keeps the window sizes.
+    """
+    if mode not in ("max", "average"):
+        raise ValueError(f"Expected mode to be 'max' or 'average'. Received: mode={mode!r}")
+    pool_size = tuple(pool_size)
+    strides = pool_size if strides is None else tuple(strides)
+    batch, height, width, channels = x.shape
+    ph, pw = pool_size
+    out_h = conv_output_length(height, ph, strides[0], padding)
+    out_w = conv_output_length(width, pw, strides[1], padding)
+    if out_h <= 0 or out_w <= 0:
+        raise ValueError(
+            f"Pool window {pool_size} is larger than the input {x.shape} with padding={padding!r}."
+        )
+    pads = pad_amounts(height, width, pool_size, strides, padding)
+    (top, bottom), (left, right) = pads
+    fill = -np.inf if mode == "max" else 0
+    if top or bottom or left or right:
+        xpad = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=fill)
+    else:
+        xpad = x
+    out_hw = (out_h, out_w)
+    cache = {"x_shape": x.shape, "pads": pads, "pool_size": pool_size, "strides": strides,
+             "mode": mode}
+
+    if mode == "max":
+        # Scan the window in row-major order and keep the first strict maximum: this is the
+        # position TensorFlow sends the gradient to when several pixels tie for the maximum.
+        out = xpad[_offset_slices(0, 0, strides, out_hw)].copy()
+        index_dtype = np.int8 if ph * pw <= 127 else np.int32
+        argmax = np.zeros(out.shape, dtype=index_dtype)
+        for i in range(ph):
+            for j in range(pw):
+                if i == j == 0:
+                    continue
+                candidate = xpad[_offset_slices(i, j, strides, out_hw)]
+                better = candidate > out
+                np.copyto(out, candidate, where=better)
+                argmax[better] = i * pw + j
+        cache["argmax"] = argmax  # window offset (i*pw + j) that each output pixel came from
+        return out, cache
+
+    total = np.zeros((batch, out_h, out_w, channels), dtype=x.dtype)
+    for i in range(ph):
+        for j in range(pw):
+            total += xpad[_offset_slices(i, j, strides, out_hw)]
+    # Windows hanging over the padding average only their real pixels (as TensorFlow does).
+    counts = np.outer(
+        _valid_counts(height, ph, strides[0], out_h, top),
+        _valid_counts(width, pw, strides[1], out_w, left),
+    ).astype(x.dtype)[:, :, None]
+    cache["counts"] = counts  # (out_h, out_w, 1) pixels averaged by each window
+    return total / counts, cache
+
+
+def pool2d_backward(dout, cache):
+    """Gradient of pool2d_forward.
+
+    Args:
+        dout: (batch, out_height, out_width, channels) gradient w.r.t. the pooled output.
+        cache: from pool2d_forward.
+
+    Returns:
+        dx: (batch, height, width, channels).
+    """
+    batch, height, width, channels = cache["x_shape"]
+    (top, bottom), (left, right) = cache["pads"]
+    ph, pw = cache["pool_size"]
+    strides = cache["strides"]
+    out_hw = dout.shape[1:3]
+    dxpad = np.zeros(
+        (batch, height + top + bottom, width + left + right, channels), dtype=dout.dtype
+    )
+    if cache["mode"] == "max":
+        argmax = cache["argmax"]
+        # Each window routes its gradient to the pixel that won it: dx += dout * [argmax == k]
+        for i in range(ph):
+            for j in range(pw):
+                winner = argmax == i * pw + j
+                dxpad[_offset_slices(i, j, strides, out_hw)] += np.where(winner, dout, 0)
+    else:
+        # d(mean)/d(pixel) = 1 / (real pixels in the window), for every pixel of the window
+        share = dout / cache["counts"]
+        for i in range(ph):
+            for j in range(pw):
+                dxpad[_offset_slices(i, j, strides, out_hw)] += share
+    if top or bottom or left or right:
+        return np.ascontiguousarray(dxpad[:, top : top + height, left : left + width, :])
+    return dxpad
+
+
+__all__ = ["pool2d_backward", "pool2d_forward"]
