@@ -1,0 +1,190 @@
+"""Make ``import keras`` (and ``tensorflow.keras``) resolve to minikeras.
+
+``install()`` puts an import finder at the front of ``sys.meta_path``. From then on:
+
+- ``keras`` and every ``keras.<a>.<b>`` resolve to ``minikeras`` and ``minikeras.<a>.<b>``: the very
+  same module objects, so ``keras.layers is minikeras.layers``. The mapping is by name, so a
+  submodule added to minikeras later is reachable through ``keras`` without any change here.
+- ``tensorflow`` resolves to a small stand-in module whose only attribute is ``keras``;
+  ``tensorflow.keras`` and ``tensorflow.keras.<a>`` resolve like ``keras`` and ``keras.<a>``.
+- Any other use of TensorFlow fails loudly: ``import tensorflow.math`` raises ImportError and
+  ``tf.constant`` raises AttributeError, both saying that minikeras provides the Keras API only.
+
+Nothing is imported eagerly: a ``keras.<name>`` module is imported the first time the script asks
+for it, exactly as with real Keras.
+"""
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
+import types
+
+_TARGET = "minikeras"
+# The top-level names served by the finder, and the prefix each maps onto in minikeras.
+_KERAS_ROOTS = {"keras": _TARGET, "tensorflow.keras": _TARGET}
+_TENSORFLOW = "tensorflow"
+
+_KERAS_ONLY = (
+    "minikeras stands in for Keras and provides the Keras API only "
+    "(`keras` / `tensorflow.keras`), not the rest of TensorFlow. Rewrite this part of the script "
+    "with NumPy or the Keras API, or run it with real TensorFlow."
+)
+
+__all__ = ["install", "is_installed"]
+
+
+def _alias_target(fullname):
+    """Return the minikeras module name that `fullname` stands for, or None if it is not ours.
+
+    >>> _alias_target("tensorflow.keras.layers")
+    'minikeras.layers'
+    """
+    for root, target in _KERAS_ROOTS.items():
+        if fullname == root:
+            return target
+        if fullname.startswith(root + "."):
+            return target + fullname[len(root) :]
+    return None
+
+
+class _TensorFlowStandIn(types.ModuleType):
+    """What ``import tensorflow`` returns under minikeras: only ``.keras`` is available."""
+
+    def __getattr__(self, name):
+        # Only called for attributes not set on the module. `keras` is set by the import system
+        # once `tensorflow.keras` has been imported; the first `tf.keras` access imports it.
+        if name == "keras":
+            return importlib.import_module(_TENSORFLOW + ".keras")
+        raise AttributeError(f"module 'tensorflow' has no attribute {name!r}: {_KERAS_ONLY}")
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | {"keras"})
+
+    def __repr__(self):
+        return "<module 'tensorflow' (minikeras stand-in: only tensorflow.keras is provided)>"
+
+
+class _AliasLoader(importlib.abc.Loader):
+    """Loads an alias name (``keras.layers``) as the existing minikeras module it stands for."""
+
+    def __init__(self, target):
+        self.target = target
+        self._target_spec = None
+
+    def create_module(self, spec):
+        module = importlib.import_module(self.target)
+        # The import system is about to overwrite module.__spec__ with the alias spec; keep the
+        # real one so exec_module can put it back (reload, pickling and -m rely on it).
+        self._target_spec = module.__spec__
+        return module
+
+    def exec_module(self, module):
+        # The module was executed when it was imported under its own name: only undo the
+        # spec overwrite here.
+        module.__spec__ = self._target_spec
+
+
+class _TensorFlowLoader(importlib.abc.Loader):
+    """Creates the ``tensorflow`` stand-in module."""
+
+    def create_module(self, spec):
+        module = _TensorFlowStandIn(_TENSORFLOW)
+        module.__path__ = []  # a package, so that `import tensorflow.keras` can be looked up
+        return module
+
+    def exec_module(self, module):
+        pass
+
+
+class KerasAliasFinder(importlib.abc.MetaPathFinder):
+    """Meta path finder mapping ``keras`` / ``tensorflow`` imports onto minikeras."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        target_name = _alias_target(fullname)
+        if target_name is not None:
+            return self._alias_spec(fullname, target_name)
+        if fullname == _TENSORFLOW:
+            return importlib.machinery.ModuleSpec(
+                fullname, _TensorFlowLoader(), is_package=True
+            )
+        if fullname.startswith(_TENSORFLOW + "."):
+            raise ImportError(f"No module named {fullname!r}: {_KERAS_ONLY}", name=fullname)
+        return None
+
+    @staticmethod
+    def _alias_spec(fullname, target_name):
+        # Locating the target imports its parent packages (already imported, since the alias's
+        # own parent is one of them) but does not execute the target itself.
+        target_spec = importlib.util.find_spec(target_name)
+        if target_spec is None:
+            # No such minikeras module: let the import fail with the usual
+            # "No module named 'keras.<name>'".
+            return None
+        return importlib.machinery.ModuleSpec(
+            fullname,
+            _AliasLoader(target_name),
+            origin=target_spec.origin,
+            is_package=target_spec.submodule_search_locations is not None,
+        )
+
+
+def _is_ours(module):
+    """True if `module` is a minikeras module or the tensorflow stand-in (i.e. not real Keras)."""
+    if isinstance(module, _TensorFlowStandIn):
+        return True
+    name = getattr(module, "__name__", "")
+    return name == _TARGET or name.startswith(_TARGET + ".")
+
+
+def _real_imports():
+    """Names of already-imported modules that belong to the real keras or tensorflow."""
+    found = []
+    for name, module in list(sys.modules.items()):
+        root = name.partition(".")[0]
+        if root in ("keras", _TENSORFLOW) and module is not None and not _is_ours(module):
+            found.append(name)
+    return sorted(found)
+
+
+def is_installed():
+    """Return True if the keras/tensorflow aliasing is active in this interpreter."""
+    return any(isinstance(finder, KerasAliasFinder) for finder in sys.meta_path)
+
+
+def install():
+    """Make ``keras`` and ``tensorflow.keras`` imports resolve to minikeras in this interpreter.
+
+    Call it before the script's first ``import keras``. Calling it again does nothing.
+
+    Raises:
+        RuntimeError: if the real Keras or TensorFlow was already imported in this interpreter
+            (the script would otherwise mix real Keras objects with minikeras ones).
+    """
+    if is_installed():
+        return
+    already = _real_imports()
+    if already:
+        module = sys.modules[already[0]]
+        where = getattr(module, "__file__", None) or "an unknown location"
+        raise RuntimeError(
+            "minikeras.install() must run before Keras or TensorFlow is imported, but the real "
+            f"{already[0]!r} is already imported (from {where}; {len(already)} keras/tensorflow "
+            "modules loaded in all). Call minikeras.install() first, start the script with "
+            "`minikeras run SCRIPT`, or set KERAS_BACKEND=minikeras."
+        )
+    sys.meta_path.insert(0, KerasAliasFinder())
+
+
+def uninstall():
+    """Undo install(): remove the finder and forget the keras/tensorflow aliases.
+
+    Modules that the script already holds keep working; new imports of keras/tensorflow go to
+    the real packages again. Meant for tools and tests that need both in one interpreter.
+    """
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, KerasAliasFinder)]
+    for name, module in list(sys.modules.items()):
+        root = name.partition(".")[0]
+        if root in ("keras", _TENSORFLOW) and module is not None and _is_ours(module):
+            del sys.modules[name]
