@@ -106,9 +106,7 @@ class KerasAliasFinder(importlib.abc.MetaPathFinder):
         if target_name is not None:
             return self._alias_spec(fullname, target_name)
         if fullname == _TENSORFLOW:
-            return importlib.machinery.ModuleSpec(
-                fullname, _TensorFlowLoader(), is_package=True
-            )
+            return importlib.machinery.ModuleSpec(fullname, _TensorFlowLoader(), is_package=True)
         if fullname.startswith(_TENSORFLOW + "."):
             raise ImportError(f"No module named {fullname!r}: {_KERAS_ONLY}", name=fullname)
         return None

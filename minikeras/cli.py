@@ -16,8 +16,6 @@ import zipfile
 from minikeras import __version__
 from minikeras._aliasing import install
 
-
-
 # --------------------------------------------------------------------------------------------
 # minikeras run SCRIPT [ARGS...]
 # --------------------------------------------------------------------------------------------
