@@ -1,0 +1,96 @@
+"""Helpers shared by the 2-D convolution, pooling and padding layers.
+
+They normalise constructor arguments (padding strings, data formats), move channels between
+"channels_first" and the NHWC layout the kernels in minikeras.ops use, and check input shapes
+once the layer sees them, with errors that name the layer, the input shape and the window.
+"""
+
+import numpy as np
+
+from minikeras import backend
+from minikeras.ops.conv import conv_output_length
+from minikeras.utils.argument_validation import int_tuple, one_of
+
+PADDINGS = ("valid", "same")
+
+
+def standardize_padding(padding):
+    """ "valid"/"same" (any case) -> lower case; anything else raises ValueError."""
+    return one_of("padding", padding, PADDINGS)
+
+
+def standardize_data_format(data_format):
+    """None -> backend.image_data_format(); checks the value."""
+    return backend.standardize_data_format(data_format)
+
+
+def standardize_pair(name, value, owner=None):
+    """An int or a pair of positive ints -> (int, int)."""
+    return int_tuple(name, value, 2, owner=owner)
+
+
+def to_channels_last(x, data_format):
+    """(batch, channels, h, w) -> (batch, h, w, channels) when data_format is channels_first."""
+    if data_format == "channels_first":
+        return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    return x
+
+
+def from_channels_last(x, data_format):
+    """(batch, h, w, channels) -> (batch, channels, h, w) when data_format is channels_first."""
+    if data_format == "channels_first":
+        return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    return x
+
+
+def spatial_dims(input_shape, data_format):
+    """(height, width, channels) of a 4-D shape in either layout."""
+    if data_format == "channels_first":
+        return input_shape[2], input_shape[3], input_shape[1]
+    return input_shape[1], input_shape[2], input_shape[3]
+
+
+def check_rank(layer, input_shape):
+    """Raises the Keras-style error for an input that is not (batch, h, w, channels)-like."""
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 4:
+        raise ValueError(
+            f"Input 0 of layer {layer.name!r} is incompatible with the layer: expected ndim=4, "
+            f"found ndim={len(input_shape)}. Full shape received: {input_shape}"
+        )
+
+
+def check_window_fits(layer, input_shape, window, strides, padding, data_format,
+                      dilation_rate=(1, 1), window_name="kernel_size"):
+    """With "valid" padding, a window (after dilation) larger than the input has no output."""
+    height, width, _ = spatial_dims(input_shape, data_format)
+    for length, size, stride, dilation in zip((height, width), window, strides, dilation_rate,
+                                              strict=True):
+        if length is None:
+            continue
+        if conv_output_length(length, size, stride, padding, dilation) <= 0:
+            effective = tuple((k - 1) * d + 1 for k, d in zip(window, dilation_rate, strict=True))
+            dilated = f" (dilated to {effective})" if effective != tuple(window) else ""
+            raise ValueError(
+                f"Layer {layer.name!r}: the window {window_name}={tuple(window)}{dilated} is "
+                f"larger than the input with padding={padding!r}: its spatial size is "
+                f"{(height, width)}. Received: input_shape={tuple(input_shape)}"
+            )
+
+
+def output_spatial_shape(input_shape, window, strides, padding, data_format,
+                         dilation_rate=(1, 1)):
+    """(out_height, out_width) of a convolution/pooling; None where the input size is None."""
+    height, width, _ = spatial_dims(input_shape, data_format)
+    return tuple(
+        None if length is None else conv_output_length(length, size, stride, padding, dilation)
+        for length, size, stride, dilation in zip((height, width), window, strides,
+                                                  dilation_rate, strict=True)
+    )
+
+
+def assemble_shape(batch, spatial, channels, data_format):
+    """(batch, h, w, c) or (batch, c, h, w) from its parts."""
+    if data_format == "channels_first":
+        return (batch, channels, *spatial)
+    return (batch, *spatial, channels)

@@ -1,0 +1,102 @@
+"""`Dense`: out = activation(x @ kernel + bias)."""
+
+import numpy as np
+
+from minikeras import constraints, initializers, regularizers
+from minikeras.layers.layer import ActivationMixin, Layer, activation_of
+from minikeras.utils.argument_validation import positive_int
+
+
+class Dense(ActivationMixin, Layer):
+    """A fully connected layer.
+
+    Args:
+        units: output width.
+        activation: name or minikeras activation; None means linear.
+        use_bias: whether to add a bias vector.
+        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+        activity_regularizer, kernel_constraint, bias_constraint: as in Keras.
+
+    Shapes: x (batch, ..., in) -> out (batch, ..., units). Weights: kernel (in, units),
+    bias (units,). Inputs of rank > 2 are multiplied along their last axis, as Keras does.
+    """
+
+    def __init__(self, units, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.units = positive_int("units", units, owner=f"layer {self.name!r}")
+        self.activation = activation_of(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(
+                f"The last dimension of the input to layer {self.name!r} must be known. "
+                f"Received: input_shape={tuple(input_shape)}"
+            )
+        self.kernel = self.add_weight(
+            (input_dim, self.units), self.kernel_initializer, name="kernel",
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                (self.units,), self.bias_initializer, name="bias",
+                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+            )
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def forward(self, x, training=False):
+        """x: (batch, ..., in). Returns (a, cache), a: (batch, ..., units)."""
+        z = np.matmul(x, self.kernel.value)          # (batch, ..., units)
+        if self.use_bias:
+            z += self.bias.value
+        a, act_cache = self._activate(z)
+        return a, (x, act_cache)
+
+    def backward(self, da, cache, from_logits=False):
+        """da: dL/da (batch, ..., units). Returns (dx, [dkernel, dbias])."""
+        x, act_cache = cache
+        dz = self._activation_backward(da, act_cache, from_logits)
+        x2 = x.reshape(-1, x.shape[-1])             # (N, in): N = batch x inner positions
+        dz2 = dz.reshape(-1, self.units)             # (N, units)
+        dkernel = x2.T @ dz2                         # (in, units)
+        dx = dz @ self.kernel.value.T                # (batch, ..., in)
+        grads = [dkernel]
+        if self.use_bias:
+            grads.append(dz2.sum(axis=0))            # (units,)
+        return dx, grads
+
+    def output_logits(self, cache):
+        return self._logits_from(cache[1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "units": self.units,
+            "activation": self.activation.__name__,
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": _maybe(regularizers.serialize, self.kernel_regularizer),
+            "bias_regularizer": _maybe(regularizers.serialize, self.bias_regularizer),
+            "kernel_constraint": _maybe(constraints.serialize, self.kernel_constraint),
+            "bias_constraint": _maybe(constraints.serialize, self.bias_constraint),
+        })
+        return config
+
+
+def _maybe(serialize, obj):
+    return None if obj is None else serialize(obj)

@@ -1,0 +1,29 @@
+"""`GlobalMaxPooling2D`: the maximum of every channel over height and width."""
+
+import numpy as np
+
+from minikeras.layers.base_pooling import BaseGlobalPooling2D
+
+
+class GlobalMaxPooling2D(BaseGlobalPooling2D):
+    """out[n, c] = max over (y, x) of x[n, y, x, c]; see BaseGlobalPooling2D for arguments.
+
+    When several pixels tie for a channel's maximum the gradient is shared equally among
+    them, as TensorFlow's reduce_max gradient does.
+    """
+
+    def forward(self, x, training=False):
+        """x: (batch, h, w, c) or (batch, c, h, w). Returns (out, cache)."""
+        axes = self._spatial_axes
+        peak = x.max(axis=axes, keepdims=True)
+        winners = x == peak                       # the pixels holding each channel's maximum
+        out = peak if self.keepdims else peak.squeeze(axis=axes)
+        return out, winners
+
+    def backward(self, dout, cache):
+        """dout: (batch, c) (or keepdims shape). Returns (dx, [])."""
+        winners = cache
+        axes = self._spatial_axes
+        ties = winners.sum(axis=axes, keepdims=True)
+        dx = np.where(winners, self._restore_dims(dout) / ties, 0).astype(dout.dtype, copy=False)
+        return dx, []

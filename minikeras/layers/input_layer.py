@@ -1,0 +1,84 @@
+"""`Input` and `InputLayer`: declare the shape of a model's input."""
+
+import numpy as np
+
+from minikeras import backend
+from minikeras.layers.layer import Layer
+
+
+class InputLayer(Layer):
+    """Holds a model's input shape; passes data through unchanged.
+
+    Args:
+        shape: input shape without the batch axis, e.g. (2,) or (28, 28, 1).
+        batch_size: optional fixed batch size.
+    """
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None,
+                 **kwargs):
+        if "input_shape" in kwargs and shape is None:
+            shape = kwargs.pop("input_shape")
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        if batch_shape is not None:
+            batch_shape = tuple(batch_shape)
+        else:
+            if shape is None:
+                raise ValueError("You must pass a `shape` argument to Input.")
+            if isinstance(shape, (int, np.integer)):
+                shape = (int(shape),)
+            try:
+                shape = tuple(shape)
+            except TypeError:
+                raise ValueError(f"`shape` must be a tuple. Received: shape={shape!r}") from None
+            batch_shape = (batch_size,) + shape
+        for dim in batch_shape[1:]:
+            if dim is not None and (not isinstance(dim, (int, np.integer)) or dim <= 0):
+                raise ValueError(
+                    "Input shape dimensions must be positive integers or None. "
+                    f"Received: shape={batch_shape[1:]}"
+                )
+        self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
+        self.built = True
+
+    @property
+    def shape(self):
+        return self.batch_shape
+
+    def forward(self, x, training=False):
+        return x, None
+
+    def backward(self, dout, cache):
+        return dout, []
+
+    def get_config(self):
+        return {"batch_shape": self.batch_shape, "dtype": self.dtype, "name": self.name}
+
+
+class KerasTensor:
+    """What `Input(...)` returns: a symbolic input with a shape and a dtype.
+
+    A `Sequential` model takes it as its first element to learn its input shape.
+    """
+
+    def __init__(self, shape, dtype, layer):
+        self.shape = shape
+        self.dtype = dtype
+        self._input_layer = layer
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+    @property
+    def name(self):
+        return self._input_layer.name
+
+
+def Input(shape=None, batch_size=None, dtype=None, batch_shape=None, name=None):
+    """A symbolic input of the given shape (without the batch axis)."""
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape,
+                       name=name)
+    return KerasTensor(layer.batch_shape, backend.standardize_dtype(dtype), layer)

@@ -1,0 +1,244 @@
+"""`Layer`: the base class every minikeras layer derives from.
+
+A layer is three things, kept apart as in Keras:
+
+- settings, checked and stored by `__init__`;
+- weights, created by `build(input_shape)` once the input shape is known;
+- maths: `forward(x, training) -> (out, cache)` and `backward(dout, cache) -> (dx, grads)`.
+
+`forward` returns its cache instead of keeping it on `self`, so the same layer can be applied
+twice in one model (a shared layer) and each call gets its own backward pass. The model that
+runs the layers hands each cache back to `backward` and adds up the weight gradients.
+"""
+
+import numpy as np
+
+from minikeras import activations, backend, initializers, regularizers
+from minikeras.utils.naming import to_snake_case
+from minikeras.variables import Variable
+
+_LEGACY_INPUT_ARGS = ("input_shape", "input_dim", "batch_input_shape", "batch_size")
+
+
+class Layer:
+    """Base class of all layers.
+
+    Args:
+        name: the layer's name; by default the class name in snake case, made unique
+            ("dense", "dense_1", ...).
+        trainable: whether its weights are updated by `fit`.
+        dtype: the float type of its weights and outputs (default `backend.floatx()`).
+        activity_regularizer: a penalty on the layer's output, added to the loss.
+        input_shape / input_dim / batch_input_shape / batch_size: Keras's legacy way to give the
+            first layer of a `Sequential` its input shape (without the batch dimension).
+    """
+
+    def __init__(self, name=None, trainable=True, dtype=None, activity_regularizer=None,
+                 **kwargs):
+        unknown = [key for key in kwargs if key not in _LEGACY_INPUT_ARGS]
+        if unknown:
+            raise TypeError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                f"{ {key: kwargs[key] for key in unknown} }"
+            )
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"`name` must be a string. Received: name={name!r}")
+        self.name = name or backend.unique_name(to_snake_case(type(self).__name__))
+        self.trainable = bool(trainable)
+        self.dtype = backend.standardize_dtype(dtype)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.built = False
+        self._weights = []
+        self._batch_input_shape = _legacy_batch_input_shape(self.name, kwargs)
+
+    # ----------------------------------------------------------------- weights
+
+    def add_weight(self, shape, initializer="glorot_uniform", name=None, dtype=None,
+                   trainable=True, regularizer=None, constraint=None):
+        """Creates a weight, initialises it and registers it with the layer."""
+        shape = tuple(int(dim) for dim in shape)
+        dtype = backend.standardize_dtype(dtype or self.dtype)
+        initial_value = initializers.get(initializer)(shape, dtype=dtype)
+        name = name or f"variable_{len(self._weights)}"
+        variable = Variable(
+            initial_value,
+            name=name,
+            trainable=trainable,
+            dtype=dtype,
+            regularizer=regularizer,
+            constraint=constraint,
+            path=f"{self.name}/{name}",
+        )
+        self._weights.append(variable)
+        return variable
+
+    @property
+    def weights(self):
+        """Trainable weights first, then non-trainable ones, as Keras orders them."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return [w for w in self._weights if w.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return list(self._weights)
+        return [w for w in self._weights if not w.trainable]
+
+    @property
+    def variables(self):
+        return self.weights
+
+    def get_weights(self):
+        """The weights as a list of NumPy arrays (copies), in `weights` order."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Overwrites the weights from a list of arrays in `weights` order."""
+        params = self.weights
+        weights = list(weights)
+        if len(params) != len(weights):
+            raise ValueError(
+                f"Layer {self.name!r} expects {len(params)} weight arrays, with shapes "
+                f"{[p.shape for p in params]}. Received: {len(weights)} arrays"
+            )
+        for param, value in zip(params, weights):
+            value = np.asarray(value)
+            if param.shape != value.shape:
+                raise ValueError(
+                    f"Layer {self.name!r} weight shape {param.shape} is not compatible with "
+                    f"provided weight shape {value.shape}."
+                )
+        for param, value in zip(params, weights):
+            param.assign(value)
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(
+                f"Layer {self.name!r} has not been built yet, so its weights do not exist. "
+                "Call it on data or build it first."
+            )
+        return int(sum(np.prod(w.shape, dtype=np.int64) for w in self.weights))
+
+    @property
+    def losses(self):
+        """The current weight-regularization penalties of this layer, as floats."""
+        return [float(w.regularizer(w.value)) for w in self.trainable_weights
+                if w.regularizer is not None]
+
+    # ---------------------------------------------------------------- building
+
+    def build(self, input_shape):
+        """Creates the weights. input_shape includes the batch dimension (may be None)."""
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        """Output shape for an input shape (batch dimension included). Default: unchanged."""
+        return tuple(input_shape)
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            self.build(tuple(input_shape))
+            self.built = True
+
+    # -------------------------------------------------------------------- maths
+
+    def forward(self, x, training=False):
+        """Computes the output. Returns (out, cache); the cache is what backward needs."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward().")
+
+    def backward(self, dout, cache):
+        """dout: dL/d(out). Returns (dL/dx, grads), grads aligned with trainable_weights."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward().")
+
+    def output_logits(self, cache):
+        """The pre-activation of a sigmoid/softmax output, else None (see ActivationMixin)."""
+        return None
+
+    def __call__(self, x, training=False):
+        """Applies the layer to a NumPy array, building it first if needed."""
+        x = np.asarray(x)
+        if np.issubdtype(x.dtype, np.number) and not np.issubdtype(x.dtype, np.floating):
+            x = x.astype(self.dtype)
+        self._maybe_build(x.shape)
+        return self.forward(x, training=training)[0]
+
+    # ------------------------------------------------------------ configuration
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = self._batch_input_shape
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+class ActivationMixin:
+    """For layers ending in an activation (Dense, Conv2D, Activation).
+
+    When that activation is sigmoid or softmax, a cross-entropy loss right after it is computed
+    from the logits, as Keras on TensorFlow does: `output_logits(cache)` hands the logits to
+    the model, and `backward(..., from_logits=True)` then receives dL/d(logits) directly.
+    """
+
+    def _activate(self, z):
+        """z: pre-activation. Returns (a, act_cache)."""
+        a, act_cache = self.activation.forward(z)
+        return a, (z, act_cache)
+
+    def _activation_backward(self, da, act_cache, from_logits=False):
+        """dL/da -> dL/dz (or passes dL/dz through when from_logits is True)."""
+        if from_logits:
+            return da
+        return self.activation.backward(da, act_cache[1])
+
+    def _logits_from(self, act_cache):
+        if self.activation.outputs_probabilities:
+            return act_cache[0]
+        return None
+
+
+def _legacy_batch_input_shape(layer_name, kwargs):
+    """Keras's legacy input-shape arguments -> a batch input shape tuple, or None."""
+    if "batch_input_shape" in kwargs and kwargs["batch_input_shape"] is not None:
+        return tuple(kwargs["batch_input_shape"])
+    shape = None
+    if kwargs.get("input_shape") is not None:
+        shape = kwargs["input_shape"]
+        if isinstance(shape, int):
+            shape = (shape,)
+        shape = tuple(shape)
+    elif kwargs.get("input_dim") is not None:
+        input_dim = kwargs["input_dim"]
+        if not isinstance(input_dim, (int, np.integer)) or input_dim <= 0:
+            raise ValueError(
+                f"`input_dim` must be a positive integer. Received: input_dim={input_dim!r} "
+                f"(layer {layer_name!r})"
+            )
+        shape = (int(input_dim),)
+    if shape is None:
+        return None
+    for dim in shape:
+        if dim is not None and (not isinstance(dim, (int, np.integer)) or dim <= 0):
+            raise ValueError(
+                f"Input shape dimensions must be positive integers or None. "
+                f"Received: input_shape={shape} (layer {layer_name!r})"
+            )
+    return (kwargs.get("batch_size"),) + shape
+
+
+def activation_of(identifier):
+    """Shared by activation-bearing layers: resolves and checks the `activation` argument."""
+    return activations.get(identifier)

@@ -1,0 +1,123 @@
+"""`Loss`: the base class of loss objects, and the reduction shared by every loss.
+
+A loss maps (y_true, y_pred) to one value per sample, `values`. The reduction turns those into
+the scalar that training minimises:
+
+    loss = sum(sample_weight * values) / values.size        ("sum_over_batch_size", the default)
+
+Each loss class implements `forward(y_true, y_pred, logits=None) -> (values, cache)` and
+`backward(dvalues, cache) -> dL/d(y_pred)`. When `logits` is given (the model's output came
+from a sigmoid or softmax and the loss is a cross-entropy), the loss is computed from the logits
+and backward returns dL/d(logits), as Keras on TensorFlow does.
+"""
+
+import numpy as np
+
+from minikeras import backend
+
+REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
+
+
+class Loss:
+    """Base class of losses.
+
+    Args:
+        name: name of the loss (used in History keys of multi-output models).
+        reduction: "sum_over_batch_size" (default), "sum", "mean",
+            "mean_with_sample_weight" or "none".
+        dtype: float type of the computation (default floatx).
+    """
+
+    # True for the cross-entropies: they accept the logits of a sigmoid/softmax output.
+    accepts_output_logits = False
+
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
+        if reduction not in REDUCTIONS:
+            raise ValueError(
+                f"Invalid value for argument `reduction`. Expected one of {list(REDUCTIONS)}. "
+                f"Received: reduction={reduction!r}"
+            )
+        self.name = name or _snake(type(self).__name__)
+        self.reduction = reduction
+        self.dtype = backend.standardize_dtype(dtype)
+
+    # Subclasses implement these two.
+    def forward(self, y_true, y_pred, logits=None):
+        """y_true, y_pred: (batch, ...). Returns (values, cache); values (batch,)."""
+        raise NotImplementedError
+
+    def backward(self, dvalues, cache):
+        """dvalues: dL/d(values). Returns dL/d(y_pred), or dL/d(logits) if forward had them."""
+        raise NotImplementedError
+
+    def call(self, y_true, y_pred):
+        """Keras's per-sample loss values."""
+        y_true, y_pred = _as_arrays(y_true, y_pred, self.dtype)
+        return self.forward(y_true, y_pred)[0]
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """The reduced loss, a float."""
+        values = self.call(y_true, y_pred)
+        return reduce_weighted_values(values, sample_weight, self.reduction)[0]
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch_size"):
+    """Applies sample weights and the reduction.
+
+    values: (batch, ...). sample_weight: None or broadcastable to values after rank alignment.
+    Returns (loss, dvalues): the reduced loss and d(loss)/d(values), of values' shape.
+    """
+    weights = np.ones_like(values)
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=values.dtype)
+        while sample_weight.ndim > values.ndim and sample_weight.shape[-1] == 1:
+            sample_weight = sample_weight[..., 0]
+        while sample_weight.ndim < values.ndim:
+            sample_weight = sample_weight[..., None]
+        weights = np.broadcast_to(sample_weight, values.shape)
+    if reduction in ("none", None) or values.ndim == 0:
+        return values * weights, weights
+    total = np.sum(values * weights)
+    if reduction == "sum":
+        divisor = 1.0
+    elif reduction == "mean_with_sample_weight" and sample_weight is not None:
+        divisor = float(np.sum(weights))
+    else:
+        divisor = float(values.size)
+    if divisor == 0.0:
+        return values.dtype.type(0.0), np.zeros_like(values)
+    return values.dtype.type(total / divisor), (weights / divisor).astype(values.dtype)
+
+
+def align_ranks(y_true, y_pred):
+    """Keras's rank alignment: (batch,) targets against (batch, 1) predictions, and back."""
+    if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
+        y_true = y_true[..., None]
+    elif y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
+        y_true = y_true[..., 0]
+    return y_true
+
+
+def check_same_shape(name, y_true, y_pred):
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"Loss {name!r}: `y_true` and `y_pred` must have the same shape. "
+            f"Received: y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}"
+        )
+
+
+def _as_arrays(y_true, y_pred, dtype):
+    return np.asarray(y_true, dtype=dtype), np.asarray(y_pred, dtype=dtype)
+
+
+def _snake(name):
+    from minikeras.utils.naming import to_snake_case
+
+    return to_snake_case(name)

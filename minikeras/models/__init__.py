@@ -1,0 +1,6 @@
+"""`keras.models`: Model and Sequential."""
+
+from minikeras.models.model import Model
+from minikeras.models.sequential import Sequential
+
+__all__ = ["Model", "Sequential"]

@@ -1,0 +1,141 @@
+"""Checking and slicing the arrays given to fit / evaluate / predict.
+
+Everything here runs before any weight changes, so a bad argument is reported with the name of
+the argument and the value received, not as a NumPy error from inside a layer.
+"""
+
+import math
+
+import numpy as np
+
+from minikeras import backend
+
+
+def to_array(name, value, allow_none=False):
+    """Converts `value` to an ndarray, checking it is numeric, non-empty and finite."""
+    if value is None:
+        if allow_none:
+            return None
+        raise ValueError(f"Expected an array for `{name}`. Received: {name}=None")
+    if isinstance(value, (list, tuple)) and value and all(
+            hasattr(v, "shape") for v in value) and len(value) > 1:
+        raise ValueError(
+            f"minikeras models take a single input and a single output array. "
+            f"Received: {name} as a list of {len(value)} arrays"
+        )
+    if hasattr(value, "to_numpy"):          # pandas objects
+        value = value.to_numpy()
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            f"Could not convert `{name}` to a numeric array ({error}). "
+            f"Received: {name} of type {type(value).__name__}"
+        ) from None
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
+                                     or array.dtype == bool):
+        raise TypeError(
+            f"`{name}` must hold numbers. Received: {name} with dtype {array.dtype}"
+        )
+    if array.ndim == 0:
+        raise ValueError(
+            f"`{name}` must have a batch axis. Received: {name} with shape {array.shape}"
+        )
+    if array.shape[0] == 0:
+        raise ValueError(
+            f"`{name}` is empty: expected at least one sample. "
+            f"Received: {name}.shape={array.shape}"
+        )
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise ValueError(
+            f"`{name}` contains {bad} NaN or infinite value(s). Received: {name} with shape "
+            f"{array.shape}"
+        )
+    return array
+
+
+def as_float(array):
+    """Casts to floatx unless the array is already that float type."""
+    dtype = backend.floatx()
+    return array if array.dtype == dtype else array.astype(dtype)
+
+
+def check_lengths(**arrays):
+    """All given arrays must have the same number of samples."""
+    sizes = {name: a.shape[0] for name, a in arrays.items() if a is not None}
+    if len(set(sizes.values())) > 1:
+        described = ", ".join(f"{name} sizes: {size}" for name, size in sizes.items())
+        raise ValueError(
+            f"Data cardinality is ambiguous. Make sure all arrays contain the same number of "
+            f"samples. Received: {described}"
+        )
+
+
+def check_batch_size(batch_size):
+    if batch_size is None:
+        return 32
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size <= 0:
+        raise ValueError(
+            f"Expected `batch_size` to be a positive integer. Received: batch_size={batch_size!r}"
+        )
+    return int(batch_size)
+
+
+def split_validation(arrays, validation_split):
+    """Keras's validation_split: the last fraction of the samples, taken before shuffling.
+
+    arrays: list of arrays (None allowed). Returns (train_arrays, val_arrays).
+    """
+    if isinstance(validation_split, bool) or not isinstance(
+            validation_split, (int, float)) or not 0.0 <= validation_split < 1.0:
+        raise ValueError(
+            "`validation_split` must be a float in [0, 1). "
+            f"Received: validation_split={validation_split!r}"
+        )
+    n = next(a.shape[0] for a in arrays if a is not None)
+    split_at = int(math.floor(n * (1.0 - validation_split)))
+    if split_at == 0 or split_at == n:
+        raise ValueError(
+            f"Training data contains {n} samples, which is not sufficient to split it into a "
+            f"validation and training set as specified by `validation_split={validation_split}`."
+        )
+    train = [None if a is None else a[:split_at] for a in arrays]
+    val = [None if a is None else a[split_at:] for a in arrays]
+    return train, val
+
+
+def class_weights_to_sample_weights(class_weight, y):
+    """One weight per sample from a {class index: weight} dict.
+
+    The class of a sample is argmax(y) for one-hot targets, round(y) otherwise, as in Keras.
+    """
+    if not isinstance(class_weight, dict):
+        raise ValueError(
+            f"`class_weight` must be a dict mapping class indices to weights. "
+            f"Received: class_weight={class_weight!r}"
+        )
+    if y.ndim > 1 and y.shape[-1] > 1:
+        classes = np.argmax(y, axis=-1)
+    else:
+        classes = np.round(y.reshape(y.shape[0], -1)[:, 0]).astype(np.int64)
+    missing = sorted(set(np.unique(classes).tolist()) - set(int(k) for k in class_weight))
+    if missing:
+        raise ValueError(
+            f"`class_weight` must contain every class in the data. Missing: {missing}. "
+            f"Received: class_weight={class_weight!r}"
+        )
+    lookup = np.zeros(max(int(k) for k in class_weight) + 1, dtype=np.float64)
+    for key, weight in class_weight.items():
+        lookup[int(key)] = weight
+    return lookup[classes]
+
+
+def batches(n, batch_size, order=None):
+    """Yields index slices (or index arrays when `order` is a permutation) of each batch."""
+    for start in range(0, n, batch_size):
+        if order is None:
+            yield slice(start, min(start + batch_size, n))
+        else:
+            yield order[start:start + batch_size]

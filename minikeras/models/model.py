@@ -1,0 +1,492 @@
+"""`Model`: compile, fit, evaluate and predict, the training loop a student can follow.
+
+One training step (`train_step`) is the whole algorithm:
+
+    y_pred = forward(x)                       every layer, first to last
+    loss = loss_fn(y, y_pred) + penalties     the number being minimised
+    grads = backward(dL/dy_pred)              every layer, last to first (backpropagation)
+    optimizer.apply(grads, weights)           one step downhill
+
+`fit` repeats it over mini-batches for a number of epochs and records the running means of the
+loss and metrics in a History. A subclass (Sequential) says how layers connect by implementing
+`_forward`, `_backward` and `_output_logits`; everything else is shared here.
+"""
+
+import numpy as np
+
+from minikeras import optimizers as optimizers_module
+from minikeras.callbacks import CallbackList
+from minikeras.layers.layer import Layer
+from minikeras.losses import reduce_weighted_values
+from minikeras.metrics import Mean
+from minikeras.models import compile_utils, data
+
+
+class Model(Layer):
+    """Base class of models: training and inference on NumPy arrays."""
+
+    def __init__(self, name=None, trainable=True, **kwargs):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._metric_identifiers = []
+        self._weighted_metric_identifiers = []
+        self._compiled_metrics = None    # built on the first batch, once shapes are known
+
+    # ---------------------------------------------------------- graph interface
+
+    def _forward(self, x, training):
+        """Runs the layers. Returns (y_pred, tape); the tape is what _backward needs."""
+        raise NotImplementedError
+
+    def _backward(self, dy, tape, from_logits=False):
+        """Backpropagates dL/dy_pred. Returns one gradient per trainable weight."""
+        raise NotImplementedError
+
+    def _output_logits(self, tape):
+        """The logits behind a sigmoid/softmax output, or None."""
+        raise NotImplementedError
+
+    def _penalty(self, tape):
+        """Activity-regularization penalty collected during _forward (0.0 if none)."""
+        return 0.0
+
+    def __call__(self, x, training=False):
+        x = data.as_float(data.to_array("x", x))
+        self._maybe_build(x.shape)
+        return self._forward(x, training)[0]
+
+    # ------------------------------------------------------------------ compile
+
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True):
+        """Chooses the optimizer, the loss and the metrics for training.
+
+        Args:
+            optimizer: name ("adam") or Optimizer instance.
+            loss: name ("binary_crossentropy"), loss function or Loss instance.
+            loss_weights: a scalar factor applied to the loss.
+            metrics: list of metric names, functions or Metric instances ("accuracy" is
+                resolved from the targets' and predictions' shapes).
+            weighted_metrics: like metrics, but weighted by sample_weight / class_weight.
+            run_eagerly, steps_per_execution, jit_compile, auto_scale_loss: accepted for
+                compatibility; they change nothing here.
+        """
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = compile_utils.resolve_loss(loss)
+        self.loss_weight = compile_utils.resolve_loss_weight(loss_weights)
+        self._metric_identifiers = compile_utils.check_metric_identifiers("metrics", metrics)
+        self._weighted_metric_identifiers = compile_utils.check_metric_identifiers(
+            "weighted_metrics", weighted_metrics)
+        self._compiled_metrics = None
+        self._loss_tracker = Mean(name="loss")
+        self.compiled = True
+
+    def _check_compiled(self, method):
+        if not self.compiled:
+            raise RuntimeError(
+                f"You must call `compile()` before calling `{method}()`. "
+                f"Model {self.name!r} is not compiled."
+            )
+
+    def _build_metrics(self, y, y_pred):
+        """Creates the compiled metrics once the shapes of y and y_pred are known."""
+        unweighted = [compile_utils.build_metric(m, y, y_pred) for m in self._metric_identifiers]
+        weighted = [compile_utils.build_metric(m, y, y_pred)
+                    for m in self._weighted_metric_identifiers]
+        self._compiled_metrics = (unweighted, weighted)
+
+    @property
+    def metrics(self):
+        """The loss tracker and the compiled metrics, in that order."""
+        if not self.compiled:
+            return []
+        tracked = [self._loss_tracker]
+        if self._compiled_metrics is not None:
+            tracked += self._compiled_metrics[0] + self._compiled_metrics[1]
+        return tracked
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def _metric_logs(self):
+        return {m.name: float(m.result()) for m in self.metrics}
+
+    # ------------------------------------------------------------ the step maths
+
+    def compute_loss(self, y, y_pred, tape, sample_weight=None):
+        """The loss to minimise and its gradient with respect to the model's output.
+
+        Returns (loss, dy, from_logits): dy is dL/d(y_pred), or dL/d(logits) when the output
+        came from a sigmoid/softmax and the loss is a cross-entropy (from_logits is then True).
+        """
+        logits = self._output_logits(tape) if self.loss.accepts_output_logits else None
+        values, loss_cache = self.loss.forward(y, y_pred, logits=logits)
+        loss, dvalues = reduce_weighted_values(values, sample_weight, self.loss.reduction)
+        dy = self.loss.backward(dvalues * self.loss_weight, loss_cache)
+        loss = loss * self.loss_weight
+        loss += self._penalty(tape) + self._weight_penalty()
+        return loss, dy, logits is not None
+
+    def _weight_penalty(self):
+        """Sum of the weight regularizers' penalties (part of Keras's `model.losses`)."""
+        return sum(w.regularizer(w.value) for w in self.trainable_weights
+                   if w.regularizer is not None)
+
+    def _gradients(self, dy, tape, from_logits):
+        """Backpropagation plus the regularizers' gradients, one per trainable weight."""
+        grads = self._backward(dy, tape, from_logits)
+        for i, weight in enumerate(self.trainable_weights):
+            if weight.regularizer is not None:
+                grads[i] = grads[i] + weight.regularizer.gradient(weight.value)
+        return grads
+
+    def train_step(self, x, y, sample_weight=None):
+        """One optimizer step on one batch. Returns the logs so far this epoch."""
+        y_pred, tape = self._forward(x, training=True)
+        loss, dy, from_logits = self.compute_loss(y, y_pred, tape, sample_weight)
+        grads = self._gradients(dy, tape, from_logits)
+        self.optimizer.apply(grads, self.trainable_weights)
+        self._update_metrics(loss, x.shape[0], y, y_pred, sample_weight)
+        return self._metric_logs()
+
+    def test_step(self, x, y, sample_weight=None):
+        """Loss and metrics on one batch, without changing any weight."""
+        y_pred, tape = self._forward(x, training=False)
+        loss, _, _ = self.compute_loss(y, y_pred, tape, sample_weight)
+        self._update_metrics(loss, x.shape[0], y, y_pred, sample_weight)
+        return self._metric_logs()
+
+    def _update_metrics(self, loss, batch_size, y, y_pred, sample_weight):
+        # The epoch loss is a mean over batches weighted by batch size, as in Keras.
+        self._loss_tracker.update_state(float(loss), sample_weight=batch_size)
+        if self._compiled_metrics is None:
+            self._build_metrics(y, y_pred)
+        unweighted, weighted = self._compiled_metrics
+        for metric in unweighted:
+            metric.update_state(y, y_pred)
+        for metric in weighted:
+            metric.update_state(y, y_pred, sample_weight=sample_weight)
+
+    # ----------------------------------------------------------------------- fit
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Trains the model for `epochs` passes over (x, y). Returns a History.
+
+        Args:
+            x: inputs, (samples, ...). y: targets, (samples, ...).
+            batch_size: samples per gradient step (default 32).
+            epochs: index of the last epoch (training runs from initial_epoch to epochs).
+            verbose: "auto" or 1 (progress bar), 2 (one line per epoch), 0 (silent).
+            callbacks: list of Callback.
+            validation_split: fraction of the data, taken from the end before any shuffling,
+                held out for validation.
+            validation_data: (x_val, y_val) or (x_val, y_val, sample_weight_val).
+            shuffle: reshuffle the training samples before each epoch.
+            class_weight: {class index: weight}, turned into per-sample loss weights.
+            sample_weight: (samples,) per-sample loss weights.
+            initial_epoch, steps_per_epoch, validation_steps, validation_batch_size,
+            validation_freq: as in Keras.
+        """
+        self._check_compiled("fit")
+        epochs = _check_int("epochs", epochs, minimum=0)
+        initial_epoch = _check_int("initial_epoch", initial_epoch, minimum=0)
+        batch_size = data.check_batch_size(batch_size)
+        verbose = _check_verbose(verbose)
+        x, y, sample_weight = self._prepare_data(x, y, sample_weight, "fit")
+        if class_weight is not None:
+            class_sw = data.class_weights_to_sample_weights(class_weight, y)
+            sample_weight = class_sw if sample_weight is None else sample_weight * class_sw
+        val = None
+        if validation_data is not None:
+            val = self._unpack_validation_data(validation_data)
+        elif validation_split:
+            (x, y, sample_weight), val = data.split_validation([x, y, sample_weight],
+                                                               validation_split)
+        if steps_per_epoch is not None:
+            steps_per_epoch = _check_int("steps_per_epoch", steps_per_epoch, minimum=1)
+        self._check_step_works(x, y, sample_weight)
+
+        n = x.shape[0]
+        steps = -(-n // batch_size)
+        if steps_per_epoch is not None:
+            steps = min(steps, steps_per_epoch)
+        callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
+                                     model=self, verbose=verbose, epochs=epochs, steps=steps)
+        self.stop_training = False
+        callback_list.on_train_begin()
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callback_list.on_epoch_begin(epoch)
+            order = _shuffled_indices(n) if shuffle else None
+            for step, batch in enumerate(data.batches(n, batch_size, order)):
+                if step >= steps:
+                    break
+                callback_list.on_train_batch_begin(step)
+                sw = None if sample_weight is None else sample_weight[batch]
+                logs = self.train_step(x[batch], y[batch], sw)
+                callback_list.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = dict(logs)
+            if val is not None and _should_validate(epoch, validation_freq):
+                val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size,
+                                                 callback_list, validation_steps)
+                epoch_logs.update({"val_" + name: value for name, value in val_logs.items()})
+            callback_list.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end(logs)
+        return callback_list.history
+
+    def _prepare_data(self, x, y, sample_weight, method):
+        """Checks and converts fit/evaluate's arrays. Raises before any weight changes."""
+        x = data.as_float(data.to_array("x", x))
+        if y is None:
+            raise ValueError(f"`{method}()` needs targets: `y` must be given. Received: y=None")
+        y = data.to_array("y", y)
+        if y.dtype == bool or not np.issubdtype(y.dtype, np.floating):
+            y = y.astype(x.dtype)
+        elif y.dtype != x.dtype:
+            y = y.astype(x.dtype)
+        if sample_weight is not None:
+            sample_weight = data.to_array("sample_weight", sample_weight).astype(np.float64)
+        data.check_lengths(x=x, y=y, sample_weight=sample_weight)
+        self._check_input_shape(x)
+        return x, y, sample_weight
+
+    def _unpack_validation_data(self, validation_data):
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
+                f"val_sample_weight). Received: validation_data of type "
+                f"{type(validation_data).__name__}"
+            )
+        x_val, y_val = validation_data[0], validation_data[1]
+        sw_val = validation_data[2] if len(validation_data) == 3 else None
+        return self._prepare_data(x_val, y_val, sw_val, "fit")
+
+    def _check_input_shape(self, x):
+        """Builds the model from x if needed, else checks x fits the model's input shape."""
+        if not self.built:
+            self.build((None,) + x.shape[1:])
+            return
+        expected = self.input_shape[1:]
+        got = x.shape[1:]
+        if len(expected) != len(got) or any(e is not None and e != g
+                                            for e, g in zip(expected, got)):
+            raise ValueError(
+                f"Input of model {self.name!r} is incompatible: expected shape="
+                f"{self.input_shape}, found shape={(None,) + got}. Received: x.shape={x.shape}"
+            )
+
+    def _check_step_works(self, x, y, sample_weight):
+        """Runs forward and loss on two samples, so that a shape mismatch between y and the
+        model's output is reported here, before any weight changes."""
+        y_pred, tape = self._forward(x[:2], training=False)
+        sw = None if sample_weight is None else sample_weight[:2]
+        self.compute_loss(y[:2], y_pred, tape, sw)
+
+    # ------------------------------------------------------------------ evaluate
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
+        """Loss and metrics over (x, y), in batches, without changing any weight.
+
+        Returns the loss (a float) if there are no metrics, else [loss, *metrics], or a dict
+        when return_dict is True.
+        """
+        self._check_compiled("evaluate")
+        batch_size = data.check_batch_size(batch_size)
+        verbose = _check_verbose(verbose)
+        x, y, sample_weight = self._prepare_data(x, y, sample_weight, "evaluate")
+        self._check_step_works(x, y, sample_weight)
+        n_steps = -(-x.shape[0] // batch_size)
+        if steps is not None:
+            n_steps = min(n_steps, _check_int("steps", steps, minimum=1))
+        callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                     verbose=verbose, epochs=1, steps=n_steps)
+        logs = self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list, steps)
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def _evaluate_arrays(self, x, y, sample_weight, batch_size, callback_list, steps=None):
+        """The evaluation loop shared by evaluate() and fit's validation."""
+        saved = [m for m in self.metrics]
+        # Validation must not disturb the training metrics' running means: use fresh ones.
+        training_state = [(m.total, m.count) if hasattr(m, "total") else None for m in saved]
+        self.reset_metrics()
+        callback_list.on_test_begin()
+        logs = {}
+        for step, batch in enumerate(data.batches(x.shape[0], batch_size)):
+            if steps is not None and step >= steps:
+                break
+            callback_list.on_test_batch_begin(step)
+            sw = None if sample_weight is None else sample_weight[batch]
+            logs = self.test_step(x[batch], y[batch], sw)
+            callback_list.on_test_batch_end(step, logs)
+        callback_list.on_test_end(logs)
+        for metric, state in zip(saved, training_state):
+            if state is not None:
+                metric.total, metric.count = state
+        return logs
+
+    # ------------------------------------------------------------------- predict
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs for x, computed in batches: (samples, ...)."""
+        batch_size = data.check_batch_size(batch_size)
+        verbose = _check_verbose(verbose)
+        x = data.as_float(data.to_array("x", x))
+        self._check_input_shape(x)
+        n_steps = -(-x.shape[0] // batch_size)
+        if steps is not None:
+            n_steps = min(n_steps, _check_int("steps", steps, minimum=1))
+        callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                     verbose=verbose, epochs=1, steps=n_steps)
+        callback_list.on_predict_begin()
+        outputs = []
+        for step, batch in enumerate(data.batches(x.shape[0], batch_size)):
+            if step >= n_steps:
+                break
+            callback_list.on_predict_batch_begin(step)
+            outputs.append(self._forward(x[batch], training=False)[0])
+            callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
+        callback_list.on_predict_end()
+        return np.concatenate(outputs, axis=0)
+
+    # --------------------------------------------------------- single batches
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict=False):
+        """One optimizer step on exactly this batch. Returns loss (and metrics)."""
+        self._check_compiled("train_on_batch")
+        x, y, sample_weight = self._prepare_data(x, y, sample_weight, "train_on_batch")
+        if class_weight is not None:
+            class_sw = data.class_weights_to_sample_weights(class_weight, y)
+            sample_weight = class_sw if sample_weight is None else sample_weight * class_sw
+        self._check_step_works(x, y, sample_weight)
+        self.reset_metrics()
+        logs = self.train_step(x, y, sample_weight)
+        return self._format_batch_logs(logs, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Loss (and metrics) on exactly this batch, without training."""
+        self._check_compiled("test_on_batch")
+        x, y, sample_weight = self._prepare_data(x, y, sample_weight, "test_on_batch")
+        self._check_step_works(x, y, sample_weight)
+        self.reset_metrics()
+        logs = self.test_step(x, y, sample_weight)
+        return self._format_batch_logs(logs, return_dict)
+
+    def predict_on_batch(self, x):
+        """The model's outputs for this one batch."""
+        x = data.as_float(data.to_array("x", x))
+        self._check_input_shape(x)
+        return self._forward(x, training=False)[0]
+
+    def _format_batch_logs(self, logs, return_dict):
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    # -------------------------------------------------------------- weights etc.
+
+    def get_weights(self):
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Overwrites every weight, in `weights` order, checking count and shapes first."""
+        params = self.weights
+        weights = list(weights)
+        if len(weights) != len(params):
+            raise ValueError(
+                f"Model {self.name!r} expects {len(params)} weight arrays with shapes "
+                f"{[p.shape for p in params]}. Received: {len(weights)} arrays"
+            )
+        for param, value in zip(params, weights):
+            if np.shape(value) != param.shape:
+                raise ValueError(
+                    f"Weight {param.path!r} has shape {param.shape}; the provided array has "
+                    f"shape {np.shape(value)}."
+                )
+        for param, value in zip(params, weights):
+            param.assign(value)
+
+    # ---------------------------------------------------------------- saving
+    # The file formats live in minikeras/saving/; these are Keras's method names for them.
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Writes the model (config, weights, optimizer state) to a Keras `.keras` file."""
+        from minikeras.saving import saving_api
+
+        saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Writes the weights to a Keras `.weights.h5` file."""
+        from minikeras.saving import saving_api
+
+        saving_api.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        """Reads weights from a `.weights.h5` (or `.keras`) file."""
+        from minikeras.saving import saving_api
+
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def to_json(self, **kwargs):
+        """The model's architecture as a JSON string (Keras's format)."""
+        from minikeras.saving import saving_api
+
+        return saving_api.model_to_json(self, **kwargs)
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Prints a table of the layers, their output shapes and parameter counts."""
+        from minikeras.utils.summary_utils import print_summary
+
+        print_summary(self, line_length=line_length, print_fn=print_fn)
+
+
+def _check_int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(
+            f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def _check_verbose(verbose):
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+        raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")
+    return verbose
+
+
+def _should_validate(epoch, validation_freq):
+    if isinstance(validation_freq, int):
+        return (epoch + 1) % validation_freq == 0
+    return epoch + 1 in validation_freq
+
+
+def _shuffled_indices(n):
+    from minikeras import random
+
+    return random.generator().permutation(n)

@@ -1,0 +1,44 @@
+"""`keras.utils`: data helpers and seeding."""
+
+import numpy as np
+
+from minikeras import random
+
+
+def set_random_seed(seed):
+    """Seeds minikeras's generator (weights, dropout, shuffling) and NumPy's global one."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(
+            f"Expected `seed` argument to be an integer. Received: seed={seed!r} "
+            f"(of type {type(seed).__name__})"
+        )
+    random.set_seed(int(seed))
+
+
+def to_categorical(x, num_classes=None):
+    """Integer class labels (any shape) -> one-hot array with a new last axis of
+    `num_classes`. A trailing axis of size 1 is dropped first, as in Keras."""
+    x = np.asarray(x)
+    if x.size and not np.all(np.mod(x, 1) == 0):
+        raise ValueError("`to_categorical` expects integer class labels.")
+    x = x.astype(np.int64)
+    if x.ndim > 1 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if num_classes is None:
+        num_classes = int(x.max()) + 1 if x.size else 0
+    if x.size and (x.min() < 0 or x.max() >= num_classes):
+        raise ValueError(
+            f"Class labels must lie in [0, {num_classes - 1}]. "
+            f"Received labels from {x.min()} to {x.max()} with num_classes={num_classes}"
+        )
+    return np.eye(num_classes, dtype="float32")[x]
+
+
+def normalize(x, axis=-1, order=2):
+    """Scales x to unit `order`-norm along `axis` (zero vectors stay zero)."""
+    x = np.asarray(x, dtype=np.float64 if np.asarray(x).dtype == np.float64 else np.float32)
+    norm = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
+    return x / np.where(norm == 0, 1, norm)
+
+
+__all__ = ["normalize", "set_random_seed", "to_categorical"]
