@@ -22,6 +22,7 @@ from minikeras import (  # noqa: E402
     saving,
     utils,
 )
+from minikeras._aliasing import install, uninstall  # noqa: E402
 from minikeras.layers import Input  # noqa: E402
 from minikeras.models import Model, Sequential  # noqa: E402
 from minikeras.variables import Variable  # noqa: E402
@@ -38,6 +39,7 @@ __all__ = [
     "config",
     "constraints",
     "initializers",
+    "install",
     "layers",
     "losses",
     "metrics",
@@ -45,5 +47,6 @@ __all__ = [
     "optimizers",
     "regularizers",
     "saving",
+    "uninstall",
     "utils",
 ]
