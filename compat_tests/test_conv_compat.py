@@ -5,10 +5,12 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from minikeras.layers.conv2d import Conv2D  # noqa: E402
 from minikeras.ops.conv import conv2d_backward, conv2d_forward  # noqa: E402
 
 
@@ -75,3 +77,82 @@ def test_grouped_conv2d_ops_match_tensorflow(kernel_size, strides, padding, dila
     np.testing.assert_allclose(out, tf_out, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(dx, tf_dx, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(dkernel, tf_dkernel, rtol=1e-10, atol=1e-10)
+
+
+# ----------------------------------------------------------------------------------------------
+# The Conv2D layer against keras.layers.Conv2D with copied weights
+# ----------------------------------------------------------------------------------------------
+
+
+def keras_layer_with_gradients(layer, x, dout):
+    """Output of a built Keras layer and the gradients of sum(out * dout) w.r.t. x and the
+    layer's trainable weights (in Keras's order, which is minikeras's order too)."""
+    x = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        out = layer(x)
+        loss = tf.reduce_sum(out * dout)
+    grads = tape.gradient(loss, [x] + list(layer.trainable_weights))
+    return out.numpy(), grads[0].numpy(), [g.numpy() for g in grads[1:]]
+
+
+def compare_conv_layer(kwargs, input_hw=(9, 10), channels=4, filters=12, batch=2, seed=0):
+    """Keras on TensorFlow adds a channels_first bias along the width axis when the output
+    width equals `filters` (its `add` takes the last axis for the bias axis then), so the
+    default sizes keep every output narrower than `filters`."""
+    rng = np.random.default_rng(seed)
+    channels_first = kwargs.get("data_format") == "channels_first"
+    shape = (batch, channels, *input_hw) if channels_first else (batch, *input_hw, channels)
+    x = rng.standard_normal(shape).astype("float32")
+    reference = keras.layers.Conv2D(filters, **kwargs)
+    ours = Conv2D(filters, **kwargs)
+    reference.build(shape)
+    ours.build(shape)
+    if kwargs.get("use_bias", True):  # Keras starts the bias at zero: make it matter
+        reference.bias.assign(rng.standard_normal(filters).astype("float32"))
+    ours.set_weights(reference.get_weights())
+    assert [w.shape for w in ours.weights] == [tuple(w.shape) for w in reference.weights]
+
+    out, cache = ours.forward(x)
+    assert out.shape == tuple(reference.compute_output_shape(shape))
+    assert ours.compute_output_shape(shape) == tuple(reference.compute_output_shape(shape))
+    dout = rng.standard_normal(out.shape).astype("float32")
+    dx, grads = ours.backward(dout, cache)
+    ref_out, ref_dx, ref_grads = keras_layer_with_gradients(reference, x, dout)
+    np.testing.assert_allclose(out, ref_out, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(dx, ref_dx, rtol=1e-5, atol=1e-5)
+    assert len(grads) == len(ref_grads)
+    for grad, ref_grad in zip(grads, ref_grads, strict=True):
+        np.testing.assert_allclose(grad, ref_grad, rtol=1e-5, atol=1e-4)
+    assert out.dtype == dx.dtype == np.float32
+
+
+LAYER_GRID = [
+    dict(kernel_size=k, strides=s, padding=p, data_format=f)
+    for (k, s), p, f in itertools.product(
+        [(1, 1), (2, 2), (3, 1), (5, 1), ((2, 3), 3), (3, (1, 2)), ((3, 2), (2, 1))],
+        ["valid", "same"], ["channels_last", "channels_first"])
+]
+LAYER_EXTRAS = [
+    dict(kernel_size=3, dilation_rate=2),
+    dict(kernel_size=(2, 3), dilation_rate=(1, 2), padding="same"),
+    dict(kernel_size=3, dilation_rate=(3, 1), data_format="channels_first"),
+    dict(kernel_size=3, groups=2, padding="same"),
+    dict(kernel_size=(3, 2), groups=2, strides=2, data_format="channels_first"),
+    dict(kernel_size=3, use_bias=False),
+    dict(kernel_size=3, use_bias=False, activation="relu", padding="same"),
+    dict(kernel_size=2, activation="tanh", data_format="channels_first"),
+    dict(kernel_size=3, activation="sigmoid", strides=2),
+    dict(kernel_size=3, activation="softmax", padding="same"),
+    dict(kernel_size=3, activation="softmax", data_format="channels_first"),
+]
+
+
+@pytest.mark.parametrize("kwargs", LAYER_GRID + LAYER_EXTRAS,
+                         ids=[str(i) for i in range(len(LAYER_GRID + LAYER_EXTRAS))])
+def test_conv2d_layer_matches_keras(kwargs):
+    compare_conv_layer(kwargs)
+
+
+def test_conv2d_grouped_by_input_channels_matches_keras():
+    compare_conv_layer(dict(kernel_size=3, groups=3, padding="same"), channels=6, filters=3)
