@@ -4,7 +4,18 @@
 class Callback:
     """Base class. Override any of the `on_*` methods; `self.model` is set by `fit`.
 
-    `logs` is a dict of the current metric values (e.g. {"loss": 0.3, "accuracy": 0.9}).
+    `logs` is a dict of the current metric values (e.g. {"accuracy": 0.9, "loss": 0.3}).
+    Order of calls in `fit`:
+
+        on_train_begin
+          on_epoch_begin(epoch)
+            on_train_batch_begin(batch) / on_train_batch_end(batch, logs)   per batch
+            on_test_begin ... on_test_end(logs)                             validation
+          on_epoch_end(epoch, logs)            logs = training + "val_" values
+        on_train_end(logs)
+
+    `on_batch_begin` / `on_batch_end` are the older names of the training-batch hooks: the
+    default `on_train_batch_*` call them, as in Keras.
     """
 
     def __init__(self):
@@ -16,6 +27,12 @@ class Callback:
 
     def set_params(self, params):
         self.params = params
+
+    def on_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_batch_end(self, batch, logs=None):
+        pass
 
     def on_train_begin(self, logs=None):
         pass
@@ -30,10 +47,10 @@ class Callback:
         pass
 
     def on_train_batch_begin(self, batch, logs=None):
-        pass
+        self.on_batch_begin(batch, logs=logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        pass
+        self.on_batch_end(batch, logs=logs)
 
     def on_test_begin(self, logs=None):
         pass

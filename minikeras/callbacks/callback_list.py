@@ -1,20 +1,47 @@
 """`CallbackList`: calls every callback's hook in turn."""
 
+import numpy as np
+
 from minikeras.callbacks.callback import Callback
 from minikeras.callbacks.history import History
 from minikeras.callbacks.progbar_logger import ProgbarLogger
 
-_HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
+
+def pythonify_logs(logs):
+    """A new dict with the keys sorted and scalar values as Python floats (as Keras does).
+
+    Nested dicts are flattened into the result; values that are not scalars (predict's
+    batch outputs) are passed through unchanged.
+    """
+    result = {}
+    for key, value in sorted((logs or {}).items()):
+        if isinstance(value, dict):
+            result.update(pythonify_logs(value))
+        elif np.ndim(value) == 0 and not isinstance(value, str):
+            try:
+                result[key] = float(value)
+            except (TypeError, ValueError):
+                result[key] = value
+        else:
+            result[key] = value
+    return result
 
 
-class CallbackList:
+class CallbackList(Callback):
     """The callbacks of one fit/evaluate/predict call.
 
-    Adds a History (for fit) and a ProgbarLogger (when verbose) as Keras does.
+    The user's callbacks run first, in the order given, then a History (for fit) and a
+    ProgbarLogger (when verbose) unless the user passed their own. That order matters: a
+    callback that adds a key to the epoch logs (ReduceLROnPlateau's "learning_rate") does so
+    before History records them and before the progress bar prints them.
+
+    Each hook receives one shared, key-sorted copy of the logs, so what one callback adds
+    the next ones see.
     """
 
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
                  **params):
+        super().__init__()
         self.callbacks = list(callbacks or [])
         for callback in self.callbacks:
             if not isinstance(callback, Callback):
@@ -22,23 +49,77 @@ class CallbackList:
                     "Expected `callbacks` to be a list of minikeras.callbacks.Callback "
                     f"instances. Received: {callback!r}"
                 )
+        self.history = next((c for c in self.callbacks if isinstance(c, History)), None)
+        if self.history is None and add_history:
+            self.history = History()
+            self.callbacks.append(self.history)
         if add_progbar and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
             self.callbacks.append(ProgbarLogger())
-        self.history = None
-        if add_history:
-            self.history = next((c for c in self.callbacks if isinstance(c, History)), None)
-            if self.history is None:
-                self.history = History()
-                self.callbacks.append(self.history)
+        if model is not None:
+            self.set_model(model)
+        self.set_params(params)
+
+    def set_model(self, model):
+        self.model = model
+        if self.history is not None:
+            model.history = self.history
         for callback in self.callbacks:
-            if model is not None:
-                callback.set_model(model)
+            callback.set_model(model)
+
+    def set_params(self, params):
+        self.params = params
+        for callback in self.callbacks:
             callback.set_params(params)
 
-    def __getattr__(self, name):
-        if name in _HOOKS:
-            def call_all(*args, **kwargs):
-                for callback in self.callbacks:
-                    getattr(callback, name)(*args, **kwargs)
-            return call_all
-        raise AttributeError(name)
+    def _call(self, hook, *args, logs=None):
+        logs = pythonify_logs(logs)
+        for callback in self.callbacks:
+            getattr(callback, hook)(*args, logs)
+
+    def on_batch_begin(self, batch, logs=None):
+        self._call("on_batch_begin", batch, logs=logs)
+
+    def on_batch_end(self, batch, logs=None):
+        self._call("on_batch_end", batch, logs=logs)
+
+    def on_train_begin(self, logs=None):
+        self._call("on_train_begin", logs=logs)
+
+    def on_train_end(self, logs=None):
+        self._call("on_train_end", logs=logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._call("on_epoch_begin", epoch, logs=logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._call("on_epoch_end", epoch, logs=logs)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._call("on_train_batch_begin", batch, logs=logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._call("on_train_batch_end", batch, logs=logs)
+
+    def on_test_begin(self, logs=None):
+        self._call("on_test_begin", logs=logs)
+
+    def on_test_end(self, logs=None):
+        self._call("on_test_end", logs=logs)
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self._call("on_test_batch_begin", batch, logs=logs)
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._call("on_test_batch_end", batch, logs=logs)
+
+    def on_predict_begin(self, logs=None):
+        self._call("on_predict_begin", logs=logs)
+
+    def on_predict_end(self, logs=None):
+        self._call("on_predict_end", logs=logs)
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        self._call("on_predict_batch_begin", batch, logs=logs)
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._call("on_predict_batch_end", batch, logs=logs)

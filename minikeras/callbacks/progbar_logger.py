@@ -1,95 +1,104 @@
-"""`ProgbarLogger`: the progress output of fit/evaluate/predict (verbose=1 bar, 2 a line)."""
+"""`ProgbarLogger`: the progress output of fit, evaluate and predict.
+
+fit with verbose=1 prints, per epoch ("Epoch i/N" only when epochs > 1):
+
+    Epoch 1/2
+    8/8 ━━━━━━━━━━━━━━━━━━━━ 0s 25ms/step - accuracy: 0.7375 - loss: 0.5401 - val_loss: 0.96
+
+verbose=2 prints the same header and "8/8 - 0s - 25ms/step - accuracy: ..." once per epoch.
+Validation inside fit is silent; evaluate and predict called on their own draw their own bar
+(predict's has no metrics). The metrics appear in the order of the logs, which CallbackList
+sorts by name; keys added at epoch end (val_*, learning_rate) follow.
+"""
 
 import sys
-import time
 
 from minikeras.callbacks.callback import Callback
-
-
-def format_logs(logs):
-    return " - ".join(f"{key}: {value:.4f}" for key, value in sorted(logs.items()))
-
-
-def format_time(seconds):
-    if seconds >= 1:
-        return f"{seconds:.0f}s"
-    return f"{seconds * 1000:.0f}ms" if seconds >= 1e-3 else f"{seconds * 1e6:.0f}us"
+from minikeras.callbacks.progbar import Progbar
 
 
 class ProgbarLogger(Callback):
-    """Prints progress as Keras does: with verbose=1, a bar updated every batch
-    ("25/25 ━━━━ 0s 2ms/step - accuracy: 0.91 - loss: 0.23"); with verbose=2, one line per
-    epoch."""
+    """Prints the progress bar (verbose=1) or one line per epoch (verbose=2).
 
-    BAR_WIDTH = 20
+    Args:
+        stream: where to write; default sys.stdout (looked up at each write, so that
+            redirecting sys.stdout works).
+    """
 
     def __init__(self, stream=None):
         super().__init__()
         self.stream = stream
+        self.progbar = None
+        self.seen = 0
+        self.target = None
+        self.epochs = 1
+        self.verbose = 1
+        self._called_in_fit = False
 
-    def _out(self):
-        return self.stream or sys.stdout
+    def set_params(self, params):
+        super().set_params(params)
+        verbose = params.get("verbose", 1)
+        self.verbose = 1 if verbose == "auto" else verbose
+        self.epochs = params.get("epochs", 1)
+        self.target = params.get("steps")
 
-    @property
-    def verbose(self):
-        return self.params.get("verbose", 1)
+    def _print(self, text):
+        out = self.stream or sys.stdout
+        out.write(text + "\n")
+        out.flush()
 
     def on_train_begin(self, logs=None):
-        self._mode = "train"
+        self._called_in_fit = True      # validation batches then stay silent
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-        self._mode = "train"
-        if self.verbose == 1 and self.params.get("epochs", 1) > 1 or self.verbose == 1:
-            self._out().write(f"Epoch {epoch + 1}/{self.params.get('epochs', 1)}\n")
+        self._reset_progbar()
+        if self.verbose and self.epochs > 1:
+            self._print(f"Epoch {epoch + 1}/{self.epochs}")
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.verbose == 1:
-            self._bar(batch + 1, self.params.get("steps"), logs or {}, final=False)
+        self._update(batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        steps = self.params.get("steps")
-        if self.verbose == 1:
-            self._bar(steps, steps, logs or {}, final=True)
-        elif self.verbose == 2:
-            elapsed = time.perf_counter() - self._start
-            per_step = elapsed / max(steps or 1, 1)
-            self._out().write(f"{steps}/{steps} - {format_time(elapsed)} - "
-                              f"{format_time(per_step)}/step - {format_logs(logs or {})}\n")
-        self._out().flush()
+        self._finalize(logs)
 
     def on_test_begin(self, logs=None):
-        if self._mode_is_standalone():
-            self._start = time.perf_counter()
+        if not self._called_in_fit:
+            self._reset_progbar()
 
     def on_test_batch_end(self, batch, logs=None):
-        if self._mode_is_standalone() and self.verbose == 1:
-            self._bar(batch + 1, self.params.get("steps"), logs or {}, final=False)
+        if not self._called_in_fit:
+            self._update(batch, logs)
 
     def on_test_end(self, logs=None):
-        if self._mode_is_standalone() and self.verbose in (1, 2):
-            steps = self.params.get("steps")
-            self._bar(steps, steps, logs or {}, final=True)
+        if not self._called_in_fit:
+            self._finalize(logs)
 
     def on_predict_begin(self, logs=None):
-        self._start = time.perf_counter()
+        self._reset_progbar()
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._update(batch, None)       # the batch outputs are not metrics
 
     def on_predict_end(self, logs=None):
-        if self.verbose in (1, 2):
-            steps = self.params.get("steps")
-            self._bar(steps, steps, {}, final=True)
+        self._finalize(None)
 
-    def _mode_is_standalone(self):
-        return getattr(self, "_mode", None) != "train"
+    def _reset_progbar(self):
+        self.seen = 0
+        # Every value is shown as logged: the model's logs are already running means.
+        self.progbar = Progbar(target=self.target, verbose=self.verbose, unit_name="step",
+                               stateless_metrics=set(), stream=self.stream)
 
-    def _bar(self, step, steps, logs, final):
-        elapsed = time.perf_counter() - self._start
-        steps = steps or step
-        filled = int(self.BAR_WIDTH * step / steps) if steps else self.BAR_WIDTH
-        bar = "━" * filled + " " * (self.BAR_WIDTH - filled)
-        per_step = elapsed / max(step, 1)
-        line = f"\r{step}/{steps} {bar} {format_time(elapsed)} {format_time(per_step)}/step"
-        if logs:
-            line += " - " + format_logs(logs)
-        self._out().write(line + ("\n" if final else ""))
-        self._out().flush()
+    def _update(self, batch, logs):
+        if self.progbar is None:
+            self._reset_progbar()
+        self.seen = batch + 1
+        if self.verbose == 1:
+            self.progbar.update(self.seen, list((logs or {}).items()), finalize=False)
+
+    def _finalize(self, logs):
+        if self.progbar is None:
+            self._reset_progbar()
+        if self.target is None:
+            self.target = self.seen
+            self.progbar.target = self.seen
+        self.progbar.update(self.target, list((logs or {}).items()), finalize=True)
