@@ -21,6 +21,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 HOOK = "minikeras_hook.pth"
+# Where the start-up hook's files are in the source tree -> their names in site-packages.
+HOOK_FILES = {
+    "startup_hook/minikeras_hook.pth": HOOK,
+    "startup_hook/_minikeras_hook.py": "_minikeras_hook.py",
+}
 TARGET_SECONDS = 0.3
 
 
@@ -52,13 +57,14 @@ def _make_venv(root, with_hook):
     query = "import sysconfig; print(sysconfig.get_path('purelib'))"
     purelib = subprocess.run([python, "-c", query], check=True, capture_output=True, text=True)
     if with_hook:
-        shutil.copy(REPO / HOOK, Path(purelib.stdout.strip()) / HOOK)
+        for source, name in HOOK_FILES.items():
+            shutil.copy(REPO / source, Path(purelib.stdout.strip()) / name)
     return python
 
 
 def _hook_processing_seconds():
     """Time for `site` to process the hook file once (what every start-up pays for it)."""
-    hook_dir = REPO
+    hook_dir = REPO / "startup_hook"
     installed = Path(sysconfig.get_path("purelib")) / HOOK
     if installed.exists():
         hook_dir = installed.parent

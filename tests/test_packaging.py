@@ -22,6 +22,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 HOOK = "minikeras_hook.pth"
+HOOK_MODULE = "_minikeras_hook.py"
 
 pytestmark = pytest.mark.slow
 
@@ -80,12 +81,13 @@ class FreshEnv:
 
     def probe(self, cmd, **env):
         proc = _run(cmd, cwd=self.root, **env)
+        assert "Error processing line" not in proc.stderr, proc.stderr  # a failing .pth line
         return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def _check_hook_routes(env, expected_init, tmp_path):
     """KERAS_BACKEND=minikeras and `minikeras run` give minikeras; otherwise the hook is inert."""
-    assert (env.site / HOOK).is_file()
+    assert (env.site / HOOK).is_file() and (env.site / HOOK_MODULE).is_file()
     script = tmp_path / "probe.py"
     script.write_text(PROBE)
 
@@ -105,7 +107,7 @@ def _check_hook_routes(env, expected_init, tmp_path):
 
 def _check_uninstall_removes_hook(env):
     env.pip("uninstall", "-y", "minikeras")
-    assert not (env.site / HOOK).exists()
+    assert not (env.site / HOOK).exists() and not (env.site / HOOK_MODULE).exists()
     assert not env.console_script.exists()
 
 
@@ -136,8 +138,8 @@ def test_wheel_install_ships_the_hook(tmp_path):
         entry_points = archive.read(
             next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         ).decode()
-    assert HOOK in names  # at the wheel root, so it lands in site-packages itself
-    assert {"minikeras/__init__.py", "minikeras/_aliasing.py", "minikeras/_startup.py"} <= names
+    assert {HOOK, HOOK_MODULE} <= names  # at the wheel root: they land in site-packages itself
+    assert {"minikeras/__init__.py", "minikeras/_aliasing.py", "minikeras/cli.py"} <= names
     # Every subpackage of minikeras/ is shipped, found without a hand-kept list.
     subpackages = {p.parent.relative_to(REPO).as_posix() for p in REPO.glob("minikeras/**/*.py")}
     shipped = {n.rsplit("/", 1)[0] for n in names if n.startswith("minikeras/")}
@@ -165,7 +167,7 @@ def test_sdist_builds_a_wheel_with_the_hook(tmp_path):
     (sdist,) = out.glob("minikeras-*.tar.gz")
     with tarfile.open(sdist) as archive:
         members = {m.name.split("/", 1)[1] for m in archive.getmembers() if "/" in m.name}
-    assert {HOOK, "pyproject.toml", "minikeras/__init__.py"} <= members
+    assert {"startup_hook/" + HOOK, "pyproject.toml", "minikeras/__init__.py"} <= members
     wheel = _build_wheel(sdist, tmp_path / "dist")
     with zipfile.ZipFile(wheel) as archive:
-        assert HOOK in archive.namelist()
+        assert {HOOK, HOOK_MODULE} <= set(archive.namelist())

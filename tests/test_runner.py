@@ -23,7 +23,8 @@ import minikeras
 PACKAGE_PARENT = Path(minikeras.__file__).resolve().parents[1]
 BIN_DIR = Path(sysconfig.get_path("scripts"))
 CONSOLE_SCRIPT = BIN_DIR / ("minikeras.exe" if os.name == "nt" else "minikeras")
-HOOK_FILE = Path(sysconfig.get_path("purelib")) / "minikeras_hook.pth"
+SITE_PACKAGES = Path(sysconfig.get_path("purelib"))
+HOOK_FILES = [SITE_PACKAGES / "minikeras_hook.pth", SITE_PACKAGES / "_minikeras_hook.py"]
 
 
 def _env(**extra):
@@ -58,10 +59,11 @@ def _require_console_script():
 
 
 def _require_hook():
-    assert HOOK_FILE.exists(), (
-        f"{HOOK_FILE} is missing: install minikeras into this environment first "
-        "(pip install -e '.[test]')"
-    )
+    for path in HOOK_FILES:
+        assert path.exists(), (
+            f"{path} is missing: install minikeras into this environment first "
+            "(pip install -e '.[test]')"
+        )
 
 
 # A script that imports Keras every way scripts do and reports what it got.
@@ -159,6 +161,29 @@ def test_keras_backend_minikeras_env_var(tmp_path):
     report = _last_json(proc)
     _check_import_forms(report, script)
     assert report["argv"] == [str(script), "b"]
+
+
+def test_keras_backend_hook_imports_minikeras_only_when_keras_is_imported(tmp_path):
+    _require_hook()
+    probe = (
+        "import sys; before = 'minikeras' in sys.modules or 'numpy' in sys.modules; "
+        "import tensorflow as tf; print(before, tf.keras.__name__, 'minikeras' in sys.modules)"
+    )
+    proc = _run([sys.executable, "-c", probe], cwd=tmp_path, KERAS_BACKEND="minikeras")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "minikeras", "True"]
+
+
+def test_keras_backend_hook_reports_an_unimportable_minikeras(tmp_path):
+    _require_hook()
+    # A None entry in sys.modules makes `import minikeras` fail, as a broken install would.
+    probe = (
+        "import sys; sys.modules['minikeras'] = None\n"
+        "try:\n    import keras\nexcept ImportError as exc:\n    print(exc)"
+    )
+    proc = _run([sys.executable, "-c", probe], cwd=tmp_path, KERAS_BACKEND="minikeras")
+    assert proc.returncode == 0, proc.stderr
+    assert "KERAS_BACKEND=minikeras is set, but minikeras could not be imported" in proc.stdout
 
 
 @pytest.mark.parametrize("value", [None, "tensorflow", "jax", ""])
