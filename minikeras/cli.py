@@ -1,6 +1,8 @@
 """The ``minikeras`` command line (also ``python -m minikeras``).
 
     minikeras run SCRIPT [ARGS...]    run an unchanged Keras script on minikeras
+    minikeras compare SCRIPT [ARGS...] [--out DIR] [--same-start]
+                                      run it on Keras and on minikeras, compare the curves
     minikeras --version
 
 Each subcommand lives in one ``_add_<name>_command(subparsers)`` function that adds its parser and
@@ -15,6 +17,7 @@ import zipfile
 
 from minikeras import __version__
 from minikeras._aliasing import install
+from minikeras.compare import add_compare_command
 
 # --------------------------------------------------------------------------------------------
 # minikeras run SCRIPT [ARGS...]
@@ -111,6 +114,7 @@ def _script_traceback(tb):
 # from its own module), have it call `parser.set_defaults(handler=...)`, and append it here.
 SUBCOMMANDS = [
     _add_run_command,
+    add_compare_command,
 ]
 
 
