@@ -1,0 +1,236 @@
+"""Gradient checking: backpropagation against finite differences, weight by weight.
+
+Backpropagation is the chain rule applied layer by layer; a single wrong transpose or a missing
+factor in one `backward` gives gradients that are wrong but still make the loss go down for a
+while. Gradient checking catches that: for every weight entry w, nudge it both ways and measure
+how the loss changes,
+
+    dE/dw  ~  (E(w + h) - E(w - h)) / (2 h)          (central difference, error O(h^2))
+
+then compare with the gradient backpropagation computed. The comparison per weight array is the
+relative error
+
+    ||g_backprop - g_numeric|| / (||g_backprop|| + ||g_numeric||)
+
+which is scale-free: about 1e-10 when backward is right (in float64), 1e-2 or more when it is
+not. Each entry needs two full forward passes, so this is for small models (a few hundred or
+thousand weights); `max_entries` samples a subset of a large weight.
+
+Precision. Finite differences need float64: in float32 the rounding error of E (~1e-7 E) divided
+by 2h swamps the derivative. So the check always runs in float64: a float32 model is checked on
+float64 copies of its weights (and float64 inputs), and the model is left exactly as it was.
+
+Randomness. With `training=False` (the default) the model runs as in `evaluate`: Dropout passes
+its input through, so the loss is a deterministic function of the weights. With `training=True`
+Dropout draws masks; the random generators are rewound before every evaluation of the loss, so
+every evaluation (and the backpropagation) sees the same masks -- this checks Dropout's backward
+too. Either way the random generators are left as they were found.
+
+Kinks. ReLU and max pooling are not differentiable where an input is exactly 0 or where two
+pooled values tie. If a nudge of h crosses such a point, the finite difference is meaningless
+there; with random data this is rare, and a smaller `epsilon` makes it rarer.
+"""
+
+import contextlib
+
+import numpy as np
+
+from minikeras import backend
+
+
+def check_gradients(model, x, y, epsilon=1e-5, sample_weight=None, training=False,
+                    max_entries=None, print_table=False, tolerance=1e-6, seed=0):
+    """Compares backpropagation with central finite differences for every trainable weight.
+
+    Args:
+        model: a compiled minikeras model (the loss comes from `compile`, including the
+            regularization penalties, as in training).
+        x: inputs, (batch, ...). Keep the batch small: the loss is evaluated 2 times per entry.
+        y: targets, (batch, ...).
+        epsilon: the step h of the central difference. 1e-5 balances truncation error (h^2)
+            and rounding error (1e-16 / h) in float64.
+        sample_weight: optional (batch,) per-sample loss weights.
+        training: False (default): inference behaviour (Dropout off). True: training behaviour
+            with fixed random masks (see the module docstring).
+        max_entries: None to check every entry; an integer to check at most that many entries
+            of each weight, chosen at random (with `seed`); the others are left out of the error.
+        print_table: print one line per weight: path, shape, gradient norms, relative error.
+        tolerance: the relative error above which the printed table marks a weight "FAIL".
+        seed: seed for choosing the sampled entries when `max_entries` is set.
+
+    Returns:
+        dict mapping each trainable weight's path ("dense/kernel") to its relative error
+        (a float; 0.0 when both gradients are exactly zero).
+
+    Raises:
+        RuntimeError: the model is not compiled (there is no loss to differentiate).
+        ValueError: epsilon is not a positive number, or max_entries is not a positive integer.
+    """
+    if not getattr(model, "compiled", False):
+        raise RuntimeError(
+            "check_gradients needs a compiled model (the loss to differentiate comes from "
+            f"compile()). Model {model.name!r} is not compiled."
+        )
+    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
+        raise ValueError(f"`epsilon` must be a positive number. Received: epsilon={epsilon!r}")
+    if max_entries is not None and (isinstance(max_entries, bool)
+                                    or not isinstance(max_entries, (int, np.integer))
+                                    or max_entries < 1):
+        raise ValueError(
+            f"`max_entries` must be None or a positive integer. Received: "
+            f"max_entries={max_entries!r}"
+        )
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y)
+    y = y.astype(np.float64) if np.issubdtype(y.dtype, np.floating) else y
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    if not model.built:
+        model.build((None,) + x.shape[1:])
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    with _float64(model), _rewound_generators(model) as rewind:
+
+        def loss_and_gradients():
+            rewind()
+            y_pred, tape = model._forward(x, training=training)
+            loss, dy, from_logits = model.compute_loss(y, y_pred, tape, sample_weight)
+            return float(loss), model._gradients(dy, tape, from_logits)
+
+        def loss_only():
+            rewind()
+            y_pred, tape = model._forward(x, training=training)
+            return float(model.compute_loss(y, y_pred, tape, sample_weight)[0])
+
+        _, backprop = loss_and_gradients()
+        for weight, analytic in zip(model.trainable_weights, backprop):
+            analytic = np.asarray(analytic, dtype=np.float64).reshape(weight.shape)
+            entries = np.arange(weight.value.size)
+            if max_entries is not None and entries.size > max_entries:
+                entries = np.sort(rng.choice(entries, size=max_entries, replace=False))
+            numeric = _numeric_gradient(weight, entries, epsilon, loss_only)
+            chosen = analytic.reshape(-1)[entries]
+            rows.append({
+                "path": weight.path,
+                "shape": weight.shape,
+                "checked": entries.size,
+                "backprop_norm": float(np.linalg.norm(chosen)),
+                "numeric_norm": float(np.linalg.norm(numeric)),
+                "relative_error": relative_error(chosen, numeric),
+            })
+    if print_table:
+        print(format_gradient_table(rows, tolerance))
+    return {row["path"]: row["relative_error"] for row in rows}
+
+
+def _numeric_gradient(weight, entries, epsilon, loss_only):
+    """Central differences (E(w + h) - E(w - h)) / 2h for the given flat entries of `weight`.
+
+    One entry at a time (each nudge needs a full forward pass); the entry is restored exactly
+    after each pair of evaluations. Returns (len(entries),) float64.
+    """
+    flat = weight.value.reshape(-1)          # a view: writing to it changes the weight
+    numeric = np.empty(entries.size)
+    for i, entry in enumerate(entries):
+        original = flat[entry]
+        flat[entry] = original + epsilon
+        loss_plus = loss_only()
+        flat[entry] = original - epsilon
+        loss_minus = loss_only()
+        flat[entry] = original
+        numeric[i] = (loss_plus - loss_minus) / (2.0 * epsilon)
+    return numeric
+
+
+def relative_error(analytic, numeric):
+    """||a - n|| / (||a|| + ||n||): 0 when equal, 1 when one is zero and the other is not."""
+    analytic = np.asarray(analytic, dtype=np.float64).reshape(-1)
+    numeric = np.asarray(numeric, dtype=np.float64).reshape(-1)
+    denominator = np.linalg.norm(analytic) + np.linalg.norm(numeric)
+    if denominator == 0.0:
+        return 0.0
+    return float(np.linalg.norm(analytic - numeric) / denominator)
+
+
+def format_gradient_table(rows, tolerance=1e-6):
+    """The table check_gradients prints: one line per weight, in the model's weight order."""
+    header = (f"{'weight':<28} {'shape':<16} {'checked':>7} {'|backprop|':>11} "
+              f"{'|numeric|':>11} {'rel. error':>10}  ok?")
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        verdict = "ok" if row["relative_error"] <= tolerance else "FAIL"
+        lines.append(
+            f"{row['path']:<28} {str(row['shape']):<16} {row['checked']:>7} "
+            f"{row['backprop_norm']:>11.4e} {row['numeric_norm']:>11.4e} "
+            f"{row['relative_error']:>10.2e}  {verdict}"
+        )
+    lines.append(f"(relative error = ||backprop - numeric|| / (||backprop|| + ||numeric||); "
+                 f"FAIL above {tolerance:g})")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def _all_layers(model):
+    """Every layer of the model, nested models' layers included."""
+    found = []
+    for layer in getattr(model, "layers", []):
+        found.append(layer)
+        if hasattr(layer, "layers"):
+            found.extend(_all_layers(layer))
+    return found
+
+
+@contextlib.contextmanager
+def _float64(model):
+    """Runs the model in float64 and puts everything back afterwards.
+
+    The weights' arrays are swapped for float64 copies (the original arrays are put back, so
+    nothing the check does to the copies reaches the model); the layers' and the loss's dtype
+    and the global floatx, which some layers use to cast their inputs, are set to float64.
+    """
+    saved_values = [(w, w.value) for w in model.weights]
+    dtype_owners = [model, *_all_layers(model)]
+    if getattr(model, "loss", None) is not None and hasattr(model.loss, "dtype"):
+        dtype_owners.append(model.loss)
+    saved_dtypes = [(owner, owner.dtype) for owner in dtype_owners if hasattr(owner, "dtype")]
+    saved_floatx = backend.floatx()
+    try:
+        for weight, value in saved_values:
+            weight.value = np.array(value, dtype=np.float64)
+        for owner, _ in saved_dtypes:
+            owner.dtype = "float64"
+        backend.set_floatx("float64")
+        yield
+    finally:
+        for weight, value in saved_values:
+            weight.value = value
+        for owner, dtype in saved_dtypes:
+            owner.dtype = dtype
+        backend.set_floatx(saved_floatx)
+
+
+@contextlib.contextmanager
+def _rewound_generators(model):
+    """Yields `rewind()`, which puts every random generator the model may draw from (the
+    global one and any a layer owns, such as a seeded Dropout's) back to its state at entry.
+    On exit the generators are left in that state too."""
+    from minikeras import random
+
+    generators = [random.generator()]
+    for layer in _all_layers(model):
+        for value in vars(layer).values():
+            if isinstance(value, np.random.Generator) and not any(value is g for g in generators):
+                generators.append(value)
+    states = [g.bit_generator.state for g in generators]
+
+    def rewind():
+        for generator, state in zip(generators, states):
+            generator.bit_generator.state = state
+
+    try:
+        yield rewind
+    finally:
+        rewind()
