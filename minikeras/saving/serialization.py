@@ -1,20 +1,660 @@
-"""Layers to and from plain dicts ({"class_name": ..., "config": ...}); no code is ever run
-from a config: class names are looked up among minikeras's layers and the caller's
-custom_objects only."""
+"""Objects to and from Keras 3's config dicts, the JSON inside every `.keras` file.
+
+Keras describes every object the same way:
+
+    {"module": "keras.initializers",          where the class lives
+     "class_name": "GlorotUniform",           its name there
+     "config": {"seed": null, ...},           its constructor arguments
+     "registered_name": null}                 "package>Name" for custom objects, else null
+
+minikeras's `get_config()` methods return plain constructor arguments, with nested objects as
+{"class_name", "config"}. This module is the mapping layer between the two:
+
+- `serialize_keras_object(obj)` writes what Keras writes (module, registered_name, a DTypePolicy
+  dict for `dtype`, `build_config` for layers of a built Sequential, `compile_config` for a
+  compiled model).
+- `deserialize_keras_object(config)` reads what Keras writes. Class names are looked up among
+  minikeras's own classes of the right kind (layers, initializers, ...) and among the objects
+  the caller registered (see object_registration.py), never imported from the module the file
+  names, so loading a file cannot run code from it. Keras-only arguments that minikeras does
+  not implement are dropped when they hold their "off" value (None or False, e.g.
+  `quantization_config: null`) and refused otherwise, so a model is never silently changed.
+"""
+
+import inspect
+import re
+
+import numpy as np
+
+from minikeras.saving import object_registration
+from minikeras.utils.naming import to_snake_case
+
+# Keras's public module of each kind of object, as written in the "module" field.
+_KERAS_MODULES = {
+    "layers": "keras.layers",
+    "models": "keras",
+    "initializers": "keras.initializers",
+    "regularizers": "keras.regularizers",
+    "constraints": "keras.constraints",
+    "optimizers": "keras.optimizers",
+    "schedules": "keras.optimizers.schedules",
+    "losses": "keras.losses",
+    "metrics": "keras.metrics",
+    "activations": "keras.activations",
+}
+# Config keys whose value is an object of a known kind, by suffix.
+_KEY_SUFFIX_KINDS = (
+    ("_initializer", "initializers"),
+    ("_regularizer", "regularizers"),
+    ("_constraint", "constraints"),
+)
+
+
+class SerializationError(ValueError):
+    """A config that cannot be turned into a minikeras object (unknown class, bad value)."""
+
+
+# --------------------------------------------------------------------------- class lookup
+
+
+def _namespaces():
+    """kind -> (module holding the built-ins, base class they derive from)."""
+    from minikeras import (
+        constraints,
+        initializers,
+        layers,
+        losses,
+        metrics,
+        models,
+        optimizers,
+        regularizers,
+    )
+    from minikeras.optimizers import schedules
+
+    return {
+        "layers": (layers, layers.Layer),
+        "models": (models, models.Model),
+        "initializers": (initializers, initializers.Initializer),
+        "regularizers": (regularizers, regularizers.Regularizer),
+        "constraints": (constraints, constraints.Constraint),
+        "optimizers": (optimizers, optimizers.Optimizer),
+        "schedules": (schedules, schedules.LearningRateSchedule),
+        "losses": (losses, losses.Loss),
+        "metrics": (metrics, metrics.Metric),
+    }
+
+
+def _builtin_class(kind, class_name):
+    """minikeras's own class `class_name` of this kind, or None."""
+    namespaces = _namespaces()
+    kinds = [kind] if kind in namespaces else list(namespaces)
+    if kind == "layers":
+        kinds.append("models")          # a Sequential nested in a Sequential
+    for candidate in kinds:
+        module, base = namespaces[candidate]
+        cls = getattr(module, class_name, None)
+        if cls is None and candidate == "schedules":
+            cls = getattr(module, "_SCHEDULES", {}).get(class_name)
+        if isinstance(cls, type) and issubclass(cls, base):
+            return cls
+    return None
+
+
+def _kind_of_instance(obj):
+    for kind, (_, base) in _namespaces().items():
+        if kind != "layers" and isinstance(obj, base):
+            return kind
+    if isinstance(obj, _namespaces()["layers"][1]):
+        return "layers"
+    return None
+
+
+def _kind_from_module(module):
+    if not isinstance(module, str):
+        return None
+    for kind, keras_module in _KERAS_MODULES.items():
+        if module == keras_module or module.startswith(keras_module + "."):
+            if kind == "models" and module != "keras" and "models" not in module:
+                continue
+            return kind
+    if module.startswith("keras.src."):
+        parts = module.split(".")
+        if len(parts) > 2 and parts[2] in _KERAS_MODULES:
+            return parts[2]
+    return None
+
+
+def _is_builtin(cls):
+    """True for minikeras's own classes (saved with Keras's module and no registered name)."""
+    if cls in object_registration._GLOBAL_CUSTOM_NAMES:
+        return False
+    kind = _kind_of_class(cls)
+    return kind is not None and _builtin_class(kind, cls.__name__) is cls
+
+
+def _kind_of_class(cls):
+    for kind, (_, base) in _namespaces().items():
+        if isinstance(cls, type) and issubclass(cls, base) and kind != "layers":
+            return kind
+    if isinstance(cls, type) and issubclass(cls, _namespaces()["layers"][1]):
+        return "layers"
+    return None
+
+
+def _resolve_class(entry, kind, where):
+    """The class an entry {"module", "class_name", "registered_name"} names, or an error."""
+    class_name = entry.get("class_name")
+    registered_name = entry.get("registered_name")
+    module = entry.get("module")
+    if not isinstance(class_name, str):
+        raise SerializationError(
+            f"{where}: expected a string `class_name`. Received: class_name={class_name!r}"
+        )
+    if class_name == "__lambda__":
+        raise SerializationError(
+            f"{where}: the file contains Python code (a lambda). minikeras never runs code "
+            "from a file, whatever `safe_mode` says."
+        )
+    for name in (registered_name, class_name):
+        if isinstance(name, str):
+            obj = object_registration.get_registered_object(name)
+            if obj is not None:
+                return obj
+    is_keras_module = module is None or (isinstance(module, str) and (
+        module == "keras" or module.startswith("keras.")))
+    if is_keras_module and registered_name in (None, class_name):
+        cls = _builtin_class(kind or _kind_from_module(module), class_name)
+        if cls is not None:
+            return cls
+        if class_name == "Functional":
+            raise SerializationError(
+                f"{where}: the model is a Keras functional model; minikeras loads Sequential "
+                "models only. Rebuild it as a Sequential in Keras before saving."
+            )
+        raise SerializationError(
+            f"{where}: minikeras has no {_kind_label(kind, module)} named {class_name!r} "
+            "(it is not one of the Keras classes minikeras implements)."
+        )
+    raise SerializationError(
+        f"{where}: unknown class {registered_name or class_name!r} (module {module!r}). "
+        "If it is a custom object, pass it in `custom_objects={"
+        f"{(registered_name or class_name)!r}: {class_name}}}` or decorate it with "
+        "`@minikeras.saving.register_keras_serializable()`; minikeras never imports "
+        "code named by a file."
+    )
+
+
+def _kind_label(kind, module):
+    kind = kind or _kind_from_module(module)
+    return {"layers": "layer", "models": "model", "initializers": "initializer",
+            "regularizers": "regularizer", "constraints": "constraint",
+            "optimizers": "optimizer", "schedules": "learning rate schedule",
+            "losses": "loss", "metrics": "metric"}.get(kind, "class")
+
+
+# ----------------------------------------------------------------------------- to Keras
+
+
+def serialize_keras_object(obj):
+    """`obj` as Keras 3 writes it: a dict {"module", "class_name", "config",
+    "registered_name"} for objects, plain JSON values for the rest."""
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, float)):
+        return obj
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (list, tuple)):
+        return [serialize_keras_object(item) for item in obj]
+    if isinstance(obj, dict):
+        return {key: serialize_keras_object(value) for key, value in obj.items()}
+    from minikeras.activations import ActivationFunction
+
+    if isinstance(obj, ActivationFunction):
+        return obj.__name__
+    kind = _kind_of_instance(obj)
+    if kind is None and hasattr(obj, "get_config"):
+        kind = "custom"
+    if kind is None:
+        if callable(obj):
+            return _serialize_function(obj)
+        raise SerializationError(
+            f"Cannot serialize {obj!r} (of type {type(obj).__name__}): it has no get_config()."
+        )
+    if kind == "models":
+        return _serialize_model(obj)
+    if kind == "layers":
+        return _serialize_layer_entry(obj)
+    return _entry(type(obj), _to_keras_config(obj.get_config(), kind), kind)
+
+
+def _entry(cls, config, kind):
+    if _is_builtin(cls):
+        module, registered_name = _KERAS_MODULES.get(kind, "keras"), None
+    else:
+        module = cls.__module__
+        registered_name = object_registration.get_registered_name(cls)
+    return {"module": module, "class_name": cls.__name__, "config": config,
+            "registered_name": registered_name}
+
+
+def _serialize_function(fn):
+    """Keras's form for a plain function (a loss or metric given as a function)."""
+    name = object_registration.get_registered_name(fn)
+    return {"module": "builtins", "class_name": "function", "config": name,
+            "registered_name": "function"}
+
+
+def _dtype_policy(dtype):
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": dtype},
+            "registered_name": None}
+
+
+def _to_keras_config(config, kind=None):
+    """A minikeras get_config() dict in Keras's form (nested objects get module and
+    registered_name, tuples become lists)."""
+    result = {}
+    for key, value in config.items():
+        if kind == "layers" and key == "batch_input_shape":
+            continue            # Keras 3 keeps input shapes in the InputLayer only
+        if kind == "layers" and key == "dtype" and isinstance(value, str):
+            result[key] = _dtype_policy(value)
+        elif _is_serialized_object(value):
+            result[key] = _nested_to_keras(key, value)
+        elif isinstance(value, (list, tuple, dict)) or not _is_plain(value):
+            result[key] = _plain_to_keras(value)
+        else:
+            result[key] = value
+    return result
+
+
+def _is_plain(value):
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _plain_to_keras(value):
+    if isinstance(value, (list, tuple)):
+        return [_plain_to_keras(v) for v in value]
+    if isinstance(value, dict):
+        if _is_serialized_object(value):
+            return _nested_to_keras(None, value)
+        return {k: _plain_to_keras(v) for k, v in value.items()}
+    if _is_plain(value):
+        return value
+    return serialize_keras_object(value)
+
+
+def _is_serialized_object(value):
+    return isinstance(value, dict) and "class_name" in value and "config" in value
+
+
+def _nested_to_keras(key, value):
+    """A minikeras {"class_name", "config"} (or an already Keras-form dict) in Keras's form."""
+    if "module" in value and "registered_name" in value:
+        return value
+    kind = None
+    for suffix, suffix_kind in _KEY_SUFFIX_KINDS:
+        if key is not None and key.endswith(suffix):
+            kind = suffix_kind
+    class_name = value["class_name"]
+    cls = _builtin_class(kind, class_name) if kind else None
+    if cls is None:
+        for candidate in _namespaces():
+            cls = _builtin_class(candidate, class_name)
+            if cls is not None:
+                kind = candidate
+                break
+    if cls is None:
+        for obj, registered in object_registration._GLOBAL_CUSTOM_NAMES.items():
+            if getattr(obj, "__name__", None) == class_name:
+                return {"module": obj.__module__, "class_name": class_name,
+                        "config": _plain_to_keras(value["config"]),
+                        "registered_name": registered}
+        return {"module": None, "class_name": class_name,
+                "config": _plain_to_keras(value["config"]), "registered_name": class_name}
+    return {"module": _KERAS_MODULES[kind], "class_name": class_name,
+            "config": _to_keras_config(value["config"], kind), "registered_name": None}
+
+
+def _serialize_layer_entry(layer, input_shape=None):
+    from minikeras.layers import InputLayer
+
+    config = layer.get_config()
+    if isinstance(layer, InputLayer):
+        keras_config = _plain_to_keras(config)
+    else:
+        keras_config = _to_keras_config(config, "layers")
+    entry = _entry(type(layer), keras_config, "layers")
+    if input_shape is not None and layer.built and not isinstance(layer, InputLayer):
+        entry["build_config"] = {"input_shape": list(input_shape)}
+    return entry
+
+
+def _serialize_model(model):
+    from minikeras.models import Sequential
+
+    if not isinstance(model, Sequential):
+        raise SerializationError(
+            f"minikeras can save Sequential models only. Received: {type(model).__name__}"
+        )
+    config = {"name": model.name, "trainable": model.trainable,
+              "dtype": _dtype_policy(model.dtype)}
+    layers = []
+    shape = None
+    if model._input_layer is not None:
+        layers.append(_serialize_layer_entry(model._input_layer))
+        shape = model._input_layer.batch_shape
+    for layer in model.layers:
+        layers.append(_serialize_layer_entry(layer, shape if model.built else None))
+        if shape is not None and model.built:
+            shape = tuple(layer.compute_output_shape(shape))
+    config["layers"] = layers
+    if model.built and model._input_layer is not None:
+        config["build_input_shape"] = list(model._input_layer.batch_shape)
+    entry = _entry(type(model), config, "models")
+    if model.built and model._input_layer is not None:
+        entry["build_config"] = {"input_shape": list(model._input_layer.batch_shape)}
+    if getattr(model, "compiled", False):
+        entry["compile_config"] = compile_config(model)
+    return entry
+
+
+def compile_config(model):
+    """What Keras stores about `compile()`: optimizer, loss, metrics and their weights."""
+    weighted = model._weighted_metric_identifiers
+    return {
+        "optimizer": serialize_keras_object(model.optimizer),
+        "loss": _serialize_loss(model.loss),
+        "loss_weights": None if model.loss_weight == 1.0 else [model.loss_weight],
+        "metrics": _serialize_metric_list(model._metric_identifiers),
+        "weighted_metrics": _serialize_metric_list(weighted) if weighted else None,
+        "run_eagerly": False,
+        "steps_per_execution": 1,
+        "jit_compile": False,
+    }
+
+
+def _serialize_loss(loss):
+    """A built-in loss with default arguments is written by name ("mse"), as users write it."""
+    from minikeras.losses import LOSS_CLASSES
+
+    for name, cls in LOSS_CLASSES.items():
+        if type(loss) is cls and cls().get_config() == loss.get_config():
+            return name
+    return serialize_keras_object(loss)
+
+
+def _serialize_metric_list(identifiers):
+    if not identifiers:
+        return None
+    result = []
+    for identifier in identifiers:
+        if isinstance(identifier, str):
+            result.append(identifier)
+        else:
+            result.append(serialize_keras_object(identifier))
+    return result
+
+
+# --------------------------------------------------------------------------- from Keras
+
+
+def deserialize_keras_object(config, custom_objects=None, safe_mode=True, kind=None,
+                             where="config"):
+    """The minikeras object a Keras config describes.
+
+    Args:
+        config: a dict {"class_name", "config", ...} (or a plain JSON value, returned as is).
+        custom_objects: dict {name: class or function} for custom objects.
+        safe_mode: accepted for Keras compatibility; minikeras is always safe: it never
+            runs code stored in a file (lambdas are refused either way).
+        kind: the kind of object expected ("layers", "initializers", ...), if known.
+        where: a description of the origin (a file name), quoted in error messages.
+    """
+    with object_registration.CustomObjectScope(custom_objects or {}):
+        return _deserialize(config, kind, where)
+
+
+def _deserialize(config, kind, where):
+    if not isinstance(config, dict):
+        return config
+    if "class_name" not in config:
+        raise SerializationError(
+            f"{where}: expected a dict with a 'class_name' key. Received keys: "
+            f"{sorted(config)}"
+        )
+    class_name = config["class_name"]
+    if class_name == "function" or config.get("registered_name") == "function":
+        return _deserialize_function(config, kind, where)
+    if class_name == "DTypePolicy" or class_name == "FloatDTypePolicy":
+        return _dtype_name(config, where)
+    cls = _resolve_class(config, kind, where)
+    inner = config.get("config", {})
+    if inner is None:
+        inner = {}
+    if not isinstance(inner, dict):
+        raise SerializationError(
+            f"{where}: the config of {class_name!r} must be a dict. Received: {inner!r}"
+        )
+    from minikeras.models import Sequential
+
+    if isinstance(cls, type) and issubclass(cls, Sequential):
+        return _deserialize_sequential(cls, config, where)
+    obj_kind = _kind_of_class(cls) if isinstance(cls, type) else kind
+    arguments = _from_keras_config(inner, cls, obj_kind, where)
+    try:
+        if isinstance(cls, type) and hasattr(cls, "from_config"):
+            obj = cls.from_config(arguments)
+        else:
+            obj = cls(**arguments)
+    except (TypeError, ValueError) as error:
+        raise SerializationError(
+            f"{where}: cannot create {class_name} from its config: {error}"
+        ) from error
+    _maybe_build(obj, config, where)
+    return obj
+
+
+def _dtype_name(config, where):
+    name = (config.get("config") or {}).get("name")
+    if not isinstance(name, str):
+        raise SerializationError(f"{where}: a DTypePolicy needs a name. Received: {config!r}")
+    return name
+
+
+def _deserialize_function(config, kind, where):
+    """A function named in the file: a built-in loss/metric/activation or a registered one."""
+    name = config.get("config")
+    if not isinstance(name, str):
+        raise SerializationError(f"{where}: a function entry needs a name. Received: {config!r}")
+    obj = object_registration.get_registered_object(name)
+    if obj is not None:
+        return obj
+    from minikeras import activations, losses, metrics
+
+    modules = {"losses": [losses], "metrics": [metrics], "activations": [activations]}.get(
+        kind, [losses, metrics, activations])
+    for module in modules:
+        fn = getattr(module, name, None)
+        if callable(fn) and not isinstance(fn, type):
+            return fn
+    raise SerializationError(
+        f"{where}: unknown function {name!r}. If it is a custom function, pass it in "
+        "`custom_objects` or register it with `register_keras_serializable()`."
+    )
+
+
+def _accepted_arguments(cls):
+    """Names the constructor of `cls` accepts, or None if it takes any keyword."""
+    names = set()
+    for klass in inspect.getmro(cls):
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        try:
+            parameters = inspect.signature(init).parameters.values()
+        except (TypeError, ValueError):
+            return None
+        has_var_keyword = False
+        for parameter in parameters:
+            if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+                has_var_keyword = True
+            elif parameter.name != "self":
+                names.add(parameter.name)
+        if not has_var_keyword:
+            return names
+    from minikeras.layers.layer import _LEGACY_INPUT_ARGS, Layer
+
+    if issubclass(cls, Layer):
+        return names | set(_LEGACY_INPUT_ARGS)
+    return None
+
+
+def _from_keras_config(config, cls, kind, where):
+    """Keras's constructor arguments -> minikeras's: nested objects are deserialized and
+    Keras-only arguments are dropped when they are off, refused when they are on."""
+    accepted = _accepted_arguments(cls) if isinstance(cls, type) else None
+    builtin = isinstance(cls, type) and _is_builtin(cls)
+    arguments = {}
+    for key, value in config.items():
+        if builtin and accepted is not None and key not in accepted:
+            if value is None or value is False:
+                continue
+            raise SerializationError(
+                f"{where}: {cls.__name__} has argument {key}={value!r}, which minikeras "
+                "does not support."
+            )
+        arguments[key] = _argument_from_keras(key, value, where)
+    return arguments
+
+
+def _argument_from_keras(key, value, where):
+    if isinstance(value, dict) and "class_name" in value:
+        kind = None
+        for suffix, suffix_kind in _KEY_SUFFIX_KINDS:
+            if key.endswith(suffix):
+                kind = suffix_kind
+        if key == "learning_rate":
+            kind = "schedules"
+        if key == "activation":
+            return value
+        return _deserialize(value, kind or _kind_from_module(value.get("module")),
+                            f"{where} ({key})")
+    if isinstance(value, list) and key in _TUPLE_ARGUMENTS:
+        return _to_tuple(value)
+    return value
+
+
+# Keras writes tuples as JSON lists; these arguments are tuples in minikeras's configs.
+_TUPLE_ARGUMENTS = {"batch_shape", "kernel_size", "strides", "pool_size", "dilation_rate",
+                    "padding", "target_shape", "noise_shape", "cropping", "size"}
+
+
+def _to_tuple(value):
+    return tuple(_to_tuple(v) if isinstance(v, list) else v for v in value)
+
+
+def _maybe_build(obj, config, where):
+    from minikeras.layers import Layer
+
+    build_config = config.get("build_config")
+    if not isinstance(obj, Layer) or obj.built or not isinstance(build_config, dict):
+        return
+    input_shape = build_config.get("input_shape")
+    if isinstance(input_shape, list) and all(d is None or isinstance(d, int)
+                                             for d in input_shape):
+        try:
+            obj._maybe_build(tuple(input_shape))
+        except (TypeError, ValueError) as error:
+            raise SerializationError(
+                f"{where}: cannot build layer {obj.name!r} for input shape "
+                f"{tuple(input_shape)}: {error}"
+            ) from error
+
+
+def _deserialize_sequential(cls, entry, where):
+    config = dict(entry.get("config") or {})
+    layer_entries = config.get("layers", [])
+    if not isinstance(layer_entries, list):
+        raise SerializationError(
+            f"{where}: a Sequential config needs a list of layers. "
+            f"Received: layers={layer_entries!r}"
+        )
+    name = config.get("name")
+    model = cls(name=name, trainable=config.get("trainable", True))
+    for i, layer_entry in enumerate(layer_entries):
+        layer = _deserialize(layer_entry, "layers", f"{where}, layer {i}")
+        try:
+            model.add(layer)
+        except (TypeError, ValueError) as error:
+            raise SerializationError(
+                f"{where}: cannot add layer {i} ({getattr(layer, 'name', layer)!r}) to the "
+                f"model: {error}"
+            ) from error
+    if not model.built:
+        shape = config.get("build_input_shape")
+        build_config = entry.get("build_config")
+        if shape is None and isinstance(build_config, dict):
+            shape = build_config.get("input_shape")
+        if isinstance(shape, list) and model.layers:
+            try:
+                model.build(tuple(shape))
+            except (TypeError, ValueError) as error:
+                raise SerializationError(
+                    f"{where}: cannot build the model for input shape {tuple(shape)}: {error}"
+                ) from error
+    return model
+
+
+def compile_from_config(model, config, where="config"):
+    """Calls model.compile() with what `compile_config` stored."""
+    if not isinstance(config, dict):
+        raise SerializationError(f"{where}: compile_config must be a dict. Received: {config!r}")
+    optimizer = config.get("optimizer", "rmsprop")
+    if isinstance(optimizer, dict):
+        optimizer = _deserialize(optimizer, "optimizers", f"{where} (optimizer)")
+    loss = config.get("loss")
+    if isinstance(loss, dict):
+        loss = _deserialize(loss, "losses", f"{where} (loss)")
+    metrics = _deserialize_metric_list(config.get("metrics"), where)
+    weighted = _deserialize_metric_list(config.get("weighted_metrics"), where)
+    try:
+        model.compile(optimizer=optimizer, loss=loss, loss_weights=config.get("loss_weights"),
+                      metrics=metrics, weighted_metrics=weighted)
+    except (TypeError, ValueError, NotImplementedError) as error:
+        raise SerializationError(
+            f"{where}: cannot restore the compiled state ({error}). Load with compile=False "
+            "and call compile() yourself."
+        ) from error
+
+
+def _deserialize_metric_list(identifiers, where):
+    if identifiers is None:
+        return None
+    if not isinstance(identifiers, list):
+        raise SerializationError(f"{where}: metrics must be a list. Received: {identifiers!r}")
+    return [_deserialize(m, "metrics", f"{where} (metrics)") if isinstance(m, dict) else m
+            for m in identifiers]
+
+
+# ------------------------------------------------------------------ layer shortcuts
 
 
 def serialize_layer(layer):
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    """A layer (or nested model) as Keras writes it inside a model config."""
+    if _kind_of_instance(layer) == "models":
+        return _serialize_model(layer)
+    return _serialize_layer_entry(layer)
 
 
 def deserialize_layer(config, custom_objects=None):
-    from minikeras import layers
+    """The layer a config from `serialize_layer` (or from Keras) describes."""
+    return deserialize_keras_object(config, custom_objects=custom_objects, kind="layers",
+                                    where="layer config")
 
-    class_name = config["class_name"]
-    cls = (custom_objects or {}).get(class_name) or getattr(layers, class_name, None)
-    if cls is None or not isinstance(cls, type):
-        raise ValueError(
-            f"Unknown layer class {class_name!r}. If it is a custom layer, pass it in "
-            "`custom_objects`."
-        )
-    return cls.from_config(dict(config["config"]))
+
+def keras_snake_case(name):
+    """Keras's to_snake_case: drops non-word characters first ("Conv2D" -> "conv2d")."""
+    return to_snake_case(re.sub(r"\W+", "", name))

@@ -1,0 +1,298 @@
+"""Weights in Keras 3's HDF5 layout (`.weights.h5`, and `model.weights.h5` inside `.keras`).
+
+The layout Keras writes for a Sequential model:
+
+    vars/                         the model's own weights (none); attribute name="sequential"
+    layers/dense/vars/0, 1        kernel, bias of the first Dense; attribute name=<layer name>
+    layers/dense_1/vars/...       the second Dense: groups are named after the class in snake
+    layers/dropout/vars/          case, numbered in order ("dense", "dense_1", ...), never
+                                  after the layer's own name
+    optimizer/vars/0, 1, 2...     iterations, learning rate (absent with a schedule), then the
+                                  optimizer's slots in Keras's order
+
+Each `vars` group lists a layer's weights trainable first, then non-trainable, in creation
+order. Loading checks the whole file against the model before changing anything: a missing,
+extra or wrongly shaped array is an error naming the file and the path inside it.
+
+h5py is optional: it is imported inside the functions that need it.
+"""
+
+import warnings
+
+import numpy as np
+
+from minikeras.saving.serialization import keras_snake_case
+
+
+class WeightsFileError(ValueError):
+    """A weights file that does not match the model (missing, extra or misshapen arrays)."""
+
+
+def import_h5py():
+    """h5py, or an ImportError that says how to install it."""
+    try:
+        import h5py
+    except ImportError as error:
+        raise ImportError(
+            "Saving and loading Keras weight files (.weights.h5, .keras) needs the h5py "
+            "package. Install it with `pip install h5py` (or `pip install minikeras[h5]`)."
+        ) from error
+    return h5py
+
+
+# ----------------------------------------------------------------------- the model walk
+
+
+def saveables(model):
+    """(path, object, own weights) for the model, each layer (recursively) in Keras's order.
+
+    own weights: list of arrays-holders with .value (Variables), trainable ones first.
+    """
+    yield from _walk(model, "")
+
+
+def _walk(layer, path):
+    yield path, layer, own_weights(layer)
+    sublayers = getattr(layer, "_layers", None)
+    if isinstance(sublayers, list):
+        used = {}
+        for sublayer in sublayers:
+            name = _unique(keras_snake_case(type(sublayer).__name__), used)
+            yield from _walk(sublayer, _join(path, "layers", name))
+
+
+def own_weights(layer):
+    """A layer's own variables in Keras's order: trainable ones, then non-trainable ones."""
+    weights = list(getattr(layer, "_weights", []))
+    return [w for w in weights if w.trainable] + [w for w in weights if not w.trainable]
+
+
+def _unique(name, used):
+    if name in used:
+        used[name] += 1
+        return f"{name}_{used[name]}"
+    used[name] = 0
+    return name
+
+
+def _join(*parts):
+    return "/".join(part for part in parts if part)
+
+
+# --------------------------------------------------------------------- optimizer state
+
+# Keras creates some slots in one call for several names, which interleaves them per model
+# variable (m_0, v_0, m_1, v_1, ...). Number of leading slot groups interleaved this way, by
+# optimizer class; the remaining groups follow one after the other, as minikeras lists them.
+_INTERLEAVED_GROUPS = {"Adam": 2, "AdamW": 2, "Adamax": 2, "Nadam": 2, "Lamb": 2,
+                       "Adadelta": 2, "Ftrl": 2}
+
+
+def optimizer_head(optimizer):
+    """The scalars Keras stores first: iterations, then the learning rate unless it is a
+    schedule."""
+    from minikeras.optimizers.schedules import LearningRateSchedule
+
+    head = [np.array(optimizer.iterations, dtype="int64")]
+    if not isinstance(optimizer._learning_rate, LearningRateSchedule):
+        head.append(np.array(optimizer.learning_rate, dtype="float32"))
+    return head
+
+
+def optimizer_slots(optimizer):
+    """The optimizer's per-variable arrays in Keras's order (the arrays themselves, so that
+    writing into them restores the state)."""
+    state = list(optimizer.state_arrays()) if optimizer.built else []
+    n_vars = len(optimizer._variables)
+    interleaved = 0
+    for klass in type(optimizer).__mro__:
+        if klass.__name__ in _INTERLEAVED_GROUPS:
+            interleaved = _INTERLEAVED_GROUPS[klass.__name__]
+            break
+    if not n_vars or not interleaved or len(state) < interleaved * n_vars:
+        return state
+    groups = [state[g * n_vars:(g + 1) * n_vars] for g in range(interleaved)]
+    ordered = [groups[g][i] for i in range(n_vars) for g in range(interleaved)]
+    return ordered + state[interleaved * n_vars:]
+
+
+# ------------------------------------------------------------------------------ writing
+
+
+def write_weights(h5file, model, include_optimizer=True):
+    """Writes every weight of `model` (and its optimizer's state) into an open h5py File."""
+    for path, obj, weights in saveables(model):
+        group = h5file.create_group(_join(path, "vars"))
+        group.attrs["name"] = obj.name
+        for i, weight in enumerate(weights):
+            group.create_dataset(str(i), data=np.asarray(weight.value))
+    optimizer = getattr(model, "optimizer", None)
+    if include_optimizer and optimizer is not None and getattr(model, "compiled", False):
+        group = h5file.create_group("optimizer/vars")
+        group.attrs["name"] = optimizer.name
+        for i, value in enumerate(optimizer_head(optimizer) + optimizer_slots(optimizer)):
+            group.create_dataset(str(i), data=np.asarray(value))
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+def read_weights(h5file, model, source, skip_mismatch=False, load_optimizer=True):
+    """Checks the file against the model, then copies every array into the model.
+
+    source: the file's name, quoted in every error. With skip_mismatch, layers whose arrays do
+    not fit are skipped with a warning instead of raising.
+    """
+    h5py = import_h5py()
+    if "model_weights" in h5file or "layer_names" in h5file.attrs:
+        raise WeightsFileError(
+            f"{source}: this is a legacy Keras 2 HDF5 file. minikeras reads Keras 3 weight "
+            "files only: load it in Keras and save it again with model.save_weights("
+            "'name.weights.h5') or model.save('name.keras')."
+        )
+    datasets = _all_datasets(h5file, h5py, source)
+    assignments = []
+    known_paths = set()
+    problems = []
+    for path, obj, weights in saveables(model):
+        known_paths.add(path)
+        arrays = datasets.get(path, {})
+        problem = _check_layer(path, obj, weights, arrays, source)
+        if problem:
+            problems.append(problem)
+            continue
+        assignments += [(weight, arrays[str(i)]) for i, weight in enumerate(weights)]
+    optimizer_assignments, optimizer_problem = _plan_optimizer(
+        model, datasets, source, load_optimizer)
+    known_paths.add("optimizer")
+    extra = sorted(path for path, arrays in datasets.items()
+                   if arrays and path not in known_paths)
+    for path in extra:
+        problems.append(
+            f"{source}: the file has {len(datasets[path])} weight array(s) at "
+            f"'{_join(path, 'vars')}' that match no layer of model {model.name!r} "
+            f"(extra weights; the model has {_layer_paths(model)})."
+        )
+    if optimizer_problem:
+        problems.append(optimizer_problem)
+    if problems and not skip_mismatch:
+        raise WeightsFileError("\n".join(problems))
+    for problem in problems:
+        warnings.warn(f"Skipping: {problem}", stacklevel=3)
+    for weight, dataset in assignments:
+        weight.assign(np.asarray(dataset[()], dtype=weight.value.dtype))
+    if optimizer_assignments is not None:
+        optimizer_assignments()
+
+
+def _layer_paths(model):
+    return [path or "(model)" for path, _, _ in saveables(model)]
+
+
+def _check_layer(path, obj, weights, arrays, source):
+    where = f"'{_join(path, 'vars')}'"
+    expected = [w.shape for w in weights]
+    if not weights and not arrays:
+        return None
+    if not arrays and weights:
+        return (
+            f"{source}: missing weights for layer {obj.name!r}: the file has nothing at "
+            f"{where}; the layer expects {len(weights)} array(s) with shapes {expected}."
+        )
+    keys = sorted(arrays, key=lambda k: (len(k), k))
+    if keys != [str(i) for i in range(len(keys))] or len(keys) != len(weights):
+        return (
+            f"{source}: layer {obj.name!r} expects {len(weights)} weight array(s) with shapes "
+            f"{expected}; the file has {len(keys)} at {where} "
+            f"({'extra' if len(keys) > len(weights) else 'missing'} weights)."
+        )
+    for i, weight in enumerate(weights):
+        dataset = arrays[str(i)]
+        if tuple(dataset.shape) != tuple(weight.shape):
+            return (
+                f"{source}: weight {i} of layer {obj.name!r} ({weight.name}) has shape "
+                f"{tuple(weight.shape)} in the model but {tuple(dataset.shape)} in the file "
+                f"at {where}."
+            )
+    return None
+
+
+def _plan_optimizer(model, datasets, source, load_optimizer):
+    """Checks the optimizer's arrays; returns (a function that assigns them, problem)."""
+    optimizer = getattr(model, "optimizer", None)
+    arrays = datasets.get("optimizer", {})
+    if not load_optimizer or optimizer is None or not getattr(model, "compiled", False) \
+            or not arrays:
+        return None, None
+    keys = sorted(arrays, key=lambda k: (len(k), k))
+    if keys != [str(i) for i in range(len(keys))]:
+        return None, f"{source}: unexpected optimizer array names {keys} at 'optimizer/vars'."
+    n_head = len(optimizer_head(optimizer))
+    if len(keys) > n_head and not optimizer.built:
+        optimizer.build(model.trainable_weights)
+    slots = optimizer_slots(optimizer)
+    if len(keys) == n_head:
+        slots = []      # saved before the first training step: no slots yet
+    elif len(keys) != n_head + len(slots):
+        warnings.warn(
+            f"{source}: skipping the optimizer state: optimizer {optimizer.name!r} has "
+            f"{n_head + len(slots)} variables but the file has {len(keys)} (was it saved "
+            "with another optimizer?).", stacklevel=4)
+        return None, None
+    for i, slot in enumerate(slots):
+        dataset = arrays[str(n_head + i)]
+        if tuple(dataset.shape) != tuple(slot.shape):
+            return None, (
+                f"{source}: optimizer variable {n_head + i} has shape {tuple(slot.shape)} in "
+                f"the model but {tuple(dataset.shape)} in the file at 'optimizer/vars'."
+            )
+
+    def assign():
+        optimizer.iterations = int(np.asarray(arrays["0"][()]))
+        if n_head == 2:
+            stored = float(np.asarray(arrays["1"][()]))
+            # Keep the exact configured value when the file holds its float32 rounding.
+            if np.float32(optimizer.learning_rate) != np.float32(stored):
+                optimizer.learning_rate = stored
+        for i, slot in enumerate(slots):
+            slot[...] = np.asarray(arrays[str(n_head + i)][()], dtype=slot.dtype)
+
+    return assign, None
+
+
+def _all_datasets(h5file, h5py, source):
+    """{owner path: {index: dataset}} for every array in a `vars` group.
+
+    Only hard links are followed: a soft or external link (which could point outside the
+    file) is an error, and so is any array that is not numeric.
+    """
+    found = {}
+    problems = []
+
+    def visit(name, link_owner):
+        for key in link_owner:
+            link = link_owner.get(key, getlink=True)
+            full = f"{name}/{key}" if name else key
+            if not isinstance(link, h5py.HardLink):
+                problems.append(f"{source}: '{full}' is a {type(link).__name__}; only plain "
+                                "groups and arrays are allowed in a weights file.")
+                continue
+            child = link_owner[key]
+            if isinstance(child, h5py.Group):
+                visit(full, child)
+            elif isinstance(child, h5py.Dataset):
+                parts = full.split("/")
+                if len(parts) < 2 or parts[-2] != "vars":
+                    problems.append(f"{source}: unexpected array '{full}' (not in a 'vars' "
+                                    "group): this is not a Keras weights file.")
+                    continue
+                if child.dtype.kind not in "biuf":
+                    problems.append(f"{source}: array '{full}' has non-numeric dtype "
+                                    f"{child.dtype}.")
+                    continue
+                found.setdefault("/".join(parts[:-2]), {})[parts[-1]] = child
+
+    visit("", h5file)
+    if problems:
+        raise WeightsFileError("\n".join(problems))
+    return found
