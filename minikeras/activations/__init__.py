@@ -5,10 +5,9 @@ from minikeras.activations.activations import ALL_ACTIVATIONS
 from minikeras.activations.base import ActivationFunction
 
 _BY_NAME = {fn.__name__: fn for fn in ALL_ACTIVATIONS}
-# Keras's aliases.
-for _alias, _target in (("swish", "silu"), ("hard_swish", "hard_silu")):
-    if _target in _BY_NAME:
-        _BY_NAME[_alias] = _BY_NAME[_target]
+# Keras's aliases: the same objects under a second name (serialized under the first).
+_BY_NAME["swish"] = _BY_NAME["silu"]
+_BY_NAME["hard_swish"] = _BY_NAME["hard_silu"]
 
 
 def get(identifier):

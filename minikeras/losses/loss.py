@@ -28,7 +28,8 @@ class Loss:
         dtype: float type of the computation (default floatx).
     """
 
-    # True for the cross-entropies: they accept the logits of a sigmoid/softmax output.
+    # True for the losses that call Keras's cross-entropy ops, which on TensorFlow take the
+    # logits of a sigmoid/softmax output instead of its probabilities.
     accepts_output_logits = False
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
@@ -37,13 +38,21 @@ class Loss:
                 f"Invalid value for argument `reduction`. Expected one of {list(REDUCTIONS)}. "
                 f"Received: reduction={reduction!r}"
             )
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"`name` must be a string. Received: name={name!r}")
         self.name = name or _snake(type(self).__name__)
         self.reduction = reduction
         self.dtype = backend.standardize_dtype(dtype)
 
     # Subclasses implement these two.
     def forward(self, y_true, y_pred, logits=None):
-        """y_true, y_pred: (batch, ...). Returns (values, cache); values (batch,)."""
+        """y_true, y_pred: (batch, ...). Returns (values, cache); values (batch,) or
+        (batch, ...) without the reduced axis.
+
+        logits: the pre-activation of a sigmoid/softmax output layer (same shape as y_pred),
+        given only to losses with accepts_output_logits. When given, backward must return
+        dL/d(logits) instead of dL/d(y_pred).
+        """
         raise NotImplementedError
 
     def backward(self, dvalues, cache):
@@ -57,7 +66,8 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         """The reduced loss, a float."""
-        values = self.call(y_true, y_pred)
+        y_true, y_pred = _as_arrays(y_true, y_pred, self.dtype)
+        values = self.forward(y_true, y_pred)[0]
         return reduce_weighted_values(values, sample_weight, self.reduction)[0]
 
     def get_config(self):
@@ -66,6 +76,33 @@ class Loss:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"
+
+
+class ElementwiseMeanLoss(Loss):
+    """A loss of the form values = mean over the last axis of e(y_true, y_pred).
+
+    Subclasses implement `elementwise(y_true, y_pred) -> (e, de_dpred)`: the per-element loss
+    and its derivative with respect to y_pred, side by side. Then, with K the last axis's size,
+
+        values = mean(e, axis=-1)            dL/dy_pred = dvalues[..., None] * de_dpred / K
+    """
+
+    def elementwise(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def forward(self, y_true, y_pred, logits=None):
+        y_true, y_pred, reshaped = squeeze_or_expand(y_true, y_pred)
+        check_same_shape(self.name, y_true, y_pred)
+        e, de_dpred = self.elementwise(y_true, y_pred)
+        return np.mean(e, axis=-1), (de_dpred, reshaped)
+
+    def backward(self, dvalues, cache):
+        de_dpred, reshaped = cache
+        dpred = dvalues[..., None] * de_dpred / de_dpred.shape[-1]
+        return dpred if reshaped is None else dpred.reshape(reshaped)
 
 
 def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch_size"):
@@ -105,6 +142,29 @@ def align_ranks(y_true, y_pred):
     return y_true
 
 
+def squeeze_or_expand(y_true, y_pred):
+    """Keras's squeeze_or_expand_to_same_rank, applied by every Keras loss class.
+
+    A trailing axis of size 1 on one side is matched by adding an axis to a rank-1 other side
+    ((batch,) against (batch, 1)), or else squeezed away. Returns (y_true, y_pred, reshaped):
+    reshaped is None, or y_pred's original shape, which backward gives its gradient back.
+    """
+    reshaped = None
+    if y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
+        if y_pred.ndim == 1:
+            reshaped = y_pred.shape
+            y_pred = y_pred[..., None]
+        else:
+            y_true = y_true[..., 0]
+    elif y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
+        if y_true.ndim == 1:
+            y_true = y_true[..., None]
+        else:
+            reshaped = y_pred.shape
+            y_pred = y_pred[..., 0]
+    return y_true, y_pred, reshaped
+
+
 def check_same_shape(name, y_true, y_pred):
     if y_true.shape != y_pred.shape:
         raise ValueError(
@@ -115,6 +175,20 @@ def check_same_shape(name, y_true, y_pred):
 
 def _as_arrays(y_true, y_pred, dtype):
     return np.asarray(y_true, dtype=dtype), np.asarray(y_pred, dtype=dtype)
+
+
+def mask_weights(valid, reduction):
+    """Keras's weights for a loss mask (valid: bool array of values' shape).
+
+    For "sum_over_batch_size" and "mean" the valid entries weigh total / valid, so that the
+    reduction averages over the valid entries only; otherwise the mask is 0/1.
+    """
+    valid = np.asarray(valid)
+    if reduction in ("sum_over_batch_size", "mean"):
+        count = valid.sum()
+        scale = valid.size / count if count else 0.0
+        return valid * scale
+    return valid.astype(np.float64)
 
 
 def _snake(name):
