@@ -45,7 +45,7 @@ OPS_GRID = [
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("kernel_size,strides,padding,dilation", OPS_GRID)
 def test_conv2d_ops_match_tensorflow(kernel_size, strides, padding, dilation, dtype):
-    rng = np.random.default_rng(hash((kernel_size, strides, padding, dilation)) % 2**32)
+    rng = np.random.default_rng(OPS_GRID.index((kernel_size, strides, padding, dilation)))
     x = rng.standard_normal((2, 9, 8, 3)).astype(dtype)  # odd and even sizes
     kernel = rng.standard_normal((*kernel_size, 3, 4)).astype(dtype)
     out, cache = conv2d_forward(x, kernel, strides, padding, dilation)
