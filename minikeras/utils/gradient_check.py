@@ -28,7 +28,11 @@ too. Either way the random generators are left as they were found.
 
 Kinks. ReLU and max pooling are not differentiable where an input is exactly 0 or where two
 pooled values tie. If a nudge of h crosses such a point, the finite difference is meaningless
-there; with random data this is rare, and a smaller `epsilon` makes it rarer.
+there; with random data this is rare, and a smaller `epsilon` makes it rarer. One case is not
+rare: a freshly initialised ReLU network has zero biases, so a sample whose inputs to a layer are
+all 0 (every ReLU before it off) has a pre-activation of exactly 0, right on the kink, and the
+biases then show large errors that are not bugs. Check after a few training steps, or give the
+biases small random values first.
 """
 
 import contextlib
