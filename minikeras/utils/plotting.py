@@ -108,11 +108,13 @@ def _curves(obj, what):
 
 def _as_runs(history):
     """history (one run or a dict label -> run) -> dict label -> curves dict."""
+    if isinstance(history, dict) and not history:
+        raise ValueError("The history is empty: there is nothing to plot. Received: history={}")
     if isinstance(history, dict) and history and not _is_history_dict(history):
         return {str(label): _curves(run, f"history[{label!r}]") for label, run in history.items()}
     curves = _curves(history, "history")
     if not curves:
-        raise ValueError("The history is empty: fit() ran no epoch. Received: history={}")
+        raise ValueError("The history is empty: fit() ran no epoch. Received: an empty History")
     return {"train": curves}
 
 
