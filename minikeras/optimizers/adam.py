@@ -1,51 +1,64 @@
 """`Adam`: adaptive moment estimation, in Keras's "epsilon hat" form."""
 
-import math
-
 import numpy as np
 
-from minikeras.optimizers.base_optimizer import Optimizer
+from minikeras.optimizers.base_optimizer import Optimizer, check_number
 
 
 class Adam(Optimizer):
     """At step t (counting from 1), for gradient g:
 
-        m = m + (1 - beta_1) (g - m)                 first moment
-        v = v + (1 - beta_2) (g^2 - v)               second moment
+        m = m + (1 - beta_1) (g - m)                 first moment (running mean of g)
+        v = v + (1 - beta_2) (g^2 - v)               second moment (running mean of g^2)
         alpha = lr sqrt(1 - beta_2^t) / (1 - beta_1^t)
-        w -= alpha m / (sqrt(v) + epsilon)
+        w = w - alpha m / (sqrt(v) + epsilon)
 
-    Keras folds the bias corrections into alpha, so epsilon is added to the uncorrected
-    sqrt(v) ("epsilon hat" in the Adam paper). With amsgrad, v is replaced by its running max.
+    The bias corrections are folded into alpha, so epsilon is added to the uncorrected
+    sqrt(v) ("epsilon hat" in the Adam paper). With amsgrad, v_hat = max(v_hat, v) (the
+    running maximum) replaces v in the last line.
+
+    State (per variable): m ("momentum") and v ("velocity"), interleaved variable by variable
+    as Keras creates them, then v_hat ("velocity_hat") for every variable when amsgrad.
 
     Args:
-        learning_rate (0.001), beta_1 (0.9), beta_2 (0.999), epsilon (1e-7), amsgrad (False).
+        learning_rate: float, schedule or callable (default 0.001).
+        beta_1: decay rate of the first moment, in [0, 1) (default 0.9).
+        beta_2: decay rate of the second moment, in [0, 1) (default 0.999).
+        epsilon: small constant keeping the division finite (default 1e-7).
+        amsgrad: use the AMSGrad variant (default False).
+        name: optimizer name (default "adam", made unique).
+        **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm (see `Optimizer`).
     """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 amsgrad=False, name="adam", **kwargs):
+                 amsgrad=False, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.amsgrad = bool(amsgrad)
+        self.beta_1 = check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
+        self.beta_2 = check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
+        self.epsilon = check_number("epsilon", epsilon, 0.0)
+        self.amsgrad = amsgrad
 
     def build(self, variables):
+        if self.built:
+            return
         super().build(variables)
         self.momentums = [self.add_slot(v) for v in variables]
         self.velocities = [self.add_slot(v) for v in variables]
         self.velocity_hats = [self.add_slot(v) for v in variables] if self.amsgrad else []
 
     def state_arrays(self):
-        return self.momentums + self.velocities + self.velocity_hats
+        interleaved = [a for pair in zip(self.momentums, self.velocities) for a in pair]
+        return interleaved + self.velocity_hats
 
     def update_step(self, gradient, variable, learning_rate):
         i = self._index(variable)
         m, v = self.momentums[i], self.velocities[i]
-        t = self.iterations + 1
-        alpha = learning_rate * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        dtype = variable.value.dtype.type
+        t = dtype(self.iterations + 1)
+        alpha = (dtype(learning_rate) * np.sqrt(1 - dtype(self.beta_2) ** t)
+                 / (1 - dtype(self.beta_1) ** t))
         m += (gradient - m) * (1 - self.beta_1)
-        v += (gradient * gradient - v) * (1 - self.beta_2)
+        v += (np.square(gradient) - v) * (1 - self.beta_2)
         if self.amsgrad:
             v_hat = self.velocity_hats[i]
             np.maximum(v_hat, v, out=v_hat)

@@ -1,18 +1,30 @@
 """`Optimizer`: what every optimizer shares.
 
-One training step, in the order Keras applies it:
+One training step, `apply(grads, variables)`, in the order Keras applies it:
 
-    1. clip the gradients (clipnorm, else global_clipnorm, else clipvalue);
-    2. weight decay: w -= w * weight_decay * learning_rate;
-    3. the optimizer's own rule, `update_step(gradient, variable, learning_rate)`;
-    4. each variable's constraint, if any;
-    5. iterations += 1.
+    1. drop the variables whose gradient is None;
+    2. clip the gradients (clipnorm, else global_clipnorm, else clipvalue);
+    3. decoupled weight decay, on every variable not excluded:  w -= w * weight_decay * lr
+       (lr is the learning rate of this step; nothing is excluded unless
+       `exclude_from_weight_decay` says so, biases included);
+    4. the optimizer's own rule, `update_step(gradient, variable, lr)`, variable by variable;
+    5. each variable's constraint, if any;
+    6. iterations += 1.
 
-The learning rate may be a float or a schedule, a function of `iterations`.
+The learning rate may be a float, a `LearningRateSchedule` (evaluated at `iterations`, the
+0-based count of steps already taken) or a callable taking no argument.
+
+State, in Keras's order (`optimizer.variables`): the step count `iterations` (int64), the
+learning rate (only when it is a float), then the per-variable state the subclass lists in
+`state_arrays()`. The arrays are live: writing into them (`a[...] = saved`) restores a state.
 """
+
+import re
+import warnings
 
 import numpy as np
 
+from minikeras import backend
 from minikeras.optimizers import schedules
 from minikeras.utils.naming import to_snake_case
 
@@ -21,26 +33,33 @@ class Optimizer:
     """Base class of optimizers.
 
     Args:
-        learning_rate: a float or a `LearningRateSchedule`.
+        learning_rate: a float, a `LearningRateSchedule`, or a callable with no argument.
         weight_decay: decoupled weight decay factor, or None.
         clipnorm: clip each gradient to this L2 norm.
         clipvalue: clip each gradient entry to [-clipvalue, clipvalue].
         global_clipnorm: clip all gradients together to this global L2 norm.
-        name: optimizer name.
+        loss_scale_factor: accepted for compatibility. Keras multiplies the loss by it and
+            divides the gradients by it again, which only matters in float16; minikeras's
+            gradients are exact, so it changes nothing.
+        use_ema, ema_momentum, ema_overwrite_frequency, gradient_accumulation_steps: not
+            supported (use_ema=True or gradient_accumulation_steps raise NotImplementedError).
+        name: optimizer name (default: the class name in snake case, made unique).
     """
 
-    def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, use_ema=False, ema_momentum=0.99,
                  ema_overwrite_frequency=None, loss_scale_factor=None,
                  gradient_accumulation_steps=None, name=None, **kwargs):
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and will be ignored.",
+                          stacklevel=2)
         if kwargs:
-            raise TypeError(
-                f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}"
-            )
-        if use_ema or gradient_accumulation_steps or loss_scale_factor:
+            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+        if use_ema or gradient_accumulation_steps:
             raise NotImplementedError(
-                "minikeras optimizers do not support use_ema, loss_scale_factor or "
-                "gradient_accumulation_steps."
+                "minikeras optimizers do not support use_ema or gradient_accumulation_steps. "
+                f"Received: use_ema={use_ema!r}, "
+                f"gradient_accumulation_steps={gradient_accumulation_steps!r}"
             )
         if sum(arg is not None for arg in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(
@@ -50,111 +69,259 @@ class Optimizer:
             )
         for arg_name, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
                                 ("global_clipnorm", global_clipnorm),
-                                ("weight_decay", weight_decay)):
-            if value is not None and (not isinstance(value, (int, float)) or value < 0):
-                raise ValueError(
-                    f"`{arg_name}` must be a non-negative number. Received: "
-                    f"{arg_name}={value!r}"
-                )
-        self.name = name or to_snake_case(type(self).__name__)
+                                ("weight_decay", weight_decay),
+                                ("loss_scale_factor", loss_scale_factor)):
+            if value is not None:
+                check_number(arg_name, value, low=0.0)
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"`name` must be a string. Received: name={name!r}")
+        self.name = name or backend.unique_name(to_snake_case(type(self).__name__))
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
         self.global_clipnorm = global_clipnorm
-        self._learning_rate = _check_learning_rate(learning_rate)
-        self.iterations = 0
+        self.use_ema = use_ema
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self._iterations = np.zeros((), dtype=np.int64)
+        self._learning_rate = _as_learning_rate(learning_rate)
+        self._exclude_ids = set()
+        self._exclude_pattern = None
         self.built = False
-        self._variables = []
+        self._trainable_variables = []
+        self._indices = {}
 
     # ------------------------------------------------------------ learning rate
 
     @property
+    def iterations(self):
+        """Steps taken so far (0 before the first update)."""
+        return int(self._iterations)
+
+    @property
     def learning_rate(self):
-        """The learning rate for the coming step (a schedule is evaluated at `iterations`)."""
+        """The learning rate of the coming step (a schedule is evaluated at `iterations`)."""
         if isinstance(self._learning_rate, schedules.LearningRateSchedule):
-            return float(self._learning_rate(self.iterations))
-        return self._learning_rate
+            return self._learning_rate(self.iterations)
+        if isinstance(self._learning_rate, np.ndarray):
+            return self._learning_rate[()]
+        return self._learning_rate()
 
     @learning_rate.setter
     def learning_rate(self, value):
-        self._learning_rate = _check_learning_rate(value)
+        if isinstance(value, schedules.LearningRateSchedule) or callable(value):
+            self._learning_rate = value
+        elif isinstance(self._learning_rate, np.ndarray):
+            self._learning_rate[...] = _as_learning_rate(value)
+        elif isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule` as its "
+                "`learning_rate`, so its learning rate cannot be set to a number. Create the "
+                f"optimizer with a float learning rate instead. Received: learning_rate={value!r}"
+            )
+        else:
+            self._learning_rate = _as_learning_rate(value)
 
     # -------------------------------------------------------------------- state
 
     def build(self, variables):
-        """Creates the per-variable state (moments and the like). Subclasses extend it."""
-        self._variables = list(variables)
+        """Creates the per-variable state. Subclasses extend it (and return early when
+        already built, as Keras's do)."""
+        self._trainable_variables = list(variables)
+        self._indices = {id(v): i for i, v in enumerate(self._trainable_variables)}
         self.built = True
 
-    def add_slot(self, variable):
-        """A zero array shaped like `variable`, for the optimizer's per-variable state."""
-        return np.zeros(variable.shape, dtype=variable.dtype)
+    def add_slot(self, variable, initial_value=0.0):
+        """An array shaped like `variable` and of its dtype, filled with `initial_value`:
+        one piece of the optimizer's per-variable state (a momentum, an accumulator...)."""
+        return np.full(variable.shape, initial_value, dtype=variable.value.dtype)
 
     def _index(self, variable):
-        for i, known in enumerate(self._variables):
-            if known is variable:
-                return i
-        raise KeyError(f"The optimizer was not built with variable {variable.path!r}.")
+        """Position of `variable` in the list the optimizer was built with."""
+        return self._indices[id(variable)]
 
     @property
     def variables(self):
-        """The optimizer's state as arrays: iterations, learning rate, then per-variable
-        state (subclasses list theirs in `state_arrays`), in Keras's order."""
-        return [np.array(self.iterations), np.array(self.learning_rate, dtype="float32")] + [
-            a for a in self.state_arrays()]
+        """The optimizer's state as live arrays, in Keras's order: iterations, the learning
+        rate (unless it is a schedule or a callable), then `state_arrays()`."""
+        arrays = [self._iterations]
+        if isinstance(self._learning_rate, np.ndarray):
+            arrays.append(self._learning_rate)
+        return arrays + list(self.state_arrays())
 
     def state_arrays(self):
+        """The per-variable state, in the order Keras creates its optimizer variables."""
         return []
+
+    def set_weights(self, weights):
+        """Overwrites the state (`variables`) with a list of arrays of the same shapes."""
+        if not self.built:
+            raise ValueError(
+                "You are calling `set_weights()` on an optimizer that has not been built yet. "
+                "Call `optimizer.build(trainable_variables)` first."
+            )
+        arrays = self.variables
+        if len(weights) != len(arrays):
+            raise ValueError(
+                f"Optimizer {self.name!r} has {len(arrays)} variables. "
+                f"Received: {len(weights)} weights."
+            )
+        for i, (array, weight) in enumerate(zip(arrays, weights)):
+            weight = np.asarray(weight)
+            if weight.shape != array.shape:
+                raise ValueError(
+                    f"Optimizer variable {i} has shape {array.shape}, not compatible with the "
+                    f"provided weight shape {weight.shape}."
+                )
+            array[...] = weight
+
+    def save_own_variables(self, store):
+        """Writes the state into `store` (a dict-like) under the keys "0", "1", ..."""
+        for i, array in enumerate(self.variables):
+            store[str(i)] = np.array(array)
+
+    def load_own_variables(self, store):
+        """Reads the state written by `save_own_variables` (by Keras's as well)."""
+        arrays = self.variables
+        if len(store.keys()) != len(arrays):
+            warnings.warn(
+                f"Skipping variable loading for optimizer {self.name!r}, because it has "
+                f"{len(arrays)} variables whereas the saved optimizer has {len(store.keys())} "
+                "variables.",
+                stacklevel=2,
+            )
+            return
+        for i, array in enumerate(arrays):
+            array[...] = np.asarray(store[str(i)])
+
+    # ------------------------------------------------------------- weight decay
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Leaves some variables out of weight decay: those in `var_list`, and those whose
+        name contains one of the strings (regular expressions) in `var_names`."""
+        self._exclude_ids = {id(v) for v in var_list or []}
+        self._exclude_pattern = re.compile("|".join(set(var_names))) if var_names else None
+
+    def _use_weight_decay(self, variable):
+        if id(variable) in self._exclude_ids:
+            return False
+        if self._exclude_pattern is not None and self._exclude_pattern.search(variable.name):
+            return False
+        return True
+
+    def _apply_weight_decay(self, variables, learning_rate):
+        """w -= w * weight_decay * lr, in the variable's dtype, for every variable not
+        excluded."""
+        if self.weight_decay is None:
+            return
+        for variable in variables:
+            if self._use_weight_decay(variable):
+                dtype = variable.value.dtype.type
+                variable.value -= variable.value * dtype(self.weight_decay) * dtype(learning_rate)
 
     # -------------------------------------------------------------------- steps
 
     def apply_gradients(self, grads_and_vars):
-        """Applies one update from (gradient, variable) pairs."""
+        """Applies one update from (gradient, variable) pairs. Returns `iterations`."""
         pairs = list(grads_and_vars)
         self.apply([g for g, _ in pairs], [v for _, v in pairs])
+        return self.iterations
 
-    def apply(self, grads, variables=None):
-        """Applies one update. grads[i]: array shaped like variables[i]."""
-        if variables is None:
-            variables = self._variables
-        if not self.built:
-            self.build(variables)
-        pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
-        grads = self._clip_gradients([g for g, _ in pairs])
+    def apply(self, grads, trainable_variables=None):
+        """Applies one update.
+
+        Args:
+            grads: list of arrays, grads[i] shaped like trainable_variables[i] (None: no
+                gradient for that variable, which is then left alone).
+            trainable_variables: list of Variable. May be omitted once the optimizer is built:
+                grads then match the variables it was built with.
+        """
+        if len(grads) == 0:
+            return
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError(
+                    "When passing `grads` without `variables`, the optimizer must already be "
+                    "built on a list of variables. Call `optimizer.build(trainable_variables)` "
+                    "first."
+                )
+            if len(grads) != len(self._trainable_variables):
+                raise ValueError(
+                    f"Received {len(grads)} gradients, but the optimizer is tracking "
+                    f"{len(self._trainable_variables)} trainable variables."
+                )
+            trainable_variables = self._trainable_variables
+        else:
+            trainable_variables = list(trainable_variables)
+            if not self.built:
+                self.build(trainable_variables)
+            for variable in trainable_variables:
+                if id(variable) not in self._indices:
+                    raise ValueError(
+                        f"Unknown variable: {variable!r}. This optimizer can only be called "
+                        "for the variables it was built with. Create a new optimizer for a "
+                        "new set of variables."
+                    )
+        pairs = [(g, v) for g, v in zip(grads, trainable_variables) if g is not None]
+        if not pairs:
+            raise ValueError("No gradients provided for any variable.")
         variables = [v for _, v in pairs]
+        grads = [np.asarray(g).astype(v.value.dtype, copy=False) for g, v in pairs]
+        grads = self._clip_gradients(grads)
         learning_rate = self.learning_rate
-        if self.weight_decay:
-            for variable in variables:
-                variable.value -= variable.value * (self.weight_decay * learning_rate)
-        for grad, variable in zip(grads, variables):
-            self.update_step(grad.astype(variable.value.dtype, copy=False), variable,
-                             learning_rate)
+        self._apply_weight_decay(variables, learning_rate)
+        self._update_steps(grads, variables, learning_rate)
         for variable in variables:
             if variable.constraint is not None:
                 variable.value[...] = variable.constraint(variable.value)
-        self.iterations += 1
+        self._iterations += 1
+
+    def _update_steps(self, grads, variables, learning_rate):
+        """Runs `update_step` on each variable. Optimizers with state shared by all the
+        variables (Nadam) update it here first."""
+        for grad, variable in zip(grads, variables):
+            self.update_step(grad, variable, learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
-        """Updates `variable.value` in place from `gradient` (same shape)."""
-        raise NotImplementedError
+        """Updates `variable.value` (and the optimizer's state for it) in place.
+
+        Args:
+            gradient: array shaped like the variable, in its dtype. Never modified.
+            variable: the Variable.
+            learning_rate: the learning rate of this step (a scalar).
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement update_step(gradient, variable, "
+            "learning_rate)."
+        )
 
     def _clip_gradients(self, grads):
         if self.clipnorm:
             return [_clip_by_norm(g, self.clipnorm) for g in grads]
         if self.global_clipnorm:
-            global_norm = np.sqrt(sum(np.sum(np.square(g, dtype=np.float64)) for g in grads))
-            scale = self.global_clipnorm / max(global_norm, self.global_clipnorm)
-            return [g * g.dtype.type(scale) for g in grads]
+            return _clip_by_global_norm(grads, self.global_clipnorm)
         if self.clipvalue:
             return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         return grads
 
+    def scale_loss(self, loss):
+        """The loss times `loss_scale_factor` (Keras's float16 helper)."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
+    def finalize_variable_values(self, var_list):
+        """Keras's end-of-training hook (used by EMA); nothing to do here."""
+
     # ------------------------------------------------------------ configuration
 
     def get_config(self):
+        """The constructor arguments, with Keras's keys."""
         learning_rate = self._learning_rate
         if isinstance(learning_rate, schedules.LearningRateSchedule):
             learning_rate = schedules.serialize(learning_rate)
+        elif isinstance(learning_rate, np.ndarray):
+            learning_rate = float(learning_rate)
         return {
             "name": self.name,
             "learning_rate": learning_rate,
@@ -162,30 +329,81 @@ class Optimizer:
             "clipnorm": self.clipnorm,
             "global_clipnorm": self.global_clipnorm,
             "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
         }
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
         config = dict(config)
         if isinstance(config.get("learning_rate"), dict):
-            config["learning_rate"] = schedules.deserialize(config["learning_rate"])
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"],
+                                                            custom_objects=custom_objects)
         return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+# ---------------------------------------------------------------- clipping
 
 
 def _clip_by_norm(g, clipnorm):
-    """Scales g down so its L2 norm is at most clipnorm."""
-    norm = np.sqrt(np.sum(g * g))
-    if norm <= clipnorm:
-        return g
-    return g * g.dtype.type(clipnorm / norm)
+    """g * clipnorm / max(||g||, clipnorm): g scaled down to an L2 norm of at most clipnorm."""
+    dtype = g.dtype.type
+    norm = np.sqrt(np.sum(np.square(g)))
+    return g * dtype(clipnorm) / np.maximum(norm, dtype(clipnorm))
 
 
-def _check_learning_rate(value):
-    if isinstance(value, schedules.LearningRateSchedule):
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or value < 0:
-        raise ValueError(
-            "Argument `learning_rate` should be a non-negative float or a "
-            f"LearningRateSchedule. Received: learning_rate={value!r}"
-        )
+def _clip_by_global_norm(grads, clipnorm):
+    """All gradients scaled by clipnorm / max(N, clipnorm), N = sqrt(sum of all g^2).
+
+    As in Keras, a non-finite N makes the scale (and so every gradient) NaN."""
+    global_norm = np.sqrt(sum(np.sum(np.square(g)) for g in grads))
+    scale = clipnorm * min(1.0 / global_norm, 1.0 / clipnorm) + (global_norm - global_norm)
+    return [g * g.dtype.type(scale) for g in grads]
+
+
+# ---------------------------------------------------------- argument checks
+
+
+def check_number(name, value, low=None, high=None, low_open=False, high_open=False):
+    """Raises a ValueError naming the argument unless `value` is a real number in the range
+    (low..high; `*_open` excludes that end). Returns it as a float."""
+    is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, bool)
+    in_range = is_number and np.isfinite(value)
+    if in_range and low is not None:
+        in_range = value > low if low_open else value >= low
+    if in_range and high is not None:
+        in_range = value < high if high_open else value <= high
+    if not in_range:
+        if low is not None and high is not None:
+            expected = (f"a float in the range {'(' if low_open else '['}{low}, {high}"
+                        f"{')' if high_open else ']'}")
+        elif low is not None:
+            expected = f"a float {'>' if low_open else '>='} {low}"
+        else:
+            expected = "a finite float"
+        raise ValueError(f"Argument `{name}` must be {expected}. Received: {name}={value!r}")
     return float(value)
+
+
+def _as_learning_rate(value):
+    """A schedule or a callable as they are; a number as a 0-d array of floatx (Keras keeps
+    the learning rate in a floatx variable)."""
+    if isinstance(value, schedules.LearningRateSchedule) or callable(value):
+        return value
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, bool)
+    if not is_number or not np.isfinite(value) or value < 0:
+        raise ValueError(
+            "Argument `learning_rate` should be a non-negative float, a LearningRateSchedule, "
+            f"or a callable returning the learning rate. Received: learning_rate={value!r}"
+        )
+    return np.array(value, dtype=backend.floatx())

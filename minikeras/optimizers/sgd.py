@@ -1,46 +1,55 @@
 """`SGD`: gradient descent, with optional momentum and Nesterov momentum."""
 
-from minikeras.optimizers.base_optimizer import Optimizer
+from minikeras.optimizers.base_optimizer import Optimizer, check_number
 
 
 class SGD(Optimizer):
-    """Plain:     w -= lr * g
-    Momentum:  m = momentum * m - lr * g;  w += m
-    Nesterov:  m = momentum * m - lr * g;  w += momentum * m - lr * g
+    """Gradient descent. For gradient g and learning rate lr:
+
+        plain (momentum = 0):   w = w - lr g
+        momentum:               v = momentum v - lr g;   w = w + v
+        Nesterov:               v = momentum v - lr g;   w = w + momentum v - lr g
+
+    Nesterov's form looks one step ahead along the velocity v.
+
+    State (per variable, only when momentum > 0): the velocity v ("momentum").
 
     Args:
-        learning_rate: float or schedule (default 0.01).
-        momentum: float in [0, 1].
-        nesterov: use Nesterov momentum.
+        learning_rate: float, schedule or callable (default 0.01).
+        momentum: float in [0, 1] (default 0.0, plain gradient descent).
+        nesterov: use Nesterov momentum (default False).
+        name: optimizer name (default "sgd", made unique).
+        **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm (see `Optimizer`).
     """
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name=None,
+                 **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        if not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
-            raise ValueError(
-                f"`momentum` must be a float between [0, 1]. Received: momentum={momentum!r}"
-            )
-        self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
+        self.momentum = check_number("momentum", momentum, 0.0, 1.0)
+        self.nesterov = nesterov
 
     def build(self, variables):
+        if self.built:
+            return
         super().build(variables)
-        self.momentums = [self.add_slot(v) for v in variables] if self.momentum else []
+        self.momentums = [self.add_slot(v) for v in variables] if self.momentum != 0 else []
 
     def state_arrays(self):
         return list(self.momentums)
 
     def update_step(self, gradient, variable, learning_rate):
-        if not self.momentum:
-            variable.value -= learning_rate * gradient
+        dtype = variable.value.dtype.type
+        lr = dtype(learning_rate)
+        if self.momentum == 0:
+            variable.value -= gradient * lr
             return
-        m = self.momentums[self._index(variable)]
-        m *= self.momentum
-        m -= learning_rate * gradient
+        momentum = dtype(self.momentum)
+        v = self.momentums[self._index(variable)]
+        v[...] = v * momentum - gradient * lr
         if self.nesterov:
-            variable.value += self.momentum * m - learning_rate * gradient
+            variable.value += v * momentum - gradient * lr
         else:
-            variable.value += m
+            variable.value += v
 
     def get_config(self):
         config = super().get_config()
