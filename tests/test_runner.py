@@ -81,10 +81,16 @@ IMPORT_FORMS = """
     import tensorflow.keras.optimizers
     from tensorflow.keras import optimizers as tf_optimizers
 
+    from keras.layers import Dense
+    from tensorflow.keras.layers import Dense as TfDense
+    from keras.models import Sequential
+
     import minikeras
     import minikeras.optimizers
 
     print(json.dumps({
+        "classes": Dense is minikeras.layers.Dense and TfDense is minikeras.layers.Dense
+                   and Sequential is minikeras.models.Sequential,
         "keras_name": keras.__name__,
         "keras_file": keras.__file__,
         "keras_version": keras.__version__,
@@ -112,6 +118,7 @@ def _check_import_forms(report, script):
     assert report["tf_keras_is_minikeras"]
     assert report["tensorflow_keras_is_minikeras"]
     assert report["optimizers"]
+    assert report["classes"]
     # The shared module objects keep their own names and specs.
     assert report["spec_name"] == "minikeras"
     assert report["optimizers_spec_name"] == "minikeras.optimizers"
@@ -216,6 +223,41 @@ def test_child_processes_of_minikeras_run_also_get_minikeras(tmp_path):
     proc = _run([sys.executable, "-m", "minikeras", "run", script], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "minikeras"
+
+
+def test_unchanged_keras_training_script_runs_on_minikeras(tmp_path):
+    script = _write(
+        tmp_path / "fit.py",
+        """
+        import json
+        import sys
+
+        import numpy as np
+        import keras
+        from keras import layers
+        from tensorflow.keras.layers import Dense
+
+        model = keras.Sequential(
+            [keras.Input(shape=(3,)), layers.Dense(4, activation="relu"), Dense(1)]
+        )
+        model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+        x = np.random.default_rng(0).normal(size=(16, 3)).astype("float32")
+        y = x.sum(axis=1, keepdims=True)
+        history = model.fit(x, y, epochs=int(sys.argv[1]), batch_size=8, verbose=0)
+        print(json.dumps({
+            "keys": sorted(history.history),
+            "epochs": len(history.history["loss"]),
+            "model_module": type(model).__module__,
+            "pred_shape": list(model.predict(x, verbose=0).shape),
+        }))
+        """,
+    )
+    proc = _run([sys.executable, "-m", "minikeras", "run", script, "2"], cwd=tmp_path)
+    report = _last_json(proc)
+    assert report["keys"] == ["loss", "mae"]
+    assert report["epochs"] == 2
+    assert report["model_module"].startswith("minikeras.")
+    assert report["pred_shape"] == [16, 1]
 
 
 # --------------------------------------------------------------------------------------------
