@@ -363,7 +363,8 @@ def _clip_by_global_norm(grads, clipnorm):
 
     As in Keras, a non-finite N makes the scale (and so every gradient) NaN."""
     global_norm = np.sqrt(sum(np.sum(np.square(g)) for g in grads))
-    scale = clipnorm * min(1.0 / global_norm, 1.0 / clipnorm) + (global_norm - global_norm)
+    with np.errstate(divide="ignore", invalid="ignore"):  # N = 0 or N = inf are expected
+        scale = clipnorm * min(1.0 / global_norm, 1.0 / clipnorm) + (global_norm - global_norm)
     return [g * g.dtype.type(scale) for g in grads]
 
 
