@@ -29,6 +29,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 KERAS_INSTALL_HINT = 'pip install "minikeras[keras]"'
@@ -326,18 +327,27 @@ def format_table(summary, out=None):
                 lines.append(f"  Note: {_LABELS[engine]}'s History lacks "
                              f"{fit['missing_keys'][engine]}")
         if not fit["same_data"]:
-            lines.append("  Note: the two runs fed different data to this fit (the x/y checksums "
-                         "differ): the script's data is random and not seeded, so the curves "
-                         "differ for that reason too. Seed the script's random generator "
-                         "(e.g. keras.utils.set_random_seed or np.random.default_rng(seed)).")
+            lines.append(_note(
+                "Note: the two runs fed different data to this fit (the x/y checksums differ): "
+                "the script's data is random and not seeded, so the curves differ for that "
+                "reason too. Seed the script's random generator (e.g. "
+                "keras.utils.set_random_seed or np.random.default_rng(seed))."))
         if fit["plot"] and out is not None:
             lines.append(f"  plot: {Path(out) / fit['plot']}")
     if not summary["fits"]:
         lines.append("No fit call was recorded on both engines: nothing to compare.")
+    else:
+        lines.append("")
+        lines.append("(Keras's fit times include tracing its TensorFlow graph on the first "
+                     "call, which dominates short fits.)")
     if out is not None:
         lines.append("")
         lines.append(f"Summary written to {Path(out) / 'summary.json'}")
     return "\n".join(lines)
+
+
+def _note(text):
+    return textwrap.fill(text, width=96, initial_indent="  ", subsequent_indent="    ")
 
 
 def _number(value):
