@@ -47,6 +47,7 @@ def add_compare_command(subparsers):
     parser = subparsers.add_parser(
         "compare",
         help="run a Keras script on Keras and on minikeras and compare the training curves",
+        usage="%(prog)s [-h] [--out DIR] [--same-start] SCRIPT [ARGS...]",
         description=(
             "Run SCRIPT twice, with Keras and with minikeras (each in its own process), record "
             "every fit call's History and time, and write one PNG per fit with both engines' "

@@ -211,6 +211,15 @@ def test_split_command_options_before_after_and_after_double_dash():
         split_command(["s.py", "--out"])
 
 
+def test_compare_is_a_cli_subcommand():
+    from minikeras.cli import build_parser
+
+    args = build_parser().parse_args(["compare", "--out", "d", "s.py", "--epochs", "2"])
+    assert args.out == "d" and args.command == ["s.py", "--epochs", "2"]
+    assert "SCRIPT [ARGS...]" in build_parser()._subparsers._group_actions[0].choices[
+        "compare"].format_usage()
+
+
 def test_curve_difference():
     assert curve_difference([1.0, 2.0], [1.0, 2.0]) == 0.0
     assert curve_difference([1.0, 0.0], [1.1, 0.0]) == pytest.approx(0.1 / 1.1)
