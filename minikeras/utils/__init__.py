@@ -3,6 +3,9 @@
 import numpy as np
 
 from minikeras import random
+from minikeras.utils.gradient_check import check_gradients
+from minikeras.utils.plotting import plot_decision_boundary, plot_history
+from minikeras.utils.shape_trace import trace_shapes
 
 
 def set_random_seed(seed):
@@ -41,4 +44,12 @@ def normalize(x, axis=-1, order=2):
     return x / np.where(norm == 0, 1, norm)
 
 
-__all__ = ["normalize", "set_random_seed", "to_categorical"]
+__all__ = [
+    "check_gradients",
+    "normalize",
+    "plot_decision_boundary",
+    "plot_history",
+    "set_random_seed",
+    "to_categorical",
+    "trace_shapes",
+]
