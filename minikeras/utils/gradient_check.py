@@ -199,7 +199,8 @@ def _float64(model):
     dtype_owners = [model, *_all_layers(model)]
     if getattr(model, "loss", None) is not None and hasattr(model.loss, "dtype"):
         dtype_owners.append(model.loss)
-    saved_dtypes = [(owner, owner.dtype) for owner in dtype_owners if hasattr(owner, "dtype")]
+    saved_dtypes = [(owner, owner.dtype) for owner in dtype_owners
+                    if isinstance(getattr(owner, "dtype", None), str)]
     saved_floatx = backend.floatx()
     try:
         for weight, value in saved_values:
