@@ -80,40 +80,25 @@ def _join(*parts):
 
 
 # --------------------------------------------------------------------- optimizer state
-
-# Keras creates some slots in one call for several names, which interleaves them per model
-# variable (m_0, v_0, m_1, v_1, ...). Number of leading slot groups interleaved this way, by
-# optimizer class; the remaining groups follow one after the other, as minikeras lists them.
-_INTERLEAVED_GROUPS = {"Adam": 2, "AdamW": 2, "Adamax": 2, "Nadam": 2, "Lamb": 2,
-                       "Adadelta": 2, "Ftrl": 2}
+# `optimizer.variables` lists the state as Keras does: iterations, the learning rate (unless it
+# is a schedule or a callable), then the per-variable slots (`state_arrays()`) in the order
+# Keras creates them. The arrays are live: writing into them restores the state.
 
 
-def optimizer_head(optimizer):
-    """The scalars Keras stores first: iterations, then the learning rate unless it is a
-    schedule."""
-    from minikeras.optimizers.schedules import LearningRateSchedule
-
-    head = [np.array(optimizer.iterations, dtype="int64")]
-    if not isinstance(optimizer._learning_rate, LearningRateSchedule):
-        head.append(np.array(optimizer.learning_rate, dtype="float32"))
+def optimizer_arrays(optimizer):
+    """The optimizer's state arrays in Keras's order (only the scalars before it is built)."""
+    if optimizer.built:
+        return list(optimizer.variables)
+    head = [optimizer._iterations]
+    if isinstance(optimizer._learning_rate, np.ndarray):
+        head.append(optimizer._learning_rate)
     return head
 
 
-def optimizer_slots(optimizer):
-    """The optimizer's per-variable arrays in Keras's order (the arrays themselves, so that
-    writing into them restores the state)."""
-    state = list(optimizer.state_arrays()) if optimizer.built else []
-    n_vars = len(optimizer._variables)
-    interleaved = 0
-    for klass in type(optimizer).__mro__:
-        if klass.__name__ in _INTERLEAVED_GROUPS:
-            interleaved = _INTERLEAVED_GROUPS[klass.__name__]
-            break
-    if not n_vars or not interleaved or len(state) < interleaved * n_vars:
-        return state
-    groups = [state[g * n_vars:(g + 1) * n_vars] for g in range(interleaved)]
-    ordered = [groups[g][i] for i in range(n_vars) for g in range(interleaved)]
-    return ordered + state[interleaved * n_vars:]
+def _optimizer_head_size(optimizer):
+    if not optimizer.built:
+        return len(optimizer_arrays(optimizer))
+    return len(optimizer.variables) - len(optimizer.state_arrays())
 
 
 # ------------------------------------------------------------------------------ writing
@@ -130,8 +115,8 @@ def write_weights(h5file, model, include_optimizer=True):
     if include_optimizer and optimizer is not None and getattr(model, "compiled", False):
         group = h5file.create_group("optimizer/vars")
         group.attrs["name"] = optimizer.name
-        for i, value in enumerate(optimizer_head(optimizer) + optimizer_slots(optimizer)):
-            group.create_dataset(str(i), data=np.asarray(value))
+        for i, value in enumerate(optimizer_arrays(optimizer)):
+            group.create_dataset(str(i), data=np.array(value))
 
 
 # ------------------------------------------------------------------------------ reading
@@ -227,35 +212,29 @@ def _plan_optimizer(model, datasets, source, load_optimizer):
     keys = sorted(arrays, key=lambda k: (len(k), k))
     if keys != [str(i) for i in range(len(keys))]:
         return None, f"{source}: unexpected optimizer array names {keys} at 'optimizer/vars'."
-    n_head = len(optimizer_head(optimizer))
+    n_head = _optimizer_head_size(optimizer)
     if len(keys) > n_head and not optimizer.built:
         optimizer.build(model.trainable_weights)
-    slots = optimizer_slots(optimizer)
+    targets = optimizer_arrays(optimizer)
     if len(keys) == n_head:
-        slots = []      # saved before the first training step: no slots yet
-    elif len(keys) != n_head + len(slots):
+        targets = targets[:n_head]      # saved before the first training step: no slots yet
+    elif len(keys) != len(targets):
         warnings.warn(
             f"{source}: skipping the optimizer state: optimizer {optimizer.name!r} has "
-            f"{n_head + len(slots)} variables but the file has {len(keys)} (was it saved "
-            "with another optimizer?).", stacklevel=4)
+            f"{len(targets)} variables but the file has {len(keys)} (was it saved with "
+            "another optimizer?).", stacklevel=4)
         return None, None
-    for i, slot in enumerate(slots):
-        dataset = arrays[str(n_head + i)]
-        if tuple(dataset.shape) != tuple(slot.shape):
+    for i, target in enumerate(targets):
+        dataset = arrays[str(i)]
+        if tuple(dataset.shape) != tuple(np.shape(target)):
             return None, (
-                f"{source}: optimizer variable {n_head + i} has shape {tuple(slot.shape)} in "
+                f"{source}: optimizer variable {i} has shape {tuple(np.shape(target))} in "
                 f"the model but {tuple(dataset.shape)} in the file at 'optimizer/vars'."
             )
 
     def assign():
-        optimizer.iterations = int(np.asarray(arrays["0"][()]))
-        if n_head == 2:
-            stored = float(np.asarray(arrays["1"][()]))
-            # Keep the exact configured value when the file holds its float32 rounding.
-            if np.float32(optimizer.learning_rate) != np.float32(stored):
-                optimizer.learning_rate = stored
-        for i, slot in enumerate(slots):
-            slot[...] = np.asarray(arrays[str(n_head + i)][()], dtype=slot.dtype)
+        for i, target in enumerate(targets):
+            target[...] = np.asarray(arrays[str(i)][()], dtype=target.dtype)
 
     return assign, None
 

@@ -95,9 +95,27 @@ def _builtin_class(kind, class_name):
         cls = getattr(module, class_name, None)
         if cls is None and candidate == "schedules":
             cls = getattr(module, "_SCHEDULES", {}).get(class_name)
+        if cls is None and candidate == "layers":
+            cls = _layer_from_own_file(class_name)
         if isinstance(cls, type) and issubclass(cls, base):
             return cls
     return None
+
+
+def _layer_from_own_file(class_name):
+    """A layer that minikeras/layers/<snake_name>.py defines but the package does not export
+    (yet). Only files that exist in minikeras's own layers folder are considered."""
+    import importlib
+    import pkgutil
+
+    from minikeras import layers
+
+    module_name = keras_snake_case(class_name)
+    own_modules = {info.name for info in pkgutil.iter_modules(layers.__path__)}
+    if module_name not in own_modules:
+        return None
+    module = importlib.import_module(f"minikeras.layers.{module_name}")
+    return getattr(module, class_name, None)
 
 
 def _kind_of_instance(obj):
