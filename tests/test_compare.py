@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 
 import minikeras
-from minikeras.compare import build_summary, curve_difference, format_table, split_command
+from minikeras.compare import (
+    _write_plots,
+    build_summary,
+    curve_difference,
+    format_table,
+    split_command,
+)
 
 PACKAGE_PARENT = Path(minikeras.__file__).resolve().parents[1]
 TWO_CIRCLES = PACKAGE_PARENT / "examples" / "two_circles.py"
@@ -234,16 +240,37 @@ def _fit_record(history, x_sum="a", seconds=1.0, start="loaded"):
             "history": history, "epoch": [0, 1]}
 
 
+def _records(keras_fits, ours_fits):
+    return {"keras": {"version": "3.x", "backend": "tensorflow", "exit_code": 0,
+                      "fits": keras_fits},
+            "minikeras": {"version": "0.1", "backend": "numpy", "exit_code": 0,
+                          "fits": ours_fits}}
+
+
+def test_plots_are_written_and_skipped_without_matplotlib(tmp_path, monkeypatch, capsys):
+    history = {"loss": [1.0, 0.5], "val_loss": [1.2, 0.6]}
+    summary = build_summary("s.py", [], False, _records([_fit_record(history)],
+                                                        [_fit_record(history)]),
+                            {"keras": 0, "minikeras": 0})
+    _write_plots(summary, tmp_path)
+    assert summary["fits"][0]["plot"] == "fit1.png"
+    assert (tmp_path / "fit1.png").read_bytes()[:8] == PNG_SIGNATURE
+
+    for name in [name for name in sys.modules if name.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    summary["fits"][0]["plot"] = None
+    _write_plots(summary, tmp_path / "none")
+    assert summary["fits"][0]["plot"] is None
+    assert "pip install minikeras[plot]" in capsys.readouterr().out
+
+
 def test_summary_and_table_report_differences_data_and_fit_counts():
     keras_fits = [_fit_record({"loss": [1.0, 0.5], "accuracy": [0.5, 0.75]}, seconds=2.0),
                   _fit_record({"loss": [0.4]})]
     ours_fits = [_fit_record({"loss": [1.0, 0.5001], "accuracy": [0.5, 0.75]}, x_sum="b",
                              seconds=0.5)]
-    records = {"keras": {"version": "3.x", "backend": "tensorflow", "exit_code": 0,
-                         "fits": keras_fits},
-               "minikeras": {"version": "0.1", "backend": "numpy", "exit_code": 0,
-                             "fits": ours_fits}}
-    summary = build_summary("s.py", ["--epochs", "2"], True, records,
+    summary = build_summary("s.py", ["--epochs", "2"], True, _records(keras_fits, ours_fits),
                             {"keras": 0, "minikeras": 0})
     json.dumps(summary)                                   # JSON-able as written
     (fit,) = summary["fits"]
