@@ -124,7 +124,7 @@ def _build_model(config, source, custom_objects, compile):
     try:
         model = serialization.deserialize_keras_object(
             {key: value for key, value in config.items() if key != "compile_config"},
-            custom_objects=custom_objects, kind="models", where=source)
+            custom_objects=custom_objects, where=source)
     except RecursionError:
         raise ArchiveError(f"{source}: {CONFIG_NAME} is nested too deeply.") from None
     if not isinstance(model, Model):
