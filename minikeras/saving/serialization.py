@@ -128,18 +128,19 @@ def _kind_of_instance(obj):
 
 
 def _kind_from_module(module):
+    """"keras.layers" or "keras.src.layers.core.dense" -> "layers"; "keras" -> "models"."""
     if not isinstance(module, str):
         return None
-    for kind, keras_module in _KERAS_MODULES.items():
-        if module == keras_module or module.startswith(keras_module + "."):
-            if kind == "models" and module != "keras" and "models" not in module:
-                continue
-            return kind
-    if module.startswith("keras.src."):
-        parts = module.split(".")
-        if len(parts) > 2 and parts[2] in _KERAS_MODULES:
-            return parts[2]
-    return None
+    parts = module.split(".")
+    if parts[0] != "keras":
+        return None
+    if len(parts) > 2 and parts[1] == "src":
+        parts = ["keras"] + parts[2:]
+    if len(parts) == 1:
+        return "models"
+    if parts[1:3] == ["optimizers", "schedules"]:
+        return "schedules"
+    return parts[1] if parts[1] in _KERAS_MODULES else None
 
 
 def _is_builtin(cls):
