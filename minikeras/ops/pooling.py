@@ -3,13 +3,15 @@
     x:   (batch, height, width, channels)
     out: (batch, out_height, out_width, channels)
 
-Both modes walk over the ph*pw offsets of the pooling window.  For a fixed offset (i, j) the
-input pixels read by all the windows form one strided slice of the (padded) input,
+For a fixed window offset (i, j) the input pixels read by all the windows form one strided
+slice of the (padded) input,
 
     xpad[:, i : i + sh*(out_h-1) + 1 : sh, j : j + sw*(out_w-1) + 1 : sw, :],
 
-so the forward pass is ph*pw element-wise maximum/sum operations, and the backward pass
-ph*pw strided slice additions (slices of one offset never overlap: no np.add.at needed).
+so pooling is a few whole-array operations per offset.  The forward pass is separable (a max
+or sum over a window is a max or sum over its rows of a max or sum over its columns), so it
+costs pw + ph passes instead of ph*pw; the backward pass is ph*pw strided slice additions
+(slices of one offset never overlap: no np.add.at needed).
 
 Padding follows TensorFlow: "same" pads so that out = ceil(in / stride), the odd row/column
 going to the bottom/right.  Max pooling pads with -inf so a padded position never wins;
@@ -76,26 +78,13 @@ def pool2d_forward(x, pool_size=(2, 2), strides=None, padding="valid", mode="max
              "mode": mode}
 
     if mode == "max":
-        # Scan the window in row-major order and keep the first strict maximum: this is the
-        # position TensorFlow sends the gradient to when several pixels tie for the maximum.
-        out = xpad[_offset_slices(0, 0, strides, out_hw)].copy()
-        index_dtype = np.int8 if ph * pw <= 127 else np.int32
-        argmax = np.zeros(out.shape, dtype=index_dtype)
-        for i in range(ph):
-            for j in range(pw):
-                if i == j == 0:
-                    continue
-                candidate = xpad[_offset_slices(i, j, strides, out_hw)]
-                better = candidate > out
-                np.copyto(out, candidate, where=better)
-                argmax[better] = i * pw + j
+        out, argmax = _max_pool_separable(xpad, pool_size, strides, out_hw)
         cache["argmax"] = argmax  # window offset (i*pw + j) that each output pixel came from
         return out, cache
 
-    total = np.zeros((batch, out_h, out_w, channels), dtype=x.dtype)
-    for i in range(ph):
-        for j in range(pw):
-            total += xpad[_offset_slices(i, j, strides, out_hw)]
+    # A window sum is a sum over its columns of sums over its rows: two cheap passes.
+    total = _sum_columns(xpad, pw, strides[1], out_w)           # (batch, h_pad, out_w, c)
+    total = _sum_rows(total, ph, strides[0], out_h)              # (batch, out_h, out_w, c)
     # Windows hanging over the padding average only their real pixels (as TensorFlow does).
     counts = np.outer(
         _valid_counts(height, ph, strides[0], out_h, top),
@@ -103,6 +92,68 @@ def pool2d_forward(x, pool_size=(2, 2), strides=None, padding="valid", mode="max
     ).astype(x.dtype)[:, :, None]
     cache["counts"] = counts  # (out_h, out_w, 1) pixels averaged by each window
     return total / counts, cache
+
+
+def _strided_range(start, stride, count):
+    """Slice of `count` indices start, start + stride, ...: one offset across all windows."""
+    return slice(start, start + stride * (count - 1) + 1, stride)
+
+
+def _sum_columns(x, pw, stride, out_w):
+    """(batch, h, w, c) -> (batch, h, out_w, c): sums of the pw columns of each window."""
+    total = x[:, :, _strided_range(0, stride, out_w)].copy()
+    for j in range(1, pw):
+        total += x[:, :, _strided_range(j, stride, out_w)]
+    return total
+
+
+def _sum_rows(x, ph, stride, out_h):
+    """(batch, h, out_w, c) -> (batch, out_h, out_w, c): sums of the ph rows of each window."""
+    total = x[:, _strided_range(0, stride, out_h)].copy()
+    for i in range(1, ph):
+        total += x[:, _strided_range(i, stride, out_h)]
+    return total
+
+
+def _max_pool_separable(xpad, pool_size, strides, out_hw):
+    """Window maxima and the offset i*pw + j of the pixel each came from.
+
+    The maximum over a window is the maximum over its rows of the maximum over each row's
+    pw columns, so two passes (pw over every row, then ph over the row maxima) replace ph*pw.
+    Keeping the first strict maximum in each pass (columns first, then rows) gives the first
+    maximum in row-major order: the pixel TensorFlow sends the gradient to when several tie.
+    """
+    ph, pw = pool_size
+    out_h, out_w = out_hw
+    index_dtype = np.int8 if ph * pw <= 127 else np.int32
+    # Pass 1, along each row: the best column j of every window position.
+    row_max = xpad[:, :, _strided_range(0, strides[1], out_w)]        # (batch, h_pad, out_w, c)
+    best_col = np.zeros(row_max.shape, dtype=index_dtype) if pw == 1 else None
+    for j in range(1, pw):
+        candidate = xpad[:, :, _strided_range(j, strides[1], out_w)]
+        better = candidate > row_max
+        row_max = np.where(better, candidate, row_max)
+        if j == 1:   # the first comparison is the index itself: 1 where column 1 won, else 0
+            best_col = better.astype(index_dtype)
+        else:
+            best_col = np.where(better, index_dtype(j), best_col)
+    # Pass 2, down the rows: the best row i, carrying along that row's best column.
+    rows = _strided_range(0, strides[0], out_h)
+    out = row_max[:, rows]                                             # (batch, out_h, out_w, c)
+    win_row = np.zeros(out.shape, dtype=index_dtype) if ph == 1 else None
+    win_col = best_col[:, rows]
+    for i in range(1, ph):
+        rows = _strided_range(i, strides[0], out_h)
+        candidate = row_max[:, rows]
+        better = candidate > out
+        out = np.where(better, candidate, out)
+        win_row = better.astype(index_dtype) if i == 1 else np.where(better, index_dtype(i),
+                                                                         win_row)
+        win_col = np.where(better, best_col[:, rows], win_col)
+    argmax = win_row * index_dtype(pw) + win_col
+    out = np.ascontiguousarray(out)       # a view of xpad only when the window is 1 x 1
+    argmax = np.ascontiguousarray(argmax)
+    return out, argmax
 
 
 def pool2d_backward(dout, cache):
