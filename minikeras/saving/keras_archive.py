@@ -119,23 +119,20 @@ def _read_config(archive, source):
 
 
 def _build_model(config, source, custom_objects, compile):
+    """The model a config describes; compiled from its compile_config when `compile`."""
     from minikeras.models import Model
 
+    if not compile:
+        config = {key: value for key, value in config.items() if key != "compile_config"}
     try:
         model = serialization.deserialize_keras_object(
-            {key: value for key, value in config.items() if key != "compile_config"},
-            custom_objects=custom_objects, where=source)
+            config, custom_objects=custom_objects, where=source)
     except RecursionError:
         raise ArchiveError(f"{source}: {CONFIG_NAME} is nested too deeply.") from None
     if not isinstance(model, Model):
         raise ArchiveError(
             f"{source} holds a {type(model).__name__}, not a model."
         )
-    compile_config = config.get("compile_config")
-    if compile and compile_config:
-        with_custom = serialization.object_registration.CustomObjectScope(custom_objects or {})
-        with with_custom:
-            serialization.compile_from_config(model, compile_config, where=source)
     return model
 
 

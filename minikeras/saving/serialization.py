@@ -624,6 +624,8 @@ def _deserialize_sequential(cls, entry, where):
                 raise SerializationError(
                     f"{where}: cannot build the model for input shape {tuple(shape)}: {error}"
                 ) from error
+    if entry.get("compile_config"):
+        compile_from_config(model, entry["compile_config"], where)
     return model
 
 
