@@ -119,12 +119,7 @@ def _layer_from_own_file(class_name):
 
 
 def _kind_of_instance(obj):
-    for kind, (_, base) in _namespaces().items():
-        if kind != "layers" and isinstance(obj, base):
-            return kind
-    if isinstance(obj, _namespaces()["layers"][1]):
-        return "layers"
-    return None
+    return _kind_of_class(type(obj))
 
 
 def _kind_from_module(module):
@@ -152,12 +147,15 @@ def _is_builtin(cls):
 
 
 def _kind_of_class(cls):
-    for kind, (_, base) in _namespaces().items():
-        if isinstance(cls, type) and issubclass(cls, base) and kind != "layers":
+    """The kind of a class ("layers", "optimizers", ...); a model is a "models", not a
+    "layers", although Model derives from Layer."""
+    if not isinstance(cls, type):
+        return None
+    namespaces = _namespaces()
+    for kind, (_, base) in namespaces.items():
+        if kind != "layers" and issubclass(cls, base):
             return kind
-    if isinstance(cls, type) and issubclass(cls, _namespaces()["layers"][1]):
-        return "layers"
-    return None
+    return "layers" if issubclass(cls, namespaces["layers"][1]) else None
 
 
 def _resolve_class(entry, kind, where):
@@ -313,7 +311,7 @@ def _nested_to_keras(key, value):
     """A minikeras {"class_name", "config"} (or an already Keras-form dict) in Keras's form."""
     if "module" in value and "registered_name" in value:
         return value
-    kind = None
+    kind = "schedules" if key == "learning_rate" else None
     for suffix, suffix_kind in _KEY_SUFFIX_KINDS:
         if key is not None and key.endswith(suffix):
             kind = suffix_kind
