@@ -163,6 +163,48 @@ def test_minikeras_cnn_archive_loads_in_keras(tmp_path):
                            ours.fit(x, y, epochs=2, **FIT).history)
 
 
+def every_layer_model(k):
+    """One model holding every layer type minikeras has (weights in Dense and Conv2D)."""
+    names = ["Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalMaxPooling2D",
+             "GlobalAveragePooling2D", "ZeroPadding2D"]
+    if k is keras:
+        layer = {name: getattr(keras.layers, name) for name in names}
+    else:
+        from minikeras.saving.serialization import _builtin_class
+
+        layer = {name: _builtin_class("layers", name) for name in names}
+    return k.Sequential([
+        k.Input((6, 6, 2)),
+        layer["ZeroPadding2D"](((1, 0), (0, 1))),
+        layer["Conv2D"](3, 3, activation="tanh"),
+        layer["AveragePooling2D"](2),
+        layer["MaxPooling2D"](1),
+        layer["GlobalMaxPooling2D"](keepdims=True),
+        layer["GlobalAveragePooling2D"](),
+        k.layers.Reshape((3, 1)),
+        k.layers.Flatten(),
+        k.layers.Dropout(0.3, seed=4),
+        k.layers.Activation("relu"),
+        k.layers.Dense(2, kernel_regularizer="l2", kernel_constraint="non_neg"),
+    ])
+
+
+def test_every_layer_type_crosses_both_ways(tmp_path):
+    x = np.random.default_rng(2).normal(size=(5, 6, 6, 2)).astype("float32")
+    keras.utils.set_random_seed(0)
+    reference = every_layer_model(keras)
+    reference.save(tmp_path / "keras.keras")
+    ours = saving_api.load_model(tmp_path / "keras.keras")
+    assert [type(layer).__name__ for layer in ours.layers] == [
+        type(layer).__name__ for layer in reference.layers]
+    assert_same_predictions(ours, reference, x)
+    saving_api.save_model(ours, tmp_path / "ours.keras")
+    back = keras.models.load_model(tmp_path / "ours.keras")
+    assert [layer.get_config() for layer in back.layers] == [
+        layer.get_config() for layer in reference.layers]
+    assert_same_predictions(ours, back, x)
+
+
 # ------------------------------------------------------------ every optimizer's state
 
 OPTIMIZERS = [
