@@ -63,6 +63,17 @@ STEP_CASES = {
         schedules_of(k).CosineDecayRestarts(0.1, 4, t_mul=2.0, m_mul=0.8, alpha=0.05)),
     "weight_decay_schedule": lambda k: k.optimizers.Adam(
         schedules_of(k).ExponentialDecay(0.05, 5, 0.5), weight_decay=0.2),
+    "adam_ema": lambda k: k.optimizers.Adam(0.01, use_ema=True, ema_momentum=0.9),
+    "sgd_ema_overwrite": lambda k: k.optimizers.SGD(0.1, use_ema=True, ema_momentum=0.8,
+                                                    ema_overwrite_frequency=5),
+    "sgd_accumulation": lambda k: k.optimizers.SGD(0.1, momentum=0.9,
+                                                   gradient_accumulation_steps=3),
+    "nadam_accumulation_schedule": lambda k: k.optimizers.Nadam(
+        schedules_of(k).ExponentialDecay(0.1, 4, 0.5), gradient_accumulation_steps=2,
+        weight_decay=0.1),
+    "adam_ema_accumulation_clipnorm": lambda k: k.optimizers.Adam(
+        0.01, use_ema=True, ema_overwrite_frequency=2, gradient_accumulation_steps=2,
+        clipnorm=0.3),
 }
 
 
@@ -87,6 +98,9 @@ def test_same_gradients_give_the_same_weights_and_state(name, dtype):
         grads = [rng.normal(size=s).astype(dtype) for s in shapes]
         reference.apply(grads, ref_vars)
         ours.apply(grads, our_vars)
+    reference.finalize_variable_values(ref_vars)  # the EMA weights, when use_ema
+    ours.finalize_variable_values(our_vars)
+    assert ours.iterations == int(reference.iterations)
     for ref, got in zip(ref_vars, our_vars):
         np.testing.assert_allclose(got.value, ref.numpy(), rtol=1e-5, atol=1e-6)
     ref_state = [np.asarray(v.numpy()) for v in reference.variables]

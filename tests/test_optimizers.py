@@ -325,6 +325,7 @@ def test_variable_counts_match_keras(name):
 
 def test_variable_counts_with_options_and_schedules():
     cases = [(optimizers.SGD(momentum=0.5), 6), (optimizers.Adam(amsgrad=True), 14),
+             (optimizers.Adam(use_ema=True, gradient_accumulation_steps=2), 18),
              (optimizers.RMSprop(momentum=0.5), 10),
              (optimizers.RMSprop(momentum=0.5, centered=True), 14),
              (optimizers.Adam(schedules.ExponentialDecay(0.1, 10, 0.5)), 9)]
@@ -509,12 +510,65 @@ def test_bad_arguments_raise_value_errors_naming_them(make, match):
         make()
 
 
-def test_unsupported_features_say_so():
-    with pytest.raises(NotImplementedError, match="use_ema"):
-        optimizers.Adam(use_ema=True)
-    with pytest.raises(NotImplementedError, match="gradient_accumulation_steps"):
-        optimizers.Adam(gradient_accumulation_steps=2)
+def test_decay_argument_is_ignored_with_a_warning():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         optimizers.Adam(decay=0.1)
     assert any("decay" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: optimizers.Adam(gradient_accumulation_steps=1), "gradient_accumulation_steps=1"),
+    (lambda: optimizers.Adam(gradient_accumulation_steps=2.5),
+     "gradient_accumulation_steps=2.5"),
+    (lambda: optimizers.Adam(use_ema=True, ema_momentum=1.5), "ema_momentum=1.5"),
+    (lambda: optimizers.Adam(use_ema=True, ema_overwrite_frequency=0),
+     "ema_overwrite_frequency=0"),
+])
+def test_bad_ema_and_accumulation_arguments(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+# ------------------------------------------- moving averages, gradient accumulation
+
+
+def test_ema_averages_the_weights_and_finalize_copies_them_in():
+    w = var([0.0])
+    opt = optimizers.SGD(1.0, use_ema=True, ema_momentum=0.5)
+    opt.apply([np.array([-1.0])], [w])   # w = 1, average starts as a copy: 1
+    opt.apply([np.array([-1.0])], [w])   # w = 2, average = 0.5 * 1 + 0.5 * 2
+    assert w.value[0] == 2.0
+    np.testing.assert_allclose(opt.variables[2], [1.5])  # after iterations and lr
+    opt.finalize_variable_values([w])
+    assert w.value[0] == 1.5
+
+
+def test_ema_overwrite_frequency():
+    w = var([0.0])
+    opt = optimizers.SGD(1.0, use_ema=True, ema_momentum=0.5, ema_overwrite_frequency=2)
+    for _ in range(3):
+        opt.apply([np.array([-1.0])], [w])
+    # Step 2 put the average 1.5 into w; step 3: w = 2.5, average = 0.5 * 1.5 + 0.5 * 2.5.
+    assert w.value[0] == 2.5
+    np.testing.assert_allclose(opt.variables[2], [2.0])
+
+
+def test_gradient_accumulation_updates_every_n_calls_with_the_mean():
+    w = var([0.0])
+    opt = optimizers.SGD(1.0, gradient_accumulation_steps=2)
+    opt.apply([np.array([1.0])], [w])
+    assert w.value[0] == 0.0 and opt.iterations == 0
+    opt.apply([np.array([3.0])], [w])
+    assert w.value[0] == -2.0 and opt.iterations == 1
+    np.testing.assert_array_equal(opt.variables[2], [0.0])  # the accumulator, emptied
+
+
+def test_gradient_accumulation_counts_real_updates_but_schedules_see_calls():
+    # Adam's bias correction sees update 1: its first step moves by lr against the sign.
+    w = steps(optimizers.Adam(0.01, gradient_accumulation_steps=2), W0, [G, G])
+    np.testing.assert_allclose(w, W0 - 0.01 * np.sign(G), atol=1e-8)
+    # The update happens on call 1 (0-based): the schedule gives its value at step 1.
+    lr = schedules.PiecewiseConstantDecay([0, 1], [1.0, 2.0, 3.0])
+    w = steps(optimizers.SGD(lr, gradient_accumulation_steps=2), [0.0], [[1.0], [1.0]])
+    np.testing.assert_allclose(w, [-2.0])

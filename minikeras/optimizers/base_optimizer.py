@@ -8,14 +8,23 @@ One training step, `apply(grads, variables)`, in the order Keras applies it:
        (lr is the learning rate of this step; nothing is excluded unless
        `exclude_from_weight_decay` says so, biases included);
     4. the optimizer's own rule, `update_step(gradient, variable, lr)`, variable by variable;
-    5. each variable's constraint, if any;
-    6. iterations += 1.
+    5. with use_ema, the moving averages of the weights: a = m a + (1 - m) w (m = 0 on the
+       first step, ema_momentum afterwards), copied into the weights every
+       ema_overwrite_frequency steps and by `finalize_variable_values` at the end of fit;
+    6. each variable's constraint, if any;
+    7. the step count += 1.
 
-The learning rate may be a float, a `LearningRateSchedule` (evaluated at `iterations`, the
-0-based count of steps already taken) or a callable taking no argument.
+With gradient_accumulation_steps = N, steps 2-4 run only on every N-th call, with the mean of
+the last N gradients; the other calls only add their gradients to accumulators. `iterations`
+then counts the real updates (calls // N), which is what the update rules see, while a
+learning-rate schedule sees the number of calls, as in Keras.
 
-State, in Keras's order (`optimizer.variables`): the step count `iterations` (int64), the
-learning rate (only when it is a float), then the per-variable state the subclass lists in
+The learning rate may be a float, a `LearningRateSchedule` (evaluated at the 0-based count of
+calls made so far) or a callable taking no argument.
+
+State, in Keras's order (`optimizer.variables`): the call count (int64), the learning rate
+(only when it is a float), the EMA averages (use_ema), the gradient accumulators
+(gradient_accumulation_steps), then the per-variable state the subclass lists in
 `state_arrays()`. The arrays are live: writing into them (`a[...] = saved`) restores a state.
 """
 
@@ -41,8 +50,12 @@ class Optimizer:
         loss_scale_factor: accepted for compatibility. Keras multiplies the loss by it and
             divides the gradients by it again, which only matters in float16; minikeras's
             gradients are exact, so it changes nothing.
-        use_ema, ema_momentum, ema_overwrite_frequency, gradient_accumulation_steps: not
-            supported (use_ema=True or gradient_accumulation_steps raise NotImplementedError).
+        use_ema: keep an exponential moving average of the weights (default False).
+        ema_momentum: its momentum, in [0, 1] (default 0.99).
+        ema_overwrite_frequency: copy the averages into the weights every this many steps
+            (None: only at the end of training, through `finalize_variable_values`).
+        gradient_accumulation_steps: an integer >= 2, or None: update every this many calls
+            with the mean gradient.
         name: optimizer name (default: the class name in snake case, made unique).
     """
 
@@ -55,12 +68,24 @@ class Optimizer:
                           stacklevel=2)
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
-        if use_ema or gradient_accumulation_steps:
-            raise NotImplementedError(
-                "minikeras optimizers do not support use_ema or gradient_accumulation_steps. "
-                f"Received: use_ema={use_ema!r}, "
+        if gradient_accumulation_steps is not None and (
+                isinstance(gradient_accumulation_steps, bool)
+                or not isinstance(gradient_accumulation_steps, (int, np.integer))
+                or gradient_accumulation_steps < 2):
+            raise ValueError(
+                "`gradient_accumulation_steps` must be an integer >= 2. Received: "
                 f"gradient_accumulation_steps={gradient_accumulation_steps!r}"
             )
+        if use_ema:
+            check_number("ema_momentum", ema_momentum, 0.0, 1.0)
+            if ema_overwrite_frequency is not None and (
+                    isinstance(ema_overwrite_frequency, bool)
+                    or not isinstance(ema_overwrite_frequency, (int, np.integer))
+                    or ema_overwrite_frequency < 1):
+                raise ValueError(
+                    "`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
+                    f"ema_overwrite_frequency={ema_overwrite_frequency!r}"
+                )
         if sum(arg is not None for arg in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(
                 "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
@@ -92,19 +117,25 @@ class Optimizer:
         self.built = False
         self._trainable_variables = []
         self._indices = {}
+        self._averages = []              # use_ema: one moving average per variable
+        self._accumulated_gradients = []  # gradient_accumulation_steps: one sum per variable
 
     # ------------------------------------------------------------ learning rate
 
     @property
     def iterations(self):
-        """Steps taken so far (0 before the first update)."""
+        """Updates made so far (0 before the first): the calls to `apply`, divided by
+        gradient_accumulation_steps when gradients are accumulated."""
+        if self.gradient_accumulation_steps:
+            return int(self._iterations) // self.gradient_accumulation_steps
         return int(self._iterations)
 
     @property
     def learning_rate(self):
-        """The learning rate of the coming step (a schedule is evaluated at `iterations`)."""
+        """The learning rate of the coming step (a schedule is evaluated at the number of
+        calls to `apply` so far)."""
         if isinstance(self._learning_rate, schedules.LearningRateSchedule):
-            return self._learning_rate(self.iterations)
+            return self._learning_rate(int(self._iterations))
         if isinstance(self._learning_rate, np.ndarray):
             return self._learning_rate[()]
         return self._learning_rate()
@@ -131,6 +162,10 @@ class Optimizer:
         already built, as Keras's do)."""
         self._trainable_variables = list(variables)
         self._indices = {id(v): i for i, v in enumerate(self._trainable_variables)}
+        if self.use_ema:
+            self._averages = [self.add_slot(v) for v in variables]
+        if self.gradient_accumulation_steps:
+            self._accumulated_gradients = [self.add_slot(v) for v in variables]
         self.built = True
 
     def add_slot(self, variable, initial_value=0.0):
@@ -149,7 +184,7 @@ class Optimizer:
         arrays = [self._iterations]
         if isinstance(self._learning_rate, np.ndarray):
             arrays.append(self._learning_rate)
-        return arrays + list(self.state_arrays())
+        return arrays + self._averages + self._accumulated_gradients + list(self.state_arrays())
 
     def state_arrays(self):
         """The per-variable state, in the order Keras creates its optimizer variables."""
@@ -269,14 +304,52 @@ class Optimizer:
             raise ValueError("No gradients provided for any variable.")
         variables = [v for _, v in pairs]
         grads = [np.asarray(g).astype(v.value.dtype, copy=False) for g, v in pairs]
-        grads = self._clip_gradients(grads)
-        learning_rate = self.learning_rate
-        self._apply_weight_decay(variables, learning_rate)
-        self._update_steps(grads, variables, learning_rate)
+        if not self.gradient_accumulation_steps:
+            self._update(grads, variables)
+        else:
+            steps = self.gradient_accumulation_steps
+            sums = [self._accumulated_gradients[self._index(v)] for v in variables]
+            if (int(self._iterations) + 1) % steps == 0:
+                self._update([(g + s) / steps for g, s in zip(grads, sums)], variables)
+                for s in self._accumulated_gradients:
+                    s[...] = 0
+            else:
+                for g, s in zip(grads, sums):
+                    s += g
+        if self.use_ema:
+            self._update_moving_averages()
         for variable in variables:
             if variable.constraint is not None:
                 variable.value[...] = variable.constraint(variable.value)
         self._iterations += 1
+
+    def _update(self, grads, variables):
+        """Clipping, weight decay and the update rule: one real update."""
+        grads = self._clip_gradients(grads)
+        learning_rate = self.learning_rate
+        self._apply_weight_decay(variables, learning_rate)
+        self._update_steps(grads, variables, learning_rate)
+
+    def _update_moving_averages(self):
+        """a = m a + (1 - m) w for every variable, with m = 0 on the first update (the
+        average starts as a copy of the weights); then, every ema_overwrite_frequency
+        updates, w = a."""
+        for variable, average in zip(self._trainable_variables, self._averages):
+            dtype = variable.value.dtype.type
+            momentum = dtype(self.iterations != 0) * dtype(self.ema_momentum)
+            average[...] = momentum * average + (1 - momentum) * variable.value
+        frequency = self.ema_overwrite_frequency
+        if frequency and (self.iterations + 1) % frequency == 0:
+            self._copy_averages_into(self._trainable_variables)
+
+    def _copy_averages_into(self, variables):
+        if len(variables) != len(self._averages):
+            raise ValueError(
+                f"Expected {len(self._averages)} variables (those the optimizer was built "
+                f"with). Received: {len(variables)} variables."
+            )
+        for variable, average in zip(variables, self._averages):
+            variable.value[...] = average
 
     def _update_steps(self, grads, variables, learning_rate):
         """Runs `update_step` on each variable. Optimizers with state shared by all the
@@ -311,7 +384,10 @@ class Optimizer:
         return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
 
     def finalize_variable_values(self, var_list):
-        """Keras's end-of-training hook (used by EMA); nothing to do here."""
+        """End of training (fit calls it): with use_ema, the weights take their moving
+        averages; otherwise nothing happens."""
+        if self.use_ema:
+            self._copy_averages_into(list(var_list))
 
     # ------------------------------------------------------------ configuration
 
