@@ -320,10 +320,12 @@ METRICS = {
         lambda k: k.metrics.TopKCategoricalAccuracy(k=2),
         lambda k: k.metrics.KLDivergence(),
         lambda k: k.metrics.CategoricalCrossentropy(label_smoothing=0.1),
+        lambda k: k.metrics.CategoricalHinge(),
     ]),
     "sparse": ("softmax", "sparse_categorical_crossentropy", [
         "sparse_categorical_accuracy",
         lambda k: k.metrics.SparseTopKCategoricalAccuracy(k=2),
+        lambda k: k.metrics.SparseCategoricalCrossentropy(),
     ]),
     "binary": ("sigmoid", "binary_crossentropy", [
         lambda k: k.metrics.BinaryAccuracy(threshold=0.6),
@@ -332,6 +334,12 @@ METRICS = {
         lambda k: k.metrics.Recall(),
         lambda k: k.metrics.TruePositives(),
         lambda k: k.metrics.BinaryCrossentropy(),
+        lambda k: k.metrics.FalsePositives(thresholds=0.3),
+        lambda k: k.metrics.FalseNegatives(),
+        lambda k: k.metrics.TrueNegatives(),
+        lambda k: k.metrics.Hinge(),
+        lambda k: k.metrics.SquaredHinge(),
+        lambda k: k.metrics.Accuracy(),
     ]),
     "positive": ("linear", "mse", [
         "mae",
@@ -340,6 +348,10 @@ METRICS = {
         lambda k: k.metrics.CosineSimilarity(),
         lambda k: k.metrics.LogCoshError(),
         lambda k: k.metrics.mean_squared_error,
+        lambda k: k.metrics.MeanSquaredError(name="mse_metric"),
+        lambda k: k.metrics.MeanAbsolutePercentageError(),
+        lambda k: k.metrics.MeanSquaredLogarithmicError(),
+        lambda k: k.metrics.Poisson(),
     ]),
 }
 
