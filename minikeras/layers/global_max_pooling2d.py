@@ -1,7 +1,5 @@
 """`GlobalMaxPooling2D`: the maximum of every channel over height and width."""
 
-import numpy as np
-
 from minikeras.layers.base_pooling import BaseGlobalPooling2D
 
 
@@ -25,5 +23,5 @@ class GlobalMaxPooling2D(BaseGlobalPooling2D):
         winners = cache
         axes = self._spatial_axes
         ties = winners.sum(axis=axes, keepdims=True)
-        dx = np.where(winners, self._restore_dims(dout) / ties, 0).astype(dout.dtype, copy=False)
-        return dx, []
+        share = (self._restore_dims(dout) / ties).astype(dout.dtype, copy=False)
+        return share * winners, []           # dout / ties on each tied maximum, 0 elsewhere
