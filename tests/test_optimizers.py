@@ -289,6 +289,20 @@ def test_callable_learning_rate_and_setter():
         scheduled.learning_rate = 0.1
 
 
+def test_learning_rate_supports_the_keras_variable_idioms():
+    opt = optimizers.Adam(0.01)
+    lr = opt.learning_rate
+    assert float(lr) == 0.01 and round(lr, 3) == 0.01 and f"{lr:.3f}" == "0.010"
+    assert lr.numpy() == 0.01
+    opt.learning_rate.assign(0.5)  # Keras 3 code does this in callbacks
+    assert float(opt.learning_rate) == 0.5 and opt.get_config()["learning_rate"] == 0.5
+    opt.learning_rate = opt.learning_rate * 0.5
+    assert float(opt.learning_rate) == 0.25
+    assert opt.variables[1] is opt.learning_rate
+    backend.set_floatx("float32")
+    assert optimizers.Adam(0.01).learning_rate.dtype == np.float32
+
+
 def test_state_follows_the_variable_dtype():
     backend.set_floatx("float32")
     w = Variable(np.ones(3, dtype="float32"), name="kernel")
@@ -319,6 +333,7 @@ def test_variable_counts_match_keras(name):
     opt.build(_dense_weights())
     arrays = opt.variables
     assert len(arrays) == KERAS_VARIABLE_COUNTS[name]
+    assert len(optimizers.get(name).variables) == 2  # before build: iterations and lr
     assert arrays[0].dtype == np.int64 and arrays[0].shape == ()
     assert arrays[1].shape == ()
 

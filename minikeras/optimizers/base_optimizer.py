@@ -132,12 +132,13 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        """The learning rate of the coming step (a schedule is evaluated at the number of
-        calls to `apply` so far)."""
+        """The learning rate of the coming step: for a float, the live 0-d array holding it
+        (as Keras returns its variable: `float(lr)`, `lr.numpy()` and `lr.assign(0.01)` all
+        work); for a schedule, its float32 value at the number of calls to `apply` so far."""
         if isinstance(self._learning_rate, schedules.LearningRateSchedule):
             return self._learning_rate(int(self._iterations))
         if isinstance(self._learning_rate, np.ndarray):
-            return self._learning_rate[()]
+            return self._learning_rate
         return self._learning_rate()
 
     @learning_rate.setter
@@ -184,6 +185,8 @@ class Optimizer:
         arrays = [self._iterations]
         if isinstance(self._learning_rate, np.ndarray):
             arrays.append(self._learning_rate)
+        if not self.built:  # no per-variable state yet
+            return arrays
         return arrays + self._averages + self._accumulated_gradients + list(self.state_arrays())
 
     def state_arrays(self):
@@ -469,9 +472,24 @@ def check_number(name, value, low=None, high=None, low_open=False, high_open=Fal
     return float(value)
 
 
+class ScalarState(np.ndarray):
+    """A 0-d array holding a learning rate, with the two methods Keras code calls on an
+    optimizer's variables: `assign(value)` and `numpy()`."""
+
+    def assign(self, value):
+        self[...] = value
+        return self
+
+    def numpy(self):
+        return np.array(self)
+
+    def __round__(self, ndigits=None):
+        return round(float(self), ndigits)
+
+
 def _as_learning_rate(value):
-    """A schedule or a callable as they are; a number as a 0-d array of floatx (Keras keeps
-    the learning rate in a floatx variable)."""
+    """A schedule or a callable as they are; a number as a 0-d `ScalarState` of floatx (Keras
+    keeps the learning rate in a floatx variable)."""
     if isinstance(value, schedules.LearningRateSchedule) or callable(value):
         return value
     if isinstance(value, np.ndarray) and value.ndim == 0:
@@ -483,4 +501,4 @@ def _as_learning_rate(value):
             "Argument `learning_rate` should be a non-negative float, a LearningRateSchedule, "
             f"or a callable returning the learning rate. Received: learning_rate={value!r}"
         )
-    return np.array(value, dtype=backend.floatx())
+    return np.array(value, dtype=backend.floatx()).view(ScalarState)
