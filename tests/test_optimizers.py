@@ -236,7 +236,8 @@ def test_constraint_applies_after_the_update():
 def test_none_gradients_leave_their_variable_alone():
     a, b = var([1.0]), var([1.0])
     opt = optimizers.Adam(0.1)
-    opt.apply([None, np.array([1.0])], [a, b])
+    with pytest.warns(UserWarning, match="Gradients do not exist"):
+        opt.apply([None, np.array([1.0])], [a, b])
     assert a.value[0] == 1.0 and b.value[0] != 1.0 and opt.iterations == 1
     with pytest.raises(ValueError, match="No gradients"):
         opt.apply([None, None], [a, b])

@@ -68,24 +68,12 @@ class Optimizer:
                           stacklevel=2)
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
-        if gradient_accumulation_steps is not None and (
-                isinstance(gradient_accumulation_steps, bool)
-                or not isinstance(gradient_accumulation_steps, (int, np.integer))
-                or gradient_accumulation_steps < 2):
-            raise ValueError(
-                "`gradient_accumulation_steps` must be an integer >= 2. Received: "
-                f"gradient_accumulation_steps={gradient_accumulation_steps!r}"
-            )
+        if gradient_accumulation_steps is not None:
+            _check_integer("gradient_accumulation_steps", gradient_accumulation_steps, 2)
         if use_ema:
             check_number("ema_momentum", ema_momentum, 0.0, 1.0)
-            if ema_overwrite_frequency is not None and (
-                    isinstance(ema_overwrite_frequency, bool)
-                    or not isinstance(ema_overwrite_frequency, (int, np.integer))
-                    or ema_overwrite_frequency < 1):
-                raise ValueError(
-                    "`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
-                    f"ema_overwrite_frequency={ema_overwrite_frequency!r}"
-                )
+            if ema_overwrite_frequency is not None:
+                _check_integer("ema_overwrite_frequency", ema_overwrite_frequency, 1)
         if sum(arg is not None for arg in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(
                 "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
@@ -180,8 +168,9 @@ class Optimizer:
 
     @property
     def variables(self):
-        """The optimizer's state as live arrays, in Keras's order: iterations, the learning
-        rate (unless it is a schedule or a callable), then `state_arrays()`."""
+        """The optimizer's state as live arrays, in Keras's order: the call count, the learning
+        rate (unless it is a schedule or a callable), then, once built, the EMA averages and
+        gradient accumulators (when enabled) and `state_arrays()`."""
         arrays = [self._iterations]
         if isinstance(self._learning_rate, np.ndarray):
             arrays.append(self._learning_rate)
@@ -305,6 +294,10 @@ class Optimizer:
         pairs = [(g, v) for g, v in zip(grads, trainable_variables) if g is not None]
         if not pairs:
             raise ValueError("No gradients provided for any variable.")
+        if len(pairs) < len(trainable_variables):
+            missing = [v.path for g, v in zip(grads, trainable_variables) if g is None]
+            warnings.warn(f"Gradients do not exist for variables {missing} when minimizing "
+                          "the loss.", stacklevel=2)
         variables = [v for _, v in pairs]
         grads = [np.asarray(g).astype(v.value.dtype, copy=False) for g, v in pairs]
         if not self.gradient_accumulation_steps:
@@ -485,6 +478,13 @@ class ScalarState(np.ndarray):
 
     def __round__(self, ndigits=None):
         return round(float(self), ndigits)
+
+
+def _check_integer(name, value, low):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(
+            f"Argument `{name}` must be an integer >= {low}. Received: {name}={value!r}"
+        )
 
 
 def _as_learning_rate(value):
