@@ -43,4 +43,4 @@ def deserialize(config):
     return get(config)
 
 
-__all__ = ["ActivationFunction", "deserialize", "get", "serialize"] + sorted(_BY_NAME)
+__all__ = ["deserialize", "get", "serialize"] + sorted(_BY_NAME)

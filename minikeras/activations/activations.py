@@ -23,6 +23,19 @@ def _sigmoid(x):
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
 
 
+# TensorFlow's float32 tanh (Eigen's rational approximation) is exactly +-1 from |x| ~ 7.9074
+# on, NumPy's only from about 9. Saturating at the same point keeps derivatives such as
+# 1 - tanh(x)^2 equal to TensorFlow's (0 rather than 1e-7) next to saturation.
+_TANH_SATURATION_FLOAT32 = 7.9074
+
+
+def _tanh(x):
+    t = np.tanh(x)
+    if x.dtype == np.float32:
+        t = np.where(np.abs(x) >= _TANH_SATURATION_FLOAT32, np.sign(x), t).astype(x.dtype)
+    return t
+
+
 def _softplus(x):
     """log(1 + exp(x)) = max(x, 0) + log(1 + exp(-|x|)), finite for every x."""
     return np.logaddexp(x.dtype.type(0), x)
@@ -63,9 +76,8 @@ def _erfc_and_erf(a):
     return erfc, erf
 
 
-def _normal_cdf(x):
-    """Phi(x) = (1 + erf(x / sqrt(2))) / 2 = erfc(-x / sqrt(2)) / 2, in float64."""
-    z = np.asarray(x, dtype=np.float64) / math.sqrt(2.0)
+def _half_one_plus_erf(z):
+    """(1 + erf(z)) / 2 for a float64 array z, as erfc(-z) / 2 where z < 0 (no cancellation)."""
     erfc_abs, erf_abs = _erfc_and_erf(np.abs(z))
     return np.where(z >= 0, 0.5 * (1.0 + erf_abs), 0.5 * erfc_abs)
 
@@ -144,7 +156,8 @@ class ReLU(ActivationFunction):
                     f"Received: max_value={max_value!r}"
                 )
         if negative_slope != 0.0 and max_value is None and threshold == 0:
-            # Keras hands this case to leaky_relu.
+            # Keras hands this case to leaky_relu (whose slope TF keeps as a float32).
+            negative_slope = float(np.float32(negative_slope))
             positive = x > 0
             y = np.where(positive, x, negative_slope * x).astype(x.dtype)
             return y, (positive, ~positive, negative_slope)
@@ -183,6 +196,8 @@ class LeakyReLU(ActivationFunction):
 
     def forward(self, x, negative_slope=0.2):
         _check_number("negative_slope", negative_slope, self.__name__)
+        # TensorFlow's LeakyRelu stores its slope as a float32, also for float64 inputs.
+        negative_slope = float(np.float32(negative_slope))
         positive = x > 0
         y = np.where(positive, x, negative_slope * x).astype(x.dtype)
         return y, (positive, negative_slope)
@@ -334,8 +349,11 @@ class GELU(ActivationFunction):
     """
 
     __name__ = "gelu"
-    _cubic = 0.044715
+    # TensorFlow rounds two of its constants to float32 (also in float64 runs): the cubic
+    # coefficient and, in the exact form, 1/sqrt(2) (it computes erf(x * 0.70710677)).
+    _cubic = float(np.float32(0.044715))
     _sqrt_2_over_pi = 0.7978845608028654
+    _inv_sqrt_2 = float(np.float32(1.0 / math.sqrt(2.0)))
 
     def forward(self, x, approximate=False):
         if not isinstance(approximate, (bool, np.bool_)):
@@ -344,10 +362,10 @@ class GELU(ActivationFunction):
                 f"Received: approximate={approximate!r}"
             )
         if approximate:
-            t = np.tanh(self._sqrt_2_over_pi * (x + self._cubic * x * x * x))
+            t = _tanh(self._sqrt_2_over_pi * (x + self._cubic * x * x * x))
             return 0.5 * x * (1.0 + t), (True, x, t)
         # Computed in float64 and rounded once, so the far negative tail stays accurate.
-        cdf = _normal_cdf(x)
+        cdf = _half_one_plus_erf(x.astype(np.float64) * self._inv_sqrt_2)
         return (x * cdf).astype(x.dtype), (False, x, cdf)
 
     def backward(self, dy, cache):
@@ -357,9 +375,10 @@ class GELU(ActivationFunction):
             du_dx = self._sqrt_2_over_pi * (1.0 + 3.0 * self._cubic * x * x)
             return dy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du_dx)
         cdf = saved
-        x64 = x.astype(np.float64)
-        density = np.exp(-0.5 * x64 * x64) / math.sqrt(2.0 * math.pi)
-        return dy * (cdf + x64 * density).astype(x.dtype)
+        # d/dx of (1 + erf(c x)) / 2 is c exp(-(c x)^2) / sqrt(pi), with c ~ 1/sqrt(2).
+        cx = x.astype(np.float64) * self._inv_sqrt_2
+        density = self._inv_sqrt_2 * np.exp(-cx * cx) / math.sqrt(math.pi)
+        return dy * (cdf + x * density).astype(x.dtype)
 
 
 class Mish(ActivationFunction):
@@ -368,7 +387,7 @@ class Mish(ActivationFunction):
     __name__ = "mish"
 
     def forward(self, x):
-        t = np.tanh(_softplus(x))
+        t = _tanh(_softplus(x))
         return x * t, (x, t)
 
     def backward(self, dy, cache):
@@ -455,7 +474,7 @@ class Tanh(ActivationFunction):
     __name__ = "tanh"
 
     def forward(self, x):
-        y = np.tanh(x)
+        y = _tanh(x)
         return y, y
 
     def backward(self, dy, y):
@@ -468,7 +487,7 @@ class TanhShrink(ActivationFunction):
     __name__ = "tanh_shrink"
 
     def forward(self, x):
-        t = np.tanh(x)
+        t = _tanh(x)
         return x - t, t
 
     def backward(self, dy, t):
