@@ -120,13 +120,16 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        """The learning rate of the coming step: for a float, the live 0-d array holding it
-        (as Keras returns its variable: `float(lr)`, `lr.numpy()` and `lr.assign(0.01)` all
-        work); for a schedule, its float32 value at the number of calls to `apply` so far."""
+        """The learning rate of the coming step: for a float, a 0-d array of floatx on which
+        `float(lr)`, `lr.numpy()` and `lr.assign(0.01)` work as on Keras's variable (see
+        `ScalarState`); for a schedule, its float32 value at the number of calls to `apply`
+        so far."""
         if isinstance(self._learning_rate, schedules.LearningRateSchedule):
             return self._learning_rate(int(self._iterations))
         if isinstance(self._learning_rate, np.ndarray):
-            return self._learning_rate
+            snapshot = self._learning_rate.copy()
+            snapshot.source = self._learning_rate
+            return snapshot
         return self._learning_rate()
 
     @learning_rate.setter
@@ -467,10 +470,17 @@ def check_number(name, value, low=None, high=None, low_open=False, high_open=Fal
 
 class ScalarState(np.ndarray):
     """A 0-d array holding a learning rate, with the two methods Keras code calls on an
-    optimizer's variables: `assign(value)` and `numpy()`."""
+    optimizer's variables: `assign(value)` and `numpy()`.
+
+    `optimizer.learning_rate` hands out a snapshot (a copy, so a value kept in a list does
+    not change later) whose `assign` also writes into the optimizer's own array (`source`).
+    """
 
     def assign(self, value):
         self[...] = value
+        source = getattr(self, "source", None)
+        if source is not None:
+            source[...] = value
         return self
 
     def numpy(self):
