@@ -219,9 +219,10 @@ OPTIMIZERS = [
     lambda k: k.optimizers.Ftrl(0.05),
     lambda k: k.optimizers.Lion(0.001),
     lambda k: k.optimizers.Adam(k.optimizers.schedules.ExponentialDecay(0.01, 3, 0.5)),
+    lambda k: k.optimizers.SGD(0.05, momentum=0.5, use_ema=True, ema_overwrite_frequency=3),
 ]
 OPTIMIZER_IDS = ["sgd_nesterov", "rmsprop_centered", "adagrad", "adadelta", "adam_amsgrad",
-                 "adamw", "adamax", "nadam", "ftrl", "lion", "adam_schedule"]
+                 "adamw", "adamax", "nadam", "ftrl", "lion", "adam_schedule", "sgd_ema"]
 
 
 def tiny_model(k):

@@ -86,18 +86,14 @@ def _join(*parts):
 
 
 def optimizer_arrays(optimizer):
-    """The optimizer's state arrays in Keras's order (only the scalars before it is built)."""
-    if optimizer.built:
-        return list(optimizer.variables)
-    head = [optimizer._iterations]
-    if isinstance(optimizer._learning_rate, np.ndarray):
-        head.append(optimizer._learning_rate)
-    return head
+    """The optimizer's state arrays in Keras's order (just the scalars before it is built)."""
+    return list(optimizer.variables)
 
 
 def _optimizer_head_size(optimizer):
+    """How many of `variables` come before the per-variable slots (iterations, lr)."""
     if not optimizer.built:
-        return len(optimizer_arrays(optimizer))
+        return len(optimizer.variables)
     return len(optimizer.variables) - len(optimizer.state_arrays())
 
 
