@@ -9,13 +9,12 @@ from minikeras.callbacks.history import History
 from minikeras.callbacks.lambda_callback import LambdaCallback
 from minikeras.callbacks.learning_rate_scheduler import LearningRateScheduler
 from minikeras.callbacks.model_checkpoint import ModelCheckpoint
-from minikeras.callbacks.monitor_callback import MonitorCallback
 from minikeras.callbacks.progbar_logger import ProgbarLogger
 from minikeras.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from minikeras.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
     "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
-    "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback",
+    "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint",
     "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN",
 ]

@@ -19,6 +19,8 @@ import math
 import sys
 import time
 
+import numpy as np
+
 BOLD = "\x1b[1m"
 GREEN = "\x1b[32m"
 GREY = "\x1b[37m"
@@ -193,7 +195,7 @@ class Progbar:
         for name in self._values_order:
             total, count = self._values[name]
             try:
-                value = float(total) / max(1, count)
+                value = float(np.mean(total)) / max(1, count)   # an array shows its mean
             except (TypeError, ValueError):
                 text += f" - {name}: {total}"
                 continue

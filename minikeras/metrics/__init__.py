@@ -157,9 +157,10 @@ def deserialize(config):
     return cls.from_config(config.get("config", {}))
 
 
+# keras.metrics exports every function above but `accuracy`.
 __all__ = sorted(
     {cls.__name__ for cls in ALL_CLASSES}
-    | {fn.__name__ for fn in METRIC_FUNCTIONS}
+    | {fn.__name__ for fn in METRIC_FUNCTIONS if fn is not accuracy}
     | set(_loss_functions)
     | {"deserialize", "get", "serialize"}
 )
