@@ -32,13 +32,9 @@ class LearningRateSchedule:
 
 
 def _check_decay_steps(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not value > 0:
+    is_number = isinstance(value, (int, float, np.integer, np.floating))
+    if not is_number or isinstance(value, bool) or not value > 0:
         raise ValueError(f"Argument `{name}` must be > 0. Received: {name}={value!r}")
-
-
-def _float32(value):
-    return np.float32(value)
 
 
 class ExponentialDecay(LearningRateSchedule):
@@ -67,7 +63,7 @@ class ExponentialDecay(LearningRateSchedule):
         p = float(step) / self.decay_steps
         if self.staircase:
             p = math.floor(p)
-        return _float32(self.initial_learning_rate * self.decay_rate ** p)
+        return np.float32(self.initial_learning_rate * self.decay_rate ** p)
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,
@@ -107,7 +103,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         boundaries = np.asarray(self.boundaries).astype(step.dtype)
         # Number of boundaries strictly below the step = index of the interval.
         interval = int(np.searchsorted(boundaries, step, side="left"))
-        return _float32(self.values[interval])
+        return np.float32(self.values[interval])
 
     def get_config(self):
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
@@ -145,7 +141,7 @@ class PolynomialDecay(LearningRateSchedule):
             step = min(step, decay_steps)
         p = step / decay_steps
         span = self.initial_learning_rate - self.end_learning_rate
-        return _float32(span * (1 - p) ** self.power + self.end_learning_rate)
+        return np.float32(span * (1 - p) ** self.power + self.end_learning_rate)
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,
@@ -176,7 +172,7 @@ class InverseTimeDecay(LearningRateSchedule):
         p = float(step) / self.decay_steps
         if self.staircase:
             p = math.floor(p)
-        return _float32(self.initial_learning_rate / (1 + self.decay_rate * p))
+        return np.float32(self.initial_learning_rate / (1 + self.decay_rate * p))
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,
@@ -225,14 +221,14 @@ class CosineDecay(LearningRateSchedule):
         step = float(step)
         if self.warmup_target is None:
             step = min(step, self.decay_steps)
-            return _float32(self.initial_learning_rate
+            return np.float32(self.initial_learning_rate
                             * _cosine(step / self.decay_steps, self.alpha))
         step = min(step, self.decay_steps + self.warmup_steps)
         if step < self.warmup_steps:
             rise = self.warmup_target - self.initial_learning_rate
-            return _float32(rise * step / self.warmup_steps + self.initial_learning_rate)
+            return np.float32(rise * step / self.warmup_steps + self.initial_learning_rate)
         fraction = (step - self.warmup_steps) / self.decay_steps
-        return _float32(self.warmup_target * _cosine(fraction, self.alpha))
+        return np.float32(self.warmup_target * _cosine(fraction, self.alpha))
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,
@@ -277,7 +273,7 @@ class CosineDecayRestarts(LearningRateSchedule):
             elapsed = (1 - self.t_mul**period) / (1 - self.t_mul)
             fraction = (x - elapsed) / self.t_mul**period
         cosine = self.m_mul**period * 0.5 * (1 + math.cos(math.pi * fraction))
-        return _float32(self.initial_learning_rate
+        return np.float32(self.initial_learning_rate
                         * ((1 - self.alpha) * cosine + self.alpha))
 
     def get_config(self):
