@@ -268,3 +268,16 @@ def test_global_pooling_and_padding_errors():
         ZeroPadding2D((1, 2, 3))
     with pytest.raises(ValueError, match="padding='same'"):
         ZeroPadding2D("same")
+
+
+def test_conv2d_backward_can_skip_the_input_gradient():
+    conv = Conv2D(3, 3, padding="same", dtype="float64")
+    x = np.random.default_rng(7).standard_normal((2, 5, 5, 2))
+    conv._maybe_build(x.shape)
+    out, cache = conv.forward(x)
+    dout = np.ones_like(out)
+    dx, grads = conv.backward(dout, cache)
+    no_dx, same_grads = conv.backward(dout, cache, need_input_gradient=False)
+    assert dx.shape == x.shape and no_dx is None
+    for a, b in zip(grads, same_grads, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -130,13 +130,19 @@ class Conv2D(ActivationMixin, Layer):
         a, act_cache = self._activate(z)
         return a, (conv_cache, act_cache)
 
-    def backward(self, da, cache, from_logits=False):
-        """da: dL/da, shaped like the output. Returns (dx, [dkernel, dbias])."""
+    def backward(self, da, cache, from_logits=False, need_input_gradient=True):
+        """da: dL/da, shaped like the output. Returns (dx, [dkernel, dbias]).
+
+        need_input_gradient=False returns dx=None and saves the input-gradient GEMMs (a
+        model's first layer: nothing upstream uses dL/dx).
+        """
         conv_cache, act_cache = cache
         dz = self._activation_backward(da, act_cache, from_logits)
         dz = base_conv.to_channels_last(np.asarray(dz, dtype=self.dtype), self.data_format)
-        dx, dkernel = conv2d_backward(dz, conv_cache)      # (batch, h, w, in), kernel shape
-        dx = base_conv.from_channels_last(dx, self.data_format)
+        # dx: (batch, h, w, in) or None, dkernel: kernel shape
+        dx, dkernel = conv2d_backward(dz, conv_cache, need_dx=need_input_gradient)
+        if dx is not None:
+            dx = base_conv.from_channels_last(dx, self.data_format)
         grads = [dkernel]
         if self.use_bias:
             grads.append(dz.sum(axis=(0, 1, 2)))           # (filters,)

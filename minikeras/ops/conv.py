@@ -149,15 +149,17 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
     return out, cache
 
 
-def conv2d_backward(dout, cache):
+def conv2d_backward(dout, cache, need_dx=True):
     """Gradients of conv2d_forward.
 
     Args:
         dout: (batch, out_height, out_width, filters) gradient of the loss w.r.t. `out`.
         cache: from conv2d_forward.
+        need_dx: False skips the input gradient (a model's first layer has no use for it).
 
     Returns:
-        dx: (batch, height, width, in_channels), dkernel: (kh, kw, in_channels // groups, filters).
+        dx: (batch, height, width, in_channels) or None when need_dx is False,
+        dkernel: (kh, kw, in_channels // groups, filters).
     """
     kernel = cache["kernel"]
     batch, height, width, in_channels = cache["x_shape"]
@@ -169,14 +171,18 @@ def conv2d_backward(dout, cache):
     dout2d = np.ascontiguousarray(dout, dtype=kernel.dtype).reshape(-1, filters)
 
     dkernel = np.empty_like(kernel)
-    dxpad = np.zeros(
-        (batch, height + top + bottom, width + left + right, in_channels), dtype=kernel.dtype
-    )
+    dxpad = None
+    if need_dx:
+        dxpad = np.zeros(
+            (batch, height + top + bottom, width + left + right, in_channels), dtype=kernel.dtype
+        )
     for g, col in enumerate(cache["cols"]):
         filt = slice(g * group_filters, (g + 1) * group_filters)
         dout_g = dout2d[:, filt]
         # dW = cols.T @ dout                           (kh*kw*cg, filters_g)
         dkernel[..., filt] = (col.T @ dout_g).reshape(kh, kw, group_channels, group_filters)
+        if not need_dx:
+            continue
         # dx: for kernel offset (i, j) every output pixel sends dout @ kernel[i, j].T back to
         # the input pixel it read at that offset.  One GEMM per offset gives a contiguous
         # (rows, cg) block, which adds into a strided slice of dx far faster than slicing a
@@ -190,7 +196,7 @@ def conv2d_backward(dout, cache):
                     batch, out_h, out_w, group_channels
                 )
     dx = dxpad
-    if top or bottom or left or right:
+    if need_dx and (top or bottom or left or right):
         dx = np.ascontiguousarray(dxpad[:, top : top + height, left : left + width, :])
     return dx, dkernel
 
