@@ -223,3 +223,27 @@ def test_small_cnn_training_matches_keras(data_format):
     assert ref_history["loss"][-1] < ref_history["loss"][0]  # it did learn something
     for ours_w, ref_w in zip(ours.get_weights(), reference.get_weights(), strict=True):
         np.testing.assert_allclose(ours_w, ref_w, rtol=1e-3, atol=1e-4)
+
+
+def test_summary_of_a_cnn_matches_keras(capsys):
+    def build(k):
+        return k.Sequential([
+            k.Input((28, 28, 1)),
+            k.layers.ZeroPadding2D(2, name="pad"),
+            k.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu", name="c1"),
+            k.layers.AveragePooling2D(2, name="avg"),
+            k.layers.Conv2D(16, (3, 2), groups=2, name="c2"),
+            k.layers.MaxPooling2D(name="max"),
+            k.layers.GlobalMaxPooling2D(name="global_max"),
+            k.layers.Dropout(0.2, name="drop"),
+            k.layers.Dense(10, name="out"),
+        ], name="cnn")
+
+    import minikeras
+
+    printed = []
+    for k in (keras, minikeras):
+        build(k).summary()
+        printed.append(capsys.readouterr().out)
+    assert "(None, 6, 7, 16)" in printed[1] and "400" in printed[1]
+    assert printed[1] == printed[0]
