@@ -72,6 +72,22 @@ CASES = {
                        PROBS),
     "TrueNegatives": (lambda k: k.metrics.TrueNegatives(), LABELS01, PROBS),
     "FalseNegatives": (lambda k: k.metrics.FalseNegatives(), LABELS01, PROBS),
+    "SensitivityAtSpecificity": (lambda k: k.metrics.SensitivityAtSpecificity(0.5),
+                                 LABELS01, PROBS),
+    "SpecificityAtSensitivity": (lambda k: k.metrics.SpecificityAtSensitivity(0.7,
+                                                                              num_thresholds=50),
+                                 LABELS01, PROBS),
+    "PrecisionAtRecall": (lambda k: k.metrics.PrecisionAtRecall(0.6), LABELS01, PROBS),
+    "RecallAtPrecision_class_id": (lambda k: k.metrics.RecallAtPrecision(0.3, class_id=2),
+                                   ONEHOT, SOFTMAX),
+    "F1Score": (lambda k: k.metrics.F1Score(), ONEHOT, SOFTMAX),
+    "F1Score_micro_threshold": (lambda k: k.metrics.F1Score(average="micro", threshold=0.3),
+                                ONEHOT, SOFTMAX),
+    "FBetaScore_weighted": (lambda k: k.metrics.FBetaScore(average="weighted", beta=2.0),
+                            ONEHOT, SOFTMAX),
+    "FBetaScore_macro": (lambda k: k.metrics.FBetaScore(average="macro", beta=0.5,
+                                                        threshold=0.25),
+                         ONEHOT, SOFTMAX),
     "AUC_ROC": (lambda k: k.metrics.AUC(), LABELS01, PROBS),
     "AUC_PR": (lambda k: k.metrics.AUC(curve="PR"), LABELS01, PROBS),
     "AUC_ROC_minoring_50": (lambda k: k.metrics.AUC(num_thresholds=50,
@@ -130,6 +146,23 @@ def test_reset_state_matches_keras():
                                   "sparse_top_k_categorical_accuracy", "r2_score"])
 def test_get_resolves_the_same_class_as_keras(name):
     assert type(minikeras.metrics.get(name)).__name__ == type(keras.metrics.get(name)).__name__
+
+
+# Keras metric names minikeras does not provide (IoU and correlation metrics).
+NOT_PROVIDED = {"BinaryIoU", "IoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU",
+                "ConcordanceCorrelation", "PearsonCorrelation"}
+
+
+def test_every_keras_metric_name_resolves_to_the_same_class():
+    from keras.src.metrics import ALL_OBJECTS_DICT
+
+    missing = set()
+    for name, cls in ALL_OBJECTS_DICT.items():
+        if cls.__name__ in NOT_PROVIDED:
+            missing.add(cls.__name__)
+            continue
+        assert minikeras.metrics.METRIC_CLASSES[name].__name__ == cls.__name__, name
+    assert missing == NOT_PROVIDED
 
 
 def test_default_names_and_directions_match_keras():

@@ -340,3 +340,44 @@ def test_metric_strings_in_compile_become_history_keys():
                                             "val_acc", "val_loss", "val_mse", "val_prec"])
     with pytest.raises(ValueError, match="Could not interpret metric identifier"):
         model.compile("sgd", "binary_crossentropy", metrics=["not_a_metric"])
+
+
+# ------------------------------------------------------- "X at Y" and F-scores
+
+def test_at_constraint_metrics_by_hand():
+    y_true = [0, 0, 0, 1, 1, 1]
+    y_pred = [0.1, 0.2, 0.6, 0.4, 0.7, 0.9]
+    # With thresholds 0, 0.25, 0.5, 0.75, 1 (num_thresholds=5):
+    #   t=0.25: TP 3, FP 1 -> recall 1, precision 3/4, specificity 2/3
+    #   t=0.5:  TP 2, FP 1 -> recall 2/3, precision 2/3, specificity 2/3
+    #   t=0.75: TP 1, FP 0 -> recall 1/3, precision 1, specificity 1
+    assert _result(metrics.PrecisionAtRecall(0.9, num_thresholds=5), y_true, y_pred) == \
+        pytest.approx(0.75)
+    assert _result(metrics.RecallAtPrecision(0.9, num_thresholds=5), y_true, y_pred) == \
+        pytest.approx(1 / 3)
+    assert _result(metrics.SensitivityAtSpecificity(0.9, num_thresholds=5), y_true,
+                   y_pred) == pytest.approx(1 / 3)
+    assert _result(metrics.SpecificityAtSensitivity(0.6, num_thresholds=5), y_true,
+                   y_pred) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="recall=1.5"):
+        metrics.PrecisionAtRecall(1.5)
+
+
+def test_f_scores_by_hand():
+    y_true = [[1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1]]
+    y_pred = [[0.8, 0.1, 0.1], [0.6, 0.3, 0.1], [0.1, 0.7, 0.2], [0.1, 0.2, 0.7]]
+    # argmax predictions: 0, 0, 1, 2 -> class 0: P 1/2 R 1; class 1: P 1 R 1/2; class 2: 1, 1
+    per_class = _result(metrics.F1Score(), y_true, y_pred)
+    np.testing.assert_allclose(per_class, [2 / 3, 2 / 3, 1.0], rtol=1e-5)
+    assert _result(metrics.F1Score(average="macro"), y_true, y_pred) == \
+        pytest.approx(7 / 9, rel=1e-5)
+    assert _result(metrics.F1Score(average="micro"), y_true, y_pred) == \
+        pytest.approx(0.75, rel=1e-5)
+    weighted = (2 / 3 * 1 + 2 / 3 * 2 + 1.0 * 1) / 4
+    assert _result(metrics.F1Score(average="weighted"), y_true, y_pred) == \
+        pytest.approx(weighted, rel=1e-5)
+    # beta = 2 favours recall: class 0 (P 1/2, R 1) -> 5 * 0.5 / (4 * 0.5 + 1) = 5/6
+    fbeta = _result(metrics.FBetaScore(beta=2.0), y_true, y_pred)
+    assert fbeta[0] == pytest.approx(5 / 6, rel=1e-5)
+    with pytest.raises(ValueError, match="beta=2 of type"):
+        metrics.FBetaScore(beta=2)

@@ -1,4 +1,5 @@
-"""Metrics from confusion-matrix counts at thresholds: TP/FP/TN/FN, Precision, Recall, AUC.
+"""Metrics from confusion-matrix counts at thresholds: TP/FP/TN/FN, Precision, Recall, the
+"X at Y" family (PrecisionAtRecall, SensitivityAtSpecificity...) and AUC.
 
 A prediction p is "positive" at threshold t when p > t; a label is positive when non-zero.
 Each metric keeps weighted counts per threshold, summed over the batches of the epoch
@@ -154,6 +155,154 @@ class Recall(_PrecisionRecall):
         recall = _divide_no_nan(self.true_positives,
                                 self.true_positives + self.false_negatives)
         return _single_or_all(recall, self.thresholds)
+
+
+class _SensitivitySpecificityBase(Metric):
+    """Base of the "best X subject to Y >= value" metrics.
+
+    Counts are kept at `num_thresholds` evenly spaced thresholds in [0, 1] (one threshold,
+    0.5, if num_thresholds is 1); result() is the largest value of the dependent rate among
+    the thresholds where the constrained rate reaches `value` (0 if none does).
+
+    Args:
+        value: the constraint's target, in [0, 1].
+        num_thresholds: thresholds to try.
+        class_id: compute the metric for this column only.
+    """
+
+    def __init__(self, value, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self._direction = "up"
+        if num_thresholds <= 0:
+            raise ValueError(
+                "Argument `num_thresholds` must be an integer > 0. "
+                f"Received: num_thresholds={num_thresholds}"
+            )
+        self.value = value
+        self.class_id = class_id
+        if num_thresholds == 1:
+            self.thresholds = [0.5]
+            self._evenly = False
+        else:
+            inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+            self.thresholds = [0.0] + inner + [1.0]
+            self._evenly = True
+        self.reset_state()
+
+    def reset_state(self):
+        for name in _COUNT_NAMES.values():
+            setattr(self, name, np.zeros(len(self.thresholds)))
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """y_true: 0/1 labels; y_pred: scores in [0, 1], same shape (or classes with
+        class_id)."""
+        counts = metrics_utils.confusion_counts(
+            y_true, y_pred, self.thresholds, evenly_distributed=self._evenly,
+            sample_weight=sample_weight, class_id=self.class_id, dtype=self.dtype)
+        for key, name in _COUNT_NAMES.items():
+            setattr(self, name, getattr(self, name) + counts[key])
+
+    def _rates(self):
+        tp, fp = self.true_positives, self.false_positives
+        tn, fn = self.true_negatives, self.false_negatives
+        return {"sensitivity": _divide_no_nan(tp, tp + fn),       # = recall
+                "specificity": _divide_no_nan(tn, tn + fp),
+                "precision": _divide_no_nan(tp, tp + fp)}
+
+    def _max_where_reached(self, constrained, dependent):
+        rates = self._rates()
+        feasible = rates[constrained] >= self.value
+        return float(np.max(np.where(feasible, rates[dependent], 0.0), initial=0.0))
+
+    def get_config(self):
+        config = super().get_config()
+        config["class_id"] = self.class_id
+        return config
+
+
+def _check_rate(name, value):
+    if value < 0 or value > 1:
+        raise ValueError(
+            f"Argument `{name}` must be in the range [0, 1]. Received: {name}={value}"
+        )
+    return value
+
+
+class SensitivityAtSpecificity(_SensitivitySpecificityBase):
+    """The best sensitivity (recall) among thresholds with specificity >= `specificity`."""
+
+    def __init__(self, specificity, num_thresholds=200, class_id=None, name=None,
+                 dtype=None):
+        self.specificity = _check_rate("specificity", specificity)
+        self.num_thresholds = num_thresholds
+        super().__init__(specificity, num_thresholds=num_thresholds, class_id=class_id,
+                         name=name, dtype=dtype)
+
+    def result(self):
+        return self._max_where_reached("specificity", "sensitivity")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_thresholds": self.num_thresholds,
+                       "specificity": self.specificity})
+        return config
+
+
+class SpecificityAtSensitivity(_SensitivitySpecificityBase):
+    """The best specificity among thresholds with sensitivity >= `sensitivity`."""
+
+    def __init__(self, sensitivity, num_thresholds=200, class_id=None, name=None,
+                 dtype=None):
+        self.sensitivity = _check_rate("sensitivity", sensitivity)
+        self.num_thresholds = num_thresholds
+        super().__init__(sensitivity, num_thresholds=num_thresholds, class_id=class_id,
+                         name=name, dtype=dtype)
+
+    def result(self):
+        return self._max_where_reached("sensitivity", "specificity")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_thresholds": self.num_thresholds,
+                       "sensitivity": self.sensitivity})
+        return config
+
+
+class PrecisionAtRecall(_SensitivitySpecificityBase):
+    """The best precision among thresholds with recall >= `recall`."""
+
+    def __init__(self, recall, num_thresholds=200, class_id=None, name=None, dtype=None):
+        self.recall = _check_rate("recall", recall)
+        self.num_thresholds = num_thresholds
+        super().__init__(recall, num_thresholds=num_thresholds, class_id=class_id,
+                         name=name, dtype=dtype)
+
+    def result(self):
+        return self._max_where_reached("sensitivity", "precision")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_thresholds": self.num_thresholds, "recall": self.recall})
+        return config
+
+
+class RecallAtPrecision(_SensitivitySpecificityBase):
+    """The best recall among thresholds with precision >= `precision`."""
+
+    def __init__(self, precision, num_thresholds=200, class_id=None, name=None,
+                 dtype=None):
+        self.precision = _check_rate("precision", precision)
+        self.num_thresholds = num_thresholds
+        super().__init__(precision, num_thresholds=num_thresholds, class_id=class_id,
+                         name=name, dtype=dtype)
+
+    def result(self):
+        return self._max_where_reached("precision", "sensitivity")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_thresholds": self.num_thresholds, "precision": self.precision})
+        return config
 
 
 CURVES = {"roc": "ROC", "pr": "PR", "prgain": "PRGAIN"}
