@@ -48,6 +48,8 @@ STEP_CASES = {
                                         l2_regularization_strength=0.01,
                                         l2_shrinkage_regularization_strength=0.01, beta=0.1),
     "lion_clipvalue": lambda k: k.optimizers.Lion(0.01, clipvalue=0.3),
+    "adafactor": lambda k: k.optimizers.Adafactor(0.1, beta_2_decay=-0.5, clip_threshold=0.5),
+    "lamb": lambda k: k.optimizers.Lamb(0.01, beta_1=0.8),
     "sgd_weight_decay": lambda k: k.optimizers.SGD(0.1, weight_decay=0.1),
     "exponential": lambda k: k.optimizers.SGD(
         schedules_of(k).ExponentialDecay(0.1, 7, 0.5, staircase=True)),
@@ -144,7 +146,7 @@ def test_schedule_values_and_configs_match_keras(make):
 
 
 NAMES = ["sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamw", "adamax", "nadam", "ftrl",
-         "lion", "Adam", "RMSprop", "ADAMW"]
+         "lion", "adafactor", "Adam", "RMSprop", "ADAMW"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -174,6 +176,7 @@ FIT_CASES = {
     "nadam": "nadam",
     "ftrl": "ftrl",
     "lion": "lion",
+    "adafactor": "adafactor",
     # Non-default arguments, with the three kinds of clipping and weight decay spread over them.
     "rmsprop_centered_momentum": per_module(
         lambda k: k.optimizers.RMSprop(0.003, rho=0.8, momentum=0.5, centered=True)),
@@ -195,6 +198,7 @@ FIT_CASES = {
                                     l2_shrinkage_regularization_strength=0.01, beta=0.1)),
     "lion_weight_decay": per_module(
         lambda k: k.optimizers.Lion(0.0003, beta_1=0.8, weight_decay=0.1)),
+    "lamb": per_module(lambda k: k.optimizers.Lamb(0.01, beta_1=0.8)),
     # Every schedule (steps 0..99: 20 epochs of 5 batches).
     "sgd_exponential_staircase": per_module(lambda k: k.optimizers.SGD(
         schedules_of(k).ExponentialDecay(0.1, 20, 0.5, staircase=True), momentum=0.9)),

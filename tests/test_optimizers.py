@@ -176,6 +176,34 @@ def test_lion_two_steps():
     np.testing.assert_allclose(steps(optimizers.Lion(lr), W0, [g1, g2]), w2)
 
 
+def test_lamb_one_step_is_adam_scaled_by_the_trust_ratio():
+    adam_step = G / (np.abs(G) + EPS)  # m_hat / (sqrt(v_hat) + eps) on the first step
+    ratio = np.linalg.norm(W0) / np.linalg.norm(adam_step)
+    np.testing.assert_allclose(steps(optimizers.Lamb(0.01), W0, [G]),
+                               W0 - ratio * 0.01 * adam_step)
+
+
+def test_adafactor_first_step_vector_and_factored_matrix():
+    lr = 0.01
+    # t = 1: rho = lr, beta = 1 - 1 = 0, so v = g^2 + eps_1 and u = g / sqrt(v) ~ sign(g).
+    u = G / np.sqrt(G**2 + 1e-30)
+    u = u / max(1.0, np.sqrt(np.mean(u**2)))
+    alpha = max(1e-3, np.sqrt(np.mean(W0**2))) * lr
+    np.testing.assert_allclose(steps(optimizers.Adafactor(lr), W0, [G]), W0 - alpha * u)
+
+    w0 = np.array([[1.0, 2.0], [3.0, 4.0]])
+    g = np.array([[1.0, -2.0], [0.5, 1.0]])
+    g2 = g**2 + 1e-30
+    rows, cols = g2.mean(axis=1), g2.mean(axis=0)   # R and C
+    v = np.outer(rows / rows.mean(), cols)          # rank-1 estimate of g^2
+    u = g / np.sqrt(v)
+    u = u / max(1.0, np.sqrt(np.mean(u**2)))
+    alpha = np.sqrt(np.mean(w0**2)) * lr
+    opt = optimizers.Adafactor(lr)
+    np.testing.assert_allclose(steps(opt, w0, [g]), w0 - alpha * u)
+    assert [a.shape for a in opt.variables[2:]] == [(2,), (2,), (2, 2)]
+
+
 # ---------------------------------------------------------- shared machinery
 
 
@@ -320,7 +348,7 @@ def test_state_follows_the_variable_dtype():
 # iterations, learning_rate, then the per-variable state.
 KERAS_VARIABLE_COUNTS = {
     "sgd": 2, "rmsprop": 6, "adagrad": 6, "adadelta": 10, "adam": 10, "adamw": 10,
-    "adamax": 10, "nadam": 11, "ftrl": 10, "lion": 6,
+    "adamax": 10, "nadam": 11, "ftrl": 10, "lion": 6, "adafactor": 14, "lamb": 10,
 }
 
 
@@ -412,6 +440,7 @@ def test_set_weights_and_own_variables_restore_the_state():
     ("adadelta", optimizers.Adadelta), ("adamw", optimizers.AdamW),
     ("AdamW", optimizers.AdamW), ("adamax", optimizers.Adamax), ("nadam", optimizers.Nadam),
     ("ftrl", optimizers.Ftrl), ("lion", optimizers.Lion),
+    ("adafactor", optimizers.Adafactor), ("lamb", optimizers.Lamb),
 ])
 def test_get_accepts_keras_names_in_any_case(identifier, cls):
     assert type(optimizers.get(identifier)) is cls
@@ -450,6 +479,9 @@ ALL_NON_DEFAULT = [
                     l1_regularization_strength=0.1, l2_regularization_strength=0.2,
                     l2_shrinkage_regularization_strength=0.3, beta=0.4),
     optimizers.Lion(0.01, beta_1=0.8, beta_2=0.9),
+    optimizers.Adafactor(0.01, beta_2_decay=-0.5, epsilon_1=1e-20, epsilon_2=1e-2,
+                         clip_threshold=2.0, relative_step=False),
+    optimizers.Lamb(0.01, beta_1=0.8, beta_2=0.99, epsilon=1e-6),
     optimizers.SGD(schedules.CosineDecay(0.1, 100, alpha=0.1, warmup_target=0.2,
                                          warmup_steps=5)),
 ]
@@ -515,6 +547,9 @@ def test_config_has_keras_keys_and_reads_keras_configs():
     (lambda: optimizers.Ftrl(l1_regularization_strength=-1.0),
      "l1_regularization_strength=-1.0"),
     (lambda: optimizers.Lion(beta_1=0.0), "beta_1=0.0"),
+    (lambda: optimizers.Adafactor(clip_threshold=0.0), "clip_threshold=0.0"),
+    (lambda: optimizers.Adafactor(beta_2_decay=0.5), "beta_2_decay=0.5"),
+    (lambda: optimizers.Lamb(beta_2=1.0), "beta_2=1.0"),
     (lambda: optimizers.Adam(clipnorm=1.0, clipvalue=1.0), "Only one of"),
     (lambda: optimizers.SGD(global_clipnorm=1.0, clipnorm=1.0), "Only one of"),
     (lambda: optimizers.SGD(clipnorm=-1.0), "clipnorm=-1.0"),

@@ -2,22 +2,25 @@
 
 from minikeras.optimizers import schedules
 from minikeras.optimizers.adadelta import Adadelta
+from minikeras.optimizers.adafactor import Adafactor
 from minikeras.optimizers.adagrad import Adagrad
 from minikeras.optimizers.adam import Adam
 from minikeras.optimizers.adamax import Adamax
 from minikeras.optimizers.adamw import AdamW
 from minikeras.optimizers.base_optimizer import Optimizer
 from minikeras.optimizers.ftrl import Ftrl
+from minikeras.optimizers.lamb import Lamb
 from minikeras.optimizers.lion import Lion
 from minikeras.optimizers.nadam import Nadam
 from minikeras.optimizers.rmsprop import RMSprop
 from minikeras.optimizers.sgd import SGD
 
 # Keras looks names up by the lower-cased class name, so "adam", "Adam" and "ADAM" all work,
-# but "rms_prop" or "adam_w" do not.
+# but "rms_prop" or "adam_w" do not. (Keras's `get` does not know "lamb"; minikeras's does.)
 OPTIMIZER_CLASSES = {
     cls.__name__.lower(): cls
-    for cls in (SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam, Ftrl, Lion)
+    for cls in (SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam, Ftrl, Lion,
+                Adafactor, Lamb)
 }
 
 
@@ -62,11 +65,13 @@ def deserialize(config, custom_objects=None):
 __all__ = [
     "SGD",
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
     "Ftrl",
+    "Lamb",
     "Lion",
     "Nadam",
     "Optimizer",
