@@ -381,3 +381,29 @@ def test_f_scores_by_hand():
     assert fbeta[0] == pytest.approx(5 / 6, rel=1e-5)
     with pytest.raises(ValueError, match="beta=2 of type"):
         metrics.FBetaScore(beta=2)
+
+
+# ------------------------------------------------------------ IoU, correlation
+
+def test_iou_by_hand():
+    y_true = [0, 0, 1, 1]
+    y_pred = [0, 1, 0, 1]
+    # class 0: TP 1, FP 1, FN 1 -> 1/3; class 1 the same
+    assert _result(metrics.MeanIoU(num_classes=2), y_true, y_pred) == pytest.approx(1 / 3)
+    assert _result(metrics.IoU(num_classes=3, target_class_ids=[0, 2]), y_true, y_pred) == \
+        pytest.approx(1 / 3)                     # class 2 never occurs: left out
+    assert _result(metrics.BinaryIoU(target_class_ids=[1], threshold=0.5), [0, 1, 1],
+                   [0.6, 0.4, 0.9]) == pytest.approx(1 / 3)
+    one_hot = metrics.OneHotMeanIoU(num_classes=2)
+    assert _result(one_hot, [[1, 0], [1, 0], [0, 1], [0, 1]],
+                   [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.1, 0.9]]) == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="Target class id 3 is out of range"):
+        metrics.IoU(num_classes=3, target_class_ids=[3])
+
+
+def test_correlations_by_hand():
+    y_true = [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
+    assert _result(metrics.PearsonCorrelation(), y_true, [[2.0, 4.0, 6.0], [3.0, 2.0, 1.0]]) \
+        == pytest.approx(0.0, abs=1e-6)          # +1 and -1
+    assert _result(metrics.ConcordanceCorrelation(), y_true, y_true) == \
+        pytest.approx(1.0, rel=1e-5)

@@ -34,8 +34,15 @@ from minikeras.metrics.confusion_metrics import (
     TrueNegatives,
     TruePositives,
 )
+from minikeras.metrics.correlation_metrics import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
+)
 from minikeras.metrics.f_score_metrics import F1Score, FBetaScore
 from minikeras.metrics.hinge_metrics import CategoricalHinge, Hinge, SquaredHinge
+from minikeras.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from minikeras.metrics.metric import Metric
 from minikeras.metrics.probabilistic_metrics import (
     BinaryCrossentropy,
@@ -63,7 +70,8 @@ ALL_CLASSES = [
     MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError, R2Score,
     AUC, FalseNegatives, FalsePositives, Precision, PrecisionAtRecall, Recall,
     RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity, TrueNegatives,
-    TruePositives, F1Score, FBetaScore,
+    TruePositives, F1Score, FBetaScore, PearsonCorrelation, ConcordanceCorrelation,
+    IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
     Hinge, SquaredHinge, CategoricalHinge,
     KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy,
@@ -115,6 +123,8 @@ METRIC_FUNCTIONS = {
     sparse_categorical_accuracy: SparseCategoricalAccuracy,
     top_k_categorical_accuracy: TopKCategoricalAccuracy,
     sparse_top_k_categorical_accuracy: SparseTopKCategoricalAccuracy,
+    pearson_correlation: PearsonCorrelation,
+    concordance_correlation: ConcordanceCorrelation,
 }
 
 
