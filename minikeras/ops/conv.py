@@ -127,15 +127,16 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
     rows = batch * out_h * out_w
 
     group_filters = filters // groups
-    out = np.empty((rows, filters), dtype=x.dtype)
     cols = []  # one (rows, kh*kw*cg) matrix per group
+    outs = []  # one (rows, filters // groups) product per group
     for g in range(groups):
         channels = slice(g * group_channels, (g + 1) * group_channels)
         # Copying the strided view lays each receptive field out as one contiguous row.
         col = windows[..., channels].reshape(rows, kh * kw * group_channels)
         w_mat = kernel[..., g * group_filters : (g + 1) * group_filters].reshape(-1, group_filters)
-        out[:, g * group_filters : (g + 1) * group_filters] = col @ w_mat
+        outs.append(col @ w_mat)                  # (rows, filters_g)
         cols.append(col)
+    out = outs[0] if groups == 1 else np.concatenate(outs, axis=1)
     out = out.reshape(batch, out_h, out_w, filters)
     cache = {
         "cols": cols,  # im2col matrices: the kernel gradient is cols.T @ dout
