@@ -84,6 +84,12 @@ CASES = [
     ("hinge-01-labels", "hinge", 2, "tanh", "binary_2d"),
     ("squared_hinge-signs", _function("squared_hinge"), 2, "tanh", "signs"),
     ("categorical_hinge", "categorical_hinge", 3, "tanh", "onehot"),
+    # segmentation and noisy labels
+    ("dice-string", "dice", 2, "sigmoid", "binary_2d"),
+    ("tversky-instance", _loss("Tversky", alpha=0.3, beta=0.7, axis=-1), 2, "sigmoid",
+     "binary_2d"),
+    ("generalized-ce", _loss("CategoricalGeneralizedCrossEntropy", q=0.7), 3, "softmax",
+     "labels"),
 ]
 # Validation (Keras's test step) costs a second trace and time per epoch: a few cases only.
 WITH_VALIDATION = {"mse-string", "bce-alias", "scce-ignore-class"}
@@ -171,6 +177,10 @@ FUNCTION_CASES = [
     ("hinge", {}, "binary_2d", "real_pred"),
     ("squared_hinge", {}, "signs", "real_pred"),
     ("categorical_hinge", {}, "onehot", "logits3"),
+    ("dice", {}, "binary_2d", "probs2"),
+    ("dice", {"axis": -1}, "binary_2d", "probs2"),
+    ("tversky", {"alpha": 0.2, "beta": 0.8, "axis": -1}, "binary_2d", "probs2"),
+    ("categorical_generalized_cross_entropy", {"q": 0.3}, "labels", "probs3"),
 ]
 
 _PREDICTIONS = {

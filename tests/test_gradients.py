@@ -180,6 +180,15 @@ PROBABILITY_CASES = [
     ("Hinge", {}, 2 * _binary() - 1, _away(_uniform(-1.5, 1.5), [-1.0, 1.0])),
     ("SquaredHinge", {}, _binary(), _uniform(-1.5, 1.5)),
     ("CategoricalHinge", {}, _onehot(), _real()),
+    ("CategoricalGeneralizedCrossEntropy", {}, _onehot().argmax(-1).astype(float),
+     _probabilities()),
+    ("CategoricalGeneralizedCrossEntropy", {"q": 0.8}, _onehot().argmax(-1)[:, None] * 1.0,
+     _probabilities()),
+    ("Dice", {}, _binary(), _uniform(0, 1)),
+    ("Dice", {"axis": -1}, _binary(), _uniform(0, 1)),
+    ("Dice", {"axis": (1, 2)}, _binary(n=8).reshape(2, 4, 4), _uniform(0, 1, n=8).reshape(2, 4, 4)),
+    ("Tversky", {"alpha": 0.3, "beta": 0.7}, _binary(), _uniform(0, 1)),
+    ("Tversky", {"axis": -1}, _binary(), _uniform(0, 1)),
 ]
 
 

@@ -21,14 +21,15 @@ KERAS_FUNCTIONS = {
     "categorical_focal_crossentropy", "sparse_categorical_crossentropy", "kl_divergence",
     "poisson", "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
     "mean_squared_logarithmic_error", "huber", "log_cosh", "cosine_similarity", "hinge",
-    "squared_hinge", "categorical_hinge",
+    "squared_hinge", "categorical_hinge", "dice", "tversky",
+    "categorical_generalized_cross_entropy",
 }
 KERAS_CLASSES = {
     "BinaryCrossentropy", "BinaryFocalCrossentropy", "CategoricalCrossentropy",
     "CategoricalFocalCrossentropy", "SparseCategoricalCrossentropy", "KLDivergence",
     "Poisson", "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
     "MeanSquaredLogarithmicError", "Huber", "LogCosh", "CosineSimilarity", "Hinge",
-    "SquaredHinge", "CategoricalHinge",
+    "SquaredHinge", "CategoricalHinge", "Dice", "Tversky", "CategoricalGeneralizedCrossEntropy",
 }
 KERAS_ALIASES = {"bce", "BCE", "kld", "KLD", "mae", "MAE", "mse", "MSE", "mape", "MAPE",
                  "msle", "MSLE"}
@@ -99,6 +100,7 @@ def test_non_default_arguments_survive_serialization():
 def test_default_names_are_keras():
     assert losses.Huber().name == "huber_loss"
     assert losses.KLDivergence().name == "kl_divergence"
+    assert losses.Dice().name == "dice"
     assert losses.MeanAbsolutePercentageError().name == "mean_absolute_percentage_error"
 
 
@@ -152,6 +154,14 @@ VALUES = [
      [[0.0]], [[0.8]], [0.7 * 0.8 ** 2 * -math.log(0.2)]),
     ("categorical_focal_crossentropy", {}, [[0.0, 1.0]], [[0.25, 0.75]],
      [0.25 * 0.25 ** 2 * -math.log(0.75)]),
+    ("categorical_generalized_cross_entropy", {"q": 0.5}, [1.0, 0.0], [[0.75, 0.25]] * 2,
+     [(1 - math.sqrt(0.25)) / 0.5, (1 - math.sqrt(0.75)) / 0.5]),
+    ("dice", {}, [[1.0, 0.0], [1.0, 1.0]], [[0.5, 0.5], [1.0, 0.0]],
+     1 - 2 * 1.5 / (3 + 2 + EPS)),
+    ("dice", {"axis": -1}, [[1.0, 0.0], [1.0, 1.0]], [[0.5, 0.5], [1.0, 0.0]],
+     [1 - 1.0 / (2 + EPS), 1 - 2.0 / (3 + EPS)]),
+    ("tversky", {"alpha": 0.3, "beta": 0.7}, [[1.0, 0.0], [1.0, 1.0]],
+     [[0.5, 0.5], [1.0, 0.0]], 1 - 1.5 / (1.5 + 0.3 * 1.5 + 0.7 * 0.5 + EPS)),
 ]
 
 
@@ -167,7 +177,9 @@ def test_functional_forms_give_per_sample_values_in_the_input_dtype():
     rng = np.random.default_rng(0)
     y = rng.uniform(0.1, 1, (5, 3)).astype("float32")
     p = rng.uniform(0.1, 1, (5, 3)).astype("float32")
-    for name in sorted(KERAS_FUNCTIONS - {"sparse_categorical_crossentropy"}):
+    per_batch = {"dice", "tversky"}                      # axis=None: one value per batch
+    labels = {"sparse_categorical_crossentropy", "categorical_generalized_cross_entropy"}
+    for name in sorted(KERAS_FUNCTIONS - per_batch - labels):
         values = getattr(losses, name)(y, p)
         assert values.shape == (5,) and values.dtype == np.float32, name
         assert getattr(losses, name)(y.astype("float64"), p.astype("float64")).dtype == \

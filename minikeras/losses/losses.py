@@ -2,8 +2,9 @@
 
 The maths lives with the classes, by family: probabilistic.py (cross-entropies, KL
 divergence, Poisson), regression.py (squared, absolute, percentage, logarithmic, Huber,
-log-cosh, cosine) and hinge.py. Each function here is Keras's functional form: it returns the
-per-sample loss values (the last axis reduced), without sample weights or reduction.
+log-cosh, cosine), hinge.py and segmentation.py (Dice, Tversky). Each function here is
+Keras's functional form: it returns the per-sample loss values (the last axis reduced),
+without sample weights or reduction.
 """
 
 import numpy as np
@@ -15,6 +16,7 @@ from minikeras.losses.probabilistic import (
     BinaryFocalCrossentropy,
     CategoricalCrossentropy,
     CategoricalFocalCrossentropy,
+    CategoricalGeneralizedCrossEntropy,
     KLDivergence,
     Poisson,
     SparseCategoricalCrossentropy,
@@ -28,6 +30,7 @@ from minikeras.losses.regression import (
     MeanSquaredError,
     MeanSquaredLogarithmicError,
 )
+from minikeras.losses.segmentation import Dice, Tversky
 
 
 def _values(loss, y_true, y_pred):
@@ -74,6 +77,10 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     return _values(SparseCategoricalCrossentropy(from_logits=from_logits,
                                                  ignore_class=ignore_class, axis=axis),
                    y_true, y_pred)
+
+
+def categorical_generalized_cross_entropy(y_true, y_pred, q):
+    return _values(CategoricalGeneralizedCrossEntropy(q=q), y_true, y_pred)
 
 
 def kl_divergence(y_true, y_pred):
@@ -130,6 +137,17 @@ def categorical_hinge(y_true, y_pred):
     return _values(CategoricalHinge(), y_true, y_pred)
 
 
+# ---------------------------------------------------------------------- segmentation
+
+
+def dice(y_true, y_pred, axis=None):
+    return _values(Dice(axis=axis), y_true, y_pred)
+
+
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
+    return _values(Tversky(alpha=alpha, beta=beta, axis=axis), y_true, y_pred)
+
+
 # tf.keras's legacy short names (not in keras.losses itself, so not in __all__).
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
@@ -160,6 +178,10 @@ LOSS_CLASSES = {
     "hinge": Hinge,
     "squared_hinge": SquaredHinge,
     "categorical_hinge": CategoricalHinge,
+    "dice": Dice,
+    "tversky": Tversky,
+    # Keras exports it but leaves it out of its compile-name table; minikeras accepts the name.
+    "categorical_generalized_cross_entropy": CategoricalGeneralizedCrossEntropy,
 }
 LOSS_FUNCTIONS = {globals()[name]: name for name in LOSS_CLASSES}
 # Keras's compile-string aliases (keras/src/losses/__init__.py), exactly: case matters.

@@ -504,3 +504,40 @@ class Poisson(ElementwiseMeanLoss):
     def elementwise(self, y_true, y_pred):
         shifted = y_pred + y_pred.dtype.type(backend.epsilon())
         return y_pred - y_true * np.log(shifted), 1.0 - y_true / shifted
+
+
+class CategoricalGeneralizedCrossEntropy(Loss):
+    """Generalized cross entropy (Zhang & Sabuncu), robust to noisy labels, with integer labels:
+
+        values = (1 - p_label^q) / q,        d/dp_label = -p_label^(q - 1), 0 elsewhere.
+
+    q -> 0 recovers the crossentropy, q = 1 the mean absolute error.
+
+    Args:
+        q: in (0, 1) (default 0.5).
+    """
+
+    def __init__(self, q=0.5, reduction="sum_over_batch_size",
+                 name="categorical_generalized_cross_entropy", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q < 1:
+            raise ValueError(f"`q` must be in the interval (0, 1). Received: q={q!r}")
+        self.q = float(q)
+
+    def forward(self, y_true, y_pred, logits=None):
+        labels = _sparse_labels(self.name, y_true, y_pred, None)
+        _check_label_range(self.name, labels, y_pred.shape[-1])
+        p = np.take_along_axis(y_pred, labels[..., None], axis=-1)[..., 0]
+        values = (1.0 - np.power(p, self.q)) / self.q
+        return values, (labels, -np.power(p, self.q - 1.0), y_pred.shape)
+
+    def backward(self, dvalues, cache):
+        labels, dp_label, shape = cache
+        grad = np.zeros(shape, dtype=dp_label.dtype)
+        np.put_along_axis(grad, labels[..., None], (dvalues * dp_label)[..., None], axis=-1)
+        return grad
+
+    def get_config(self):
+        config = super().get_config()
+        config["q"] = self.q
+        return config
