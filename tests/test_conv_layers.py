@@ -281,3 +281,30 @@ def test_conv2d_backward_can_skip_the_input_gradient():
     assert dx.shape == x.shape and no_dx is None
     for a, b in zip(grads, same_grads, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_legacy_input_shape_builds_a_sequential_cnn():
+    import minikeras
+
+    model = minikeras.Sequential([
+        minikeras.layers.Conv2D(4, 3, activation="relu", input_shape=(10, 9, 1)),
+        minikeras.layers.MaxPooling2D(),
+        minikeras.layers.Flatten(),
+        minikeras.layers.Dense(3, activation="softmax"),
+    ])
+    assert model.layers[0].kernel.shape == (3, 3, 1, 4)
+    assert model.output_shape == (None, 3)
+    assert model.count_params() == 4 * 9 + 4 + (4 * 3 * 4) * 3 + 3
+    out = model.predict(np.zeros((2, 10, 9, 1), np.float32), verbose=0)
+    assert out.shape == (2, 3)
+
+
+def test_public_names():
+    import minikeras
+
+    assert minikeras.layers.Conv2D is Conv2D
+    assert minikeras.layers.MaxPooling2D is MaxPooling2D
+    assert minikeras.layers.AveragePooling2D is AveragePooling2D
+    assert minikeras.layers.GlobalAveragePooling2D is GlobalAveragePooling2D
+    assert minikeras.layers.GlobalMaxPooling2D is GlobalMaxPooling2D
+    assert minikeras.layers.ZeroPadding2D is ZeroPadding2D
