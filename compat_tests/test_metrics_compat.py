@@ -224,6 +224,7 @@ Y_BINARY = (X[:, :1] + 0.5 * X[:, 1:2] > 0).astype("float32")      # (n, 1): Ker
 # metric needs targets of the same rank as the predictions.
 Y_CLASS = np.argmax(X @ RNG.normal(size=(4, C)), axis=1).astype("float32")
 Y_REG = (X[:, :3] * 2 + 0.1).astype("float32")
+SAMPLE_WEIGHT = RNG.random(96).astype("float32") * 2
 
 
 def test_binary_metrics_in_compile_match_keras():
@@ -268,6 +269,8 @@ def test_regression_metrics_in_compile_match_keras():
                "log_cosh_error", "r2_score"]
     ref, got = fit_both(reference, ours, X, Y_REG,
                         dict(optimizer="adam", loss="mse", metrics=metrics,
-                             weighted_metrics=["mse"]),
-                        epochs=3, batch_size=16, validation_split=0.25)
+                             weighted_metrics=["mse", "mae"]),
+                        epochs=3, batch_size=16, validation_split=0.25,
+                        sample_weight=SAMPLE_WEIGHT)
     assert_histories_close(ref, got)
+    assert "weighted_mae" in got and got["weighted_mae"] != got["mae"]
