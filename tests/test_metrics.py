@@ -407,3 +407,24 @@ def test_correlations_by_hand():
         == pytest.approx(0.0, abs=1e-6)          # +1 and -1
     assert _result(metrics.ConcordanceCorrelation(), y_true, y_true) == \
         pytest.approx(1.0, rel=1e-5)
+
+
+def test_a_custom_metric_written_the_keras_way():
+    class CountPositives(metrics.Metric):
+        def __init__(self, name="count_positives", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            self.count.assign_add(np.sum(np.asarray(y_pred) > 0.5))
+
+        def result(self):
+            return self.count
+
+    m = CountPositives()
+    m.update_state([1, 0, 1], [0.7, 0.9, 0.1])
+    m.update_state([1], [0.6])
+    assert float(np.asarray(m.result())) == 3.0
+    assert [v.path for v in m.variables] == ["count_positives/count"]
+    m.reset_state()
+    assert float(np.asarray(m.result())) == 0.0

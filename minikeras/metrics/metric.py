@@ -9,6 +9,8 @@ in `_direction` ("up" / "down"); EarlyStopping and friends read it in mode="auto
 without an obvious direction (Mean, Sum, TruePositives...) have none, as in Keras.
 """
 
+import numpy as np
+
 from minikeras import backend
 from minikeras.utils.naming import to_snake_case
 
@@ -25,6 +27,25 @@ class Metric:
     def __init__(self, name=None, dtype=None):
         self.name = name or backend.unique_name(to_snake_case(type(self).__name__))
         self.dtype = backend.standardize_dtype(dtype)
+        self._variables = []
+
+    def add_variable(self, shape, initializer="zeros", dtype=None, name=None):
+        """A state Variable, as Keras metrics create them (`self.total = self.add_variable(
+        shape=(), initializer="zeros", name="total")`, then `self.total.assign_add(...)`).
+        The default reset_state sets every such variable back to zeros."""
+        from minikeras import initializers
+        from minikeras.variables import Variable
+
+        dtype = dtype or self.dtype
+        value = initializers.get(initializer)(tuple(shape), dtype=dtype)
+        variable = Variable(value, name=name or "variable", trainable=False, dtype=dtype,
+                            path=f"{self.name}/{name or 'variable'}")
+        self._variables.append(variable)
+        return variable
+
+    @property
+    def variables(self):
+        return list(self._variables)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         raise NotImplementedError
@@ -33,7 +54,10 @@ class Metric:
         raise NotImplementedError
 
     def reset_state(self):
-        raise NotImplementedError
+        """Zeroes the variables made with add_variable (subclasses with other state
+        override this)."""
+        for variable in self._variables:
+            variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
 
     def __call__(self, *args, **kwargs):
         """Updates the state with one batch and returns the result so far."""
