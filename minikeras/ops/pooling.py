@@ -52,7 +52,8 @@ def pool2d_forward(x, pool_size=(2, 2), strides=None, padding="valid", mode="max
     Returns:
         out: (batch, out_height, out_width, channels), dtype of `x`.
         cache: for pool2d_backward. Max mode keeps the winning offset of every window
-            (int8/int16 array shaped like `out`); average mode keeps the window sizes.
+            (int8, or int32 for windows over 127 pixels, shaped like `out`); average mode
+            keeps the window sizes.
     """
     if mode not in ("max", "average"):
         raise ValueError(f"Expected mode to be 'max' or 'average'. Received: mode={mode!r}")
@@ -82,7 +83,7 @@ def pool2d_forward(x, pool_size=(2, 2), strides=None, padding="valid", mode="max
         cache["argmax"] = argmax  # window offset (i*pw + j) that each output pixel came from
         return out, cache
 
-    # A window sum is a sum over its columns of sums over its rows: two cheap passes.
+    # A window sum is the sum over its rows of each row's sum over its columns: two passes.
     total = _sum_columns(xpad, pw, strides[1], out_w)           # (batch, h_pad, out_w, c)
     total = _sum_rows(total, ph, strides[0], out_h)              # (batch, out_h, out_w, c)
     # Windows hanging over the padding average only their real pixels (as TensorFlow does).
