@@ -198,7 +198,6 @@ FIT_CASES = {
                                     l2_shrinkage_regularization_strength=0.01, beta=0.1)),
     "lion_weight_decay": per_module(
         lambda k: k.optimizers.Lion(0.0003, beta_1=0.8, weight_decay=0.1)),
-    "lamb": per_module(lambda k: k.optimizers.Lamb(0.01, beta_1=0.8)),
     # Every schedule (steps 0..99: 20 epochs of 5 batches).
     "sgd_exponential_staircase": per_module(lambda k: k.optimizers.SGD(
         schedules_of(k).ExponentialDecay(0.1, 20, 0.5, staircase=True), momentum=0.9)),
