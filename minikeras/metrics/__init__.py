@@ -7,6 +7,24 @@ upper case). In compile, "accuracy"/"acc" are resolved by the model from the tar
 predictions' shapes, and the History key is the string as given.
 """
 
+from minikeras.losses import (  # keras.metrics re-exports these per-sample loss functions
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
 from minikeras.metrics.accuracy_metrics import (
     Accuracy,
     BinaryAccuracy,
@@ -90,30 +108,12 @@ METRIC_CLASSES.update({
     "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
 })
 
-# The functions of keras.metrics that the losses provide (per-sample values), re-exported
-# here when minikeras.losses has them.
-_LOSS_FUNCTION_NAMES = (
-    "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
-    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error", "kl_divergence", "poisson", "hinge", "squared_hinge",
-    "categorical_hinge", "log_cosh", "huber", "binary_focal_crossentropy",
-    "categorical_focal_crossentropy",
-)
-
-
-def _reexport_loss_functions():
-    from minikeras import losses
-
-    found = {}
-    for name in _LOSS_FUNCTION_NAMES:
-        fn = getattr(losses, name, None)
-        if fn is not None:
-            found[name] = fn
-    return found
-
-
-_loss_functions = _reexport_loss_functions()
-globals().update(_loss_functions)
+LOSS_FUNCTIONS_REEXPORTED = [
+    binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
+    categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, log_cosh,
+    mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+    mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge,
+]
 
 # Metric functions -> the class that averages them (named after the function in compile).
 METRIC_FUNCTIONS = {
@@ -178,6 +178,6 @@ def deserialize(config):
 __all__ = sorted(
     {cls.__name__ for cls in ALL_CLASSES}
     | {fn.__name__ for fn in METRIC_FUNCTIONS if fn is not accuracy}
-    | set(_loss_functions)
+    | {fn.__name__ for fn in LOSS_FUNCTIONS_REEXPORTED}
     | {"deserialize", "get", "serialize"}
 )

@@ -3,15 +3,21 @@
 The per-sample values come from minikeras.losses (the same functions the losses use).
 """
 
+from minikeras.losses import (
+    binary_crossentropy,
+    categorical_crossentropy,
+    kl_divergence,
+    poisson,
+    sparse_categorical_crossentropy,
+)
 from minikeras.metrics.reduction_metrics import MeanMetricWrapper
-from minikeras.metrics.regression_metrics import loss_function
 
 
 class KLDivergence(MeanMetricWrapper):
     """Mean of sum(y_true log(y_true / y_pred)) (both clipped to [epsilon, 1])."""
 
     def __init__(self, name="kl_divergence", dtype=None):
-        super().__init__(loss_function("kl_divergence"), name=name, dtype=dtype)
+        super().__init__(kl_divergence, name=name, dtype=dtype)
         self._direction = "down"
 
     def get_config(self):
@@ -22,7 +28,7 @@ class Poisson(MeanMetricWrapper):
     """Mean of y_pred - y_true log(y_pred + epsilon)."""
 
     def __init__(self, name="poisson", dtype=None):
-        super().__init__(loss_function("poisson"), name=name, dtype=dtype)
+        super().__init__(poisson, name=name, dtype=dtype)
         self._direction = "down"
 
     def get_config(self):
@@ -34,7 +40,7 @@ class BinaryCrossentropy(MeanMetricWrapper):
 
     def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False,
                  label_smoothing=0):
-        super().__init__(loss_function("binary_crossentropy"), name=name, dtype=dtype,
+        super().__init__(binary_crossentropy, name=name, dtype=dtype,
                          from_logits=from_logits, label_smoothing=label_smoothing)
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
@@ -50,7 +56,7 @@ class CategoricalCrossentropy(MeanMetricWrapper):
 
     def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False,
                  label_smoothing=0, axis=-1):
-        super().__init__(loss_function("categorical_crossentropy"), name=name, dtype=dtype,
+        super().__init__(categorical_crossentropy, name=name, dtype=dtype,
                          from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
@@ -67,7 +73,7 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
 
     def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False,
                  ignore_class=None, axis=-1):
-        super().__init__(loss_function("sparse_categorical_crossentropy"), name=name,
+        super().__init__(sparse_categorical_crossentropy, name=name,
                          dtype=dtype, from_logits=from_logits, ignore_class=ignore_class,
                          axis=axis)
         self.from_logits = from_logits

@@ -8,22 +8,16 @@ the square root at the end, so it is not the mean of per-batch RMSEs.
 import numpy as np
 
 from minikeras import backend
+from minikeras.losses import (
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+)
 from minikeras.metrics.metric import Metric
 from minikeras.metrics.metrics_utils import squeeze_or_expand_to_same_rank
 from minikeras.metrics.reduction_metrics import Mean, MeanMetricWrapper
-
-
-def loss_function(name):
-    """The per-sample function minikeras.losses.<name>, for the metrics that reuse it."""
-    from minikeras import losses
-
-    fn = getattr(losses, name, None)
-    if fn is None:
-        raise NotImplementedError(
-            f"This metric needs the loss function `minikeras.losses.{name}`, which this "
-            "version of minikeras does not provide."
-        )
-    return fn
 
 
 def cosine_similarity(y_true, y_pred, axis=-1):
@@ -47,7 +41,7 @@ class MeanSquaredError(MeanMetricWrapper):
     """Mean of (y_pred - y_true)^2."""
 
     def __init__(self, name="mean_squared_error", dtype=None):
-        super().__init__(loss_function("mean_squared_error"), name=name, dtype=dtype)
+        super().__init__(mean_squared_error, name=name, dtype=dtype)
         self._direction = "down"
 
     def get_config(self):
@@ -58,7 +52,7 @@ class MeanAbsoluteError(MeanMetricWrapper):
     """Mean of |y_pred - y_true|."""
 
     def __init__(self, name="mean_absolute_error", dtype=None):
-        super().__init__(loss_function("mean_absolute_error"), name=name, dtype=dtype)
+        super().__init__(mean_absolute_error, name=name, dtype=dtype)
         self._direction = "down"
 
     def get_config(self):
@@ -69,7 +63,7 @@ class MeanAbsolutePercentageError(MeanMetricWrapper):
     """Mean of 100 |y_true - y_pred| / max(|y_true|, epsilon)."""
 
     def __init__(self, name="mean_absolute_percentage_error", dtype=None):
-        super().__init__(loss_function("mean_absolute_percentage_error"), name=name,
+        super().__init__(mean_absolute_percentage_error, name=name,
                          dtype=dtype)
         self._direction = "down"
 
@@ -81,7 +75,7 @@ class MeanSquaredLogarithmicError(MeanMetricWrapper):
     """Mean of (log(1 + y_pred) - log(1 + y_true))^2 (inputs floored at epsilon)."""
 
     def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
-        super().__init__(loss_function("mean_squared_logarithmic_error"), name=name,
+        super().__init__(mean_squared_logarithmic_error, name=name,
                          dtype=dtype)
         self._direction = "down"
 
@@ -119,7 +113,7 @@ class LogCoshError(MeanMetricWrapper):
     """Mean of log(cosh(y_pred - y_true))."""
 
     def __init__(self, name="logcosh", dtype=None):
-        super().__init__(loss_function("log_cosh"), name=name, dtype=dtype)
+        super().__init__(log_cosh, name=name, dtype=dtype)
         self._direction = "down"
 
     def get_config(self):
