@@ -201,9 +201,10 @@ NUMBER = re.compile(r"-?\d+\.\d{4}(?:e[-+]\d\d)?")
 
 
 def _final_lines(text):
-    """What stays on screen: for each line, its last carriage-return segment; Keras's
-    intermediate bar states (written on new lines when stdout is not a terminal) and ours
-    (overwritten with \\r) are dropped by keeping only finished bars ("k/k")."""
+    """What stays on screen: for each line, its last carriage-return segment (both engines
+    redraw the bar after a \\r; Keras also writes backspaces and colour codes, dropped
+    here), and only finished bars ("k/k"), so that the number of intermediate redraws,
+    which depends on timing, does not matter."""
     text = ANSI.sub("", text).replace("\b", "")
     lines = []
     for line in text.split("\n"):
