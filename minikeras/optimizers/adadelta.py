@@ -22,7 +22,8 @@ class Adadelta(Optimizer):
         rho: decay rate of the running means, in [0, 1] (default 0.95).
         epsilon: small constant keeping the division finite (default 1e-7).
         name: optimizer name (default "adadelta", made unique).
-        **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm (see `Optimizer`).
+        **kwargs: the common arguments, see `Optimizer` (weight_decay, clipnorm,
+            clipvalue, global_clipnorm, use_ema, gradient_accumulation_steps...).
     """
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name=None, **kwargs):

@@ -37,7 +37,8 @@ class Adafactor(Optimizer):
         clip_threshold: bound on rms(u) (default 1.0).
         relative_step: accepted as Keras does; rho is min(lr, 1/sqrt(t)) either way.
         name: optimizer name (default "adafactor", made unique).
-        **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm (see `Optimizer`).
+        **kwargs: the common arguments, see `Optimizer` (weight_decay, clipnorm,
+            clipvalue, global_clipnorm, use_ema, gradient_accumulation_steps...).
     """
 
     def __init__(self, learning_rate=0.001, beta_2_decay=-0.8, epsilon_1=1e-30,

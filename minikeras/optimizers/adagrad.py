@@ -20,7 +20,8 @@ class Adagrad(Optimizer):
         initial_accumulator_value: starting value of G, >= 0 (default 0.1).
         epsilon: small constant keeping the division finite (default 1e-7).
         name: optimizer name (default "adagrad", made unique).
-        **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm (see `Optimizer`).
+        **kwargs: the common arguments, see `Optimizer` (weight_decay, clipnorm,
+            clipvalue, global_clipnorm, use_ema, gradient_accumulation_steps...).
     """
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,

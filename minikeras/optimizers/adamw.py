@@ -20,7 +20,8 @@ class AdamW(Adam):
         weight_decay: decay factor, a float >= 0 (default 0.004; None is refused).
         beta_1, beta_2, epsilon, amsgrad: as Adam.
         name: optimizer name (default "adam_w", made unique).
-        **kwargs: clipnorm, clipvalue, global_clipnorm (see `Optimizer`).
+        **kwargs: the common arguments, see `Optimizer` (clipnorm,
+            clipvalue, global_clipnorm, use_ema, gradient_accumulation_steps...).
     """
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,

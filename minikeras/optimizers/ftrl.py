@@ -29,7 +29,8 @@ class Ftrl(Optimizer):
             gradient (magnitude penalty), unlike the stabilising l2 above.
         beta: the paper's beta (default 0.0).
         name: optimizer name (default "ftrl", made unique).
-        **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm (see `Optimizer`).
+        **kwargs: the common arguments, see `Optimizer` (weight_decay, clipnorm,
+            clipvalue, global_clipnorm, use_ema, gradient_accumulation_steps...).
     """
 
     def __init__(self, learning_rate=0.001, learning_rate_power=-0.5,

@@ -21,7 +21,8 @@ class Lion(Optimizer):
         beta_1: interpolation factor, in (0, 1] (default 0.9).
         beta_2: decay rate of the momentum, in [0, 1] (default 0.99).
         name: optimizer name (default "lion", made unique).
-        **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm (see `Optimizer`).
+        **kwargs: the common arguments, see `Optimizer` (weight_decay, clipnorm,
+            clipvalue, global_clipnorm, use_ema, gradient_accumulation_steps...).
     """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, name=None, **kwargs):

@@ -32,7 +32,8 @@ class Nadam(Optimizer):
         beta_2: decay rate of the second moment, in [0, 1) (default 0.999).
         epsilon: small constant keeping the division finite (default 1e-7).
         name: optimizer name (default "nadam", made unique).
-        **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm (see `Optimizer`).
+        **kwargs: the common arguments, see `Optimizer` (weight_decay, clipnorm,
+            clipvalue, global_clipnorm, use_ema, gradient_accumulation_steps...).
     """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,

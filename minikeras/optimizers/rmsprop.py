@@ -28,7 +28,8 @@ class RMSprop(Optimizer):
             (default False).
         name: optimizer name (default "rm_sprop", Keras's snake case of the class, made
             unique).
-        **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm (see `Optimizer`).
+        **kwargs: the common arguments, see `Optimizer` (weight_decay, clipnorm,
+            clipvalue, global_clipnorm, use_ema, gradient_accumulation_steps...).
     """
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,

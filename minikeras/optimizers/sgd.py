@@ -19,7 +19,8 @@ class SGD(Optimizer):
         momentum: float in [0, 1] (default 0.0, plain gradient descent).
         nesterov: use Nesterov momentum (default False).
         name: optimizer name (default "sgd", made unique).
-        **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm (see `Optimizer`).
+        **kwargs: the common arguments, see `Optimizer` (weight_decay, clipnorm,
+            clipvalue, global_clipnorm, use_ema, gradient_accumulation_steps...).
     """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name=None,
