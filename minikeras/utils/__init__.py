@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras import random
+from minikeras.callbacks.progbar import Progbar
 from minikeras.utils.gradient_check import check_gradients
 from minikeras.utils.plotting import plot_decision_boundary, plot_history
 from minikeras.utils.shape_trace import trace_shapes
@@ -45,6 +46,7 @@ def normalize(x, axis=-1, order=2):
 
 
 __all__ = [
+    "Progbar",
     "check_gradients",
     "normalize",
     "plot_decision_boundary",
