@@ -90,6 +90,7 @@ CASES = [
      "binary_2d"),
     ("generalized-ce", _loss("CategoricalGeneralizedCrossEntropy", q=0.7), 3, "softmax",
      "labels"),
+    ("circle-string", "circle", 3, "tanh", "labels"),
 ]
 # Validation (Keras's test step) costs a second trace and time per epoch: a few cases only.
 WITH_VALIDATION = {"mse-string", "bce-alias", "scce-ignore-class"}
@@ -102,6 +103,7 @@ def test_every_loss_is_trained_against_keras():
                                     and getattr(identifier, "_per_module", False)
                                     else identifier)
         names.add(type(loss).__name__)
+    names.add("CTC")                              # test_ctc_trains_like_keras (sequences)
     assert names == {cls.__name__ for cls in minikeras.losses.LOSS_CLASSES.values()}
 
 
@@ -114,6 +116,24 @@ def test_loss_trains_like_keras(case):
                         validation_split=0.2 if case_id in WITH_VALIDATION else 0.0)
     assert_histories_close(ref, got, rtol=1e-4)
     assert ref["loss"][-1] != ref["loss"][0]
+
+
+def test_ctc_trains_like_keras():
+    rng = np.random.default_rng(3)
+    frames, classes = 6, 5
+    x = rng.normal(size=(96, frames, 4)).astype("float32")
+    lengths = rng.integers(0, 4, size=96)
+    y = rng.integers(1, classes, size=(96, 3)) * (np.arange(3)[None, :] < lengths[:, None])
+
+    def build(k):
+        return k.Sequential([k.layers.Input((frames, 4)), k.layers.Dense(8, activation="tanh"),
+                             k.layers.Dense(classes)])
+
+    reference, ours = build_pair(build)
+    ref, got = fit_both(reference, ours, x, y.astype("float32"),
+                        dict(loss="ctc", optimizer="adam"), epochs=20, batch_size=32)
+    assert_histories_close(ref, got, rtol=1e-4)
+    assert ref["loss"][-1] < ref["loss"][0]
 
 
 def test_sample_weights_and_class_weights_match_keras():
@@ -181,6 +201,7 @@ FUNCTION_CASES = [
     ("dice", {"axis": -1}, "binary_2d", "probs2"),
     ("tversky", {"alpha": 0.2, "beta": 0.8, "axis": -1}, "binary_2d", "probs2"),
     ("categorical_generalized_cross_entropy", {"q": 0.3}, "labels", "probs3"),
+    ("circle", {"gamma": 20.0}, "labels", "logits3"),
 ]
 
 _PREDICTIONS = {

@@ -189,6 +189,11 @@ PROBABILITY_CASES = [
     ("Dice", {"axis": (1, 2)}, _binary(n=8).reshape(2, 4, 4), _uniform(0, 1, n=8).reshape(2, 4, 4)),
     ("Tversky", {"alpha": 0.3, "beta": 0.7}, _binary(), _uniform(0, 1)),
     ("Tversky", {"axis": -1}, _binary(), _uniform(0, 1)),
+    ("CTC", {}, np.array([[1.0, 2.0, 2.0], [3.0, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]),
+     np.random.default_rng(40).normal(size=(4, 7, 4))),
+    ("Circle", {}, np.array([0.0, 1.0, 0.0, 2.0, 1.0, 3.0]), 0.9 * _probabilities(6, 3)),
+    ("Circle", {"gamma": 5.0, "margin": 0.25, "remove_diagonal": False},
+     np.array([0.0, 1.0, 0.0, 2.0, 1.0, 1.0]), _real(6, 3) / 3),
 ]
 
 

@@ -22,7 +22,7 @@ KERAS_FUNCTIONS = {
     "poisson", "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
     "mean_squared_logarithmic_error", "huber", "log_cosh", "cosine_similarity", "hinge",
     "squared_hinge", "categorical_hinge", "dice", "tversky",
-    "categorical_generalized_cross_entropy",
+    "categorical_generalized_cross_entropy", "ctc", "circle",
 }
 KERAS_CLASSES = {
     "BinaryCrossentropy", "BinaryFocalCrossentropy", "CategoricalCrossentropy",
@@ -30,6 +30,7 @@ KERAS_CLASSES = {
     "Poisson", "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
     "MeanSquaredLogarithmicError", "Huber", "LogCosh", "CosineSimilarity", "Hinge",
     "SquaredHinge", "CategoricalHinge", "Dice", "Tversky", "CategoricalGeneralizedCrossEntropy",
+    "CTC", "Circle",
 }
 KERAS_ALIASES = {"bce", "BCE", "kld", "KLD", "mae", "MAE", "mse", "MSE", "mape", "MAPE",
                  "msle", "MSLE"}
@@ -178,12 +179,40 @@ def test_functional_forms_give_per_sample_values_in_the_input_dtype():
     y = rng.uniform(0.1, 1, (5, 3)).astype("float32")
     p = rng.uniform(0.1, 1, (5, 3)).astype("float32")
     per_batch = {"dice", "tversky"}                      # axis=None: one value per batch
-    labels = {"sparse_categorical_crossentropy", "categorical_generalized_cross_entropy"}
+    labels = {"sparse_categorical_crossentropy", "categorical_generalized_cross_entropy",
+              "ctc", "circle"}
     for name in sorted(KERAS_FUNCTIONS - per_batch - labels):
         values = getattr(losses, name)(y, p)
         assert values.shape == (5,) and values.dtype == np.float32, name
         assert getattr(losses, name)(y.astype("float64"), p.astype("float64")).dtype == \
             np.float64
+
+
+def test_ctc_sums_over_every_alignment():
+    # Uniform 2-class frames: one frame emitting label 1 has probability 1/2; two frames
+    # have three alignments of it, (1, 1), (0, 1), (1, 0): 3/4; label (1, 1) needs a blank
+    # between its two 1s, so it is impossible in two frames and certain-ish in three.
+    two_classes = np.zeros((1, 1, 2))
+    np.testing.assert_allclose(losses.ctc(np.array([[1.0]]), two_classes), [math.log(2.0)])
+    np.testing.assert_allclose(losses.ctc(np.array([[1.0, 0.0]]), np.zeros((1, 2, 2))),
+                               [-math.log(0.75)])
+    np.testing.assert_allclose(losses.ctc(np.array([[1.0, 1.0]]), np.zeros((1, 3, 2))),
+                               [-math.log(1 / 8)])
+    with np.errstate(divide="ignore"):
+        assert np.isinf(losses.ctc(np.array([[1.0, 1.0]]), np.zeros((1, 2, 2)))[0])
+    with pytest.raises(ValueError, match="y_pred.shape=\\(1, 2\\)"):
+        losses.ctc(np.array([[1.0]]), np.zeros((1, 2)))
+
+
+def test_circle_masks_samples_without_a_positive_pair():
+    embeddings = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.6, 0.8, 0.0], [0.0, 0.0, 1.0]])
+    labels = np.array([0.0, 0.0, 1.0, 2.0])
+    values = losses.circle(labels, embeddings)
+    assert values[0] > 0 and values[1] > 0 and values[2] == 0 and values[3] == 0
+    loss = losses.Circle()
+    np.testing.assert_allclose(loss(labels, embeddings), values.sum() / 2, rtol=1e-5)
+    with pytest.raises(NotImplementedError, match="ref_labels"):
+        losses.circle(labels, embeddings, ref_labels=labels)
 
 
 def test_cosine_similarity_of_a_zero_vector_is_zero_with_a_finite_gradient():

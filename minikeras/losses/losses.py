@@ -2,9 +2,9 @@
 
 The maths lives with the classes, by family: probabilistic.py (cross-entropies, KL
 divergence, Poisson), regression.py (squared, absolute, percentage, logarithmic, Huber,
-log-cosh, cosine), hinge.py and segmentation.py (Dice, Tversky). Each function here is
-Keras's functional form: it returns the per-sample loss values (the last axis reduced),
-without sample weights or reduction.
+log-cosh, cosine), hinge.py, segmentation.py (Dice, Tversky), sequence.py (CTC) and
+similarity.py (Circle). Each function here is Keras's functional form: it returns the
+per-sample loss values (the last axis reduced), without sample weights or reduction.
 """
 
 import numpy as np
@@ -31,6 +31,8 @@ from minikeras.losses.regression import (
     MeanSquaredLogarithmicError,
 )
 from minikeras.losses.segmentation import Dice, Tversky
+from minikeras.losses.sequence import CTC
+from minikeras.losses.similarity import Circle
 
 
 def _values(loss, y_true, y_pred):
@@ -148,6 +150,29 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     return _values(Tversky(alpha=alpha, beta=beta, axis=axis), y_true, y_pred)
 
 
+# -------------------------------------------------------------------------- sequence
+
+
+def ctc(y_true, y_pred):
+    return _values(CTC(), y_true, y_pred)
+
+
+# ------------------------------------------------------------------------ similarity
+
+
+def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True,
+           gamma=80, margin=0.4):
+    if ref_labels is not None or ref_embeddings is not None:
+        raise NotImplementedError(
+            "minikeras's circle compares the batch with itself: `ref_labels` and "
+            "`ref_embeddings` are not supported. Received: ref_labels="
+            f"{None if ref_labels is None else 'an array'}, ref_embeddings="
+            f"{None if ref_embeddings is None else 'an array'}"
+        )
+    return _values(Circle(gamma=gamma, margin=margin, remove_diagonal=remove_diagonal),
+                   y_true, y_pred)
+
+
 # tf.keras's legacy short names (not in keras.losses itself, so not in __all__).
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
@@ -180,6 +205,8 @@ LOSS_CLASSES = {
     "categorical_hinge": CategoricalHinge,
     "dice": Dice,
     "tversky": Tversky,
+    "ctc": CTC,
+    "circle": Circle,
     # Keras exports it but leaves it out of its compile-name table; minikeras accepts the name.
     "categorical_generalized_cross_entropy": CategoricalGeneralizedCrossEntropy,
 }
