@@ -91,10 +91,10 @@ def optimizer_arrays(optimizer):
 
 
 def _optimizer_head_size(optimizer):
-    """How many of `variables` come before the per-variable slots (iterations, lr)."""
-    if not optimizer.built:
-        return len(optimizer.variables)
-    return len(optimizer.variables) - len(optimizer.state_arrays())
+    """How many of `variables` exist before the optimizer is built: the step count, and the
+    learning rate unless it is a schedule. (EMA averages and gradient accumulators, like the
+    per-variable slots, come only with build().)"""
+    return 1 + isinstance(optimizer._learning_rate, np.ndarray)
 
 
 # ------------------------------------------------------------------------------ writing
