@@ -241,6 +241,20 @@ def test_loss_backward_with_sample_weights_and_reductions(case, reduction):
     _check_loss(loss, y_true, y_pred, sample_weight)
 
 
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "mean_with_sample_weight"])
+def test_batch_valued_loss_backward_with_sample_weights(reduction):
+    # Dice with axis=None gives one value for the whole batch; Keras spreads it over the
+    # sample weights: loss = reduce(value * w).
+    weights = np.random.default_rng(26).uniform(0.2, 2.0, size=N)
+    loss = losses.Dice(reduction=reduction)
+    _check_loss(loss, _binary(), _uniform(0, 1), sample_weight=weights)
+    value = loss.forward(_binary(), _uniform(0, 1))[0]
+    expected = {"sum_over_batch_size": value * weights.mean(), "sum": value * weights.sum(),
+                "mean_with_sample_weight": value}[reduction]
+    np.testing.assert_allclose(loss(_binary(), _uniform(0, 1), sample_weight=weights),
+                               expected)
+
+
 def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 

@@ -111,6 +111,9 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
     values: (batch, ...). sample_weight: None or broadcastable to values after rank alignment.
     Returns (loss, dvalues): the reduced loss and d(loss)/d(values), of values' shape.
     """
+    values = np.asarray(values)
+    if values.ndim == 0 and sample_weight is not None:
+        return _reduce_batch_value(values, sample_weight, reduction)
     weights = np.ones_like(values)
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=values.dtype)
@@ -131,6 +134,24 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
     if divisor == 0.0:
         return values.dtype.type(0.0), np.zeros_like(values)
     return values.dtype.type(total / divisor), (weights / divisor).astype(values.dtype)
+
+
+def _reduce_batch_value(value, sample_weight, reduction):
+    """One loss value for the whole batch (Dice, Tversky with axis=None) and per-sample
+    weights w: Keras spreads the value over the samples, loss = reduce(value * w)."""
+    w = np.asarray(sample_weight, dtype=value.dtype).reshape(-1)
+    if reduction in ("none", None):
+        return value * w, np.sum(w).astype(value.dtype)
+    if reduction == "sum":
+        divisor = 1.0
+    elif reduction == "mean_with_sample_weight":
+        divisor = float(np.sum(w))
+    else:
+        divisor = float(w.size)
+    if divisor == 0.0:
+        return value.dtype.type(0.0), np.zeros_like(value)
+    return (value.dtype.type(np.sum(value * w) / divisor),
+            np.asarray(np.sum(w) / divisor, dtype=value.dtype))
 
 
 def align_ranks(y_true, y_pred):
