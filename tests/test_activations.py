@@ -228,8 +228,11 @@ def test_integer_input_becomes_floatx():
 def test_bad_arguments_are_reported_with_their_value():
     with pytest.raises(ValueError, match="divisible by 2.*shape=\\(2, 3\\)"):
         activations.glu(np.zeros((2, 3)))
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="default_value=None"):
         activations.threshold(np.zeros(3))              # required, as in Keras
+    with pytest.raises(TypeError, match="threshold=None"):
+        layers.Dense(2, activation="threshold")(np.zeros((1, 3), dtype="float32"))
+    np.testing.assert_allclose(activations.threshold(np.array([1.0, 3.0]), 2.0, 0.0), [0, 3])
     with pytest.raises(TypeError, match="approximate='yes'"):
         activations.gelu(np.zeros(3), approximate="yes")
     with pytest.raises(ValueError, match="max_value=-1"):

@@ -548,7 +548,13 @@ class Threshold(ActivationFunction):
 
     __name__ = "threshold"
 
-    def forward(self, x, threshold, default_value):
+    def forward(self, x, threshold=None, default_value=None):
+        if threshold is None or default_value is None:
+            raise TypeError(
+                "Activation 'threshold' needs both `threshold` and `default_value` (it has no "
+                "defaults, so it cannot be used by name in a layer). Received: "
+                f"threshold={threshold!r}, default_value={default_value!r}"
+            )
         _check_number("threshold", threshold, self.__name__)
         _check_number("default_value", default_value, self.__name__)
         keep = x > threshold
