@@ -22,6 +22,8 @@ def numerical_gradient(f, array, eps=1e-6):
 CONFIGS = [
     # pool_size, strides, padding, input (h, w)
     ((2, 2), None, "valid", (6, 7)),
+    ((2, 2), None, "valid", (6, 8)),      # windows tile the input exactly
+    ((3, 2), (3, 2), "same", (7, 8)),     # tiling the padded input
     ((2, 2), None, "same", (5, 7)),
     ((3, 3), (1, 1), "same", (5, 5)),
     ((3, 3), (2, 2), "valid", (7, 6)),
