@@ -37,7 +37,8 @@ class Layer:
                  **kwargs):
         unknown = [key for key in kwargs if key not in _LEGACY_INPUT_ARGS]
         if unknown:
-            raise TypeError(
+            # ValueError, not Python's usual TypeError: Keras raises ValueError here.
+            raise ValueError(
                 f"Unrecognized keyword arguments passed to {type(self).__name__}: "
                 f"{ {key: kwargs[key] for key in unknown} }"
             )
@@ -139,6 +140,27 @@ class Layer:
     def compute_output_shape(self, input_shape):
         """Output shape for an input shape (batch dimension included). Default: unchanged."""
         return tuple(input_shape)
+
+    @property
+    def input(self):
+        """The symbolic input (shape and dtype) this layer receives in its built model."""
+        return self._symbolic_tensor(0, "input")
+
+    @property
+    def output(self):
+        """The symbolic output (shape and dtype) of this layer in its built model."""
+        return self._symbolic_tensor(1, "output")
+
+    def _symbolic_tensor(self, which, word):
+        from minikeras.layers.input_layer import KerasTensor
+
+        shapes = getattr(self, "_model_shapes", None)    # set by Sequential.build
+        if shapes is None:
+            raise AttributeError(
+                f"Layer {self.name!r} has never been called in a built model and thus has no "
+                f"defined {word}."
+            )
+        return KerasTensor(shapes[which], self.dtype, self)
 
     def _maybe_build(self, input_shape):
         if not self.built:

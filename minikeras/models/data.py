@@ -5,6 +5,7 @@ the argument and the value received, not as a NumPy error from inside a layer.
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -72,15 +73,22 @@ def check_lengths(**arrays):
         )
 
 
-def check_batch_size(batch_size):
+def check_batch_size(batch_size, name="batch_size"):
+    """None -> 32; else the value must be a positive integer."""
     if batch_size is None:
         return 32
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
             or batch_size <= 0:
         raise ValueError(
-            f"Expected `batch_size` to be a positive integer. Received: batch_size={batch_size!r}"
+            f"Expected `{name}` to be a positive integer. Received: {name}={batch_size!r}"
         )
     return int(batch_size)
+
+
+def check_sample_weight(sample_weight):
+    """sample_weight -> float64 array, one weight per sample: (samples,) or (samples, 1), or
+    per-timestep (samples, ...). Checked numeric and finite like x and y."""
+    return to_array("sample_weight", sample_weight).astype(np.float64)
 
 
 def split_validation(arrays, validation_split):
@@ -109,27 +117,98 @@ def split_validation(arrays, validation_split):
 def class_weights_to_sample_weights(class_weight, y):
     """One weight per sample from a {class index: weight} dict.
 
-    The class of a sample is argmax(y) for one-hot targets, round(y) otherwise, as in Keras.
+    The class of a sample is argmax(y) for one-hot targets, round(y) otherwise; a class missing
+    from the dict weighs 1, as in Keras. y: (samples, ...). Returns (samples,) float64.
     """
     if not isinstance(class_weight, dict):
         raise ValueError(
             f"`class_weight` must be a dict mapping class indices to weights. "
             f"Received: class_weight={class_weight!r}"
         )
+    for key, weight in class_weight.items():
+        if isinstance(key, bool) or not float(key).is_integer() or key < 0:
+            raise ValueError(
+                f"`class_weight` keys must be class indices (integers >= 0). "
+                f"Received: class_weight={class_weight!r}"
+            )
+        if isinstance(weight, bool) or not np.isscalar(weight) or not np.isfinite(weight):
+            raise ValueError(
+                f"`class_weight` values must be finite numbers. "
+                f"Received: class_weight={class_weight!r}"
+            )
     if y.ndim > 1 and y.shape[-1] > 1:
         classes = np.argmax(y, axis=-1)
     else:
         classes = np.round(y.reshape(y.shape[0], -1)[:, 0]).astype(np.int64)
-    missing = sorted(set(np.unique(classes).tolist()) - set(int(k) for k in class_weight))
-    if missing:
-        raise ValueError(
-            f"`class_weight` must contain every class in the data. Missing: {missing}. "
-            f"Received: class_weight={class_weight!r}"
-        )
-    lookup = np.zeros(max(int(k) for k in class_weight) + 1, dtype=np.float64)
+    size = max(int(classes.max()) + 1, max((int(k) for k in class_weight), default=0) + 1)
+    lookup = np.ones(size, dtype=np.float64)
     for key, weight in class_weight.items():
         lookup[int(key)] = weight
     return lookup[classes]
+
+
+def batch_size_for(batch_size, n, steps):
+    """Keras's default batch size: ceil(samples / steps) when only `steps` is given, else 32."""
+    if batch_size is None and steps:
+        return int(math.ceil(n / steps))
+    return check_batch_size(batch_size)
+
+
+class EpochBatches:
+    """Which samples each step of each epoch takes, as Keras's epoch iterator decides.
+
+    Without `steps_per_epoch`, every epoch is one full pass over the data (reshuffled when
+    `shuffle`). With it, one pass is spread over as many epochs as it takes: an epoch of
+    `steps_per_epoch` steps continues where the previous one stopped, an epoch that reaches the
+    end of the data stops there (with a warning, like Keras), and the next one starts a new
+    pass.
+
+    n: number of samples. Each yielded batch is a slice (no shuffling) or an index array.
+    """
+
+    def __init__(self, n, batch_size, shuffle=False, steps_per_epoch=None):
+        self.n = n
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.steps_per_epoch = steps_per_epoch
+        self.num_batches = -(-n // batch_size)
+        self._order = None
+        self._position = None   # batches of the current pass already taken; None: no pass
+
+    @property
+    def steps(self):
+        """Steps per epoch as callbacks and the progress bar see them."""
+        return self.steps_per_epoch or self.num_batches
+
+    def _new_pass(self):
+        self._order = _shuffled_indices(self.n) if self.shuffle else None
+        self._position = 0
+
+    def epoch(self):
+        """Yields (step, batch) for one epoch."""
+        if self._position is None or self.steps_per_epoch is None:
+            self._new_pass()
+        for step in range(self.steps):
+            if self._position >= self.num_batches:
+                warnings.warn(
+                    "Your input ran out of data; interrupting training. Make sure that your "
+                    "data can generate at least `steps_per_epoch * epochs` batches.",
+                    stacklevel=3,
+                )
+                break
+            start = self._position * self.batch_size
+            stop = min(start + self.batch_size, self.n)
+            self._position += 1
+            yield step, (slice(start, stop) if self._order is None
+                         else self._order[start:stop])
+        if self._position >= self.num_batches:
+            self._position = None
+
+
+def _shuffled_indices(n):
+    from minikeras import random
+
+    return random.generator().permutation(n)
 
 
 def batches(n, batch_size, order=None):

@@ -12,6 +12,8 @@ loss and metrics in a History. A subclass (Sequential) says how layers connect b
 `_forward`, `_backward` and `_output_logits`; everything else is shared here.
 """
 
+import warnings
+
 import numpy as np
 
 from minikeras import optimizers as optimizers_module
@@ -35,6 +37,7 @@ class Model(Layer):
         self._metric_identifiers = []
         self._weighted_metric_identifiers = []
         self._compiled_metrics = None    # built on the first batch, once shapes are known
+        self._fixed_step_weights = None  # set while fit() / train_on_batch() run
 
     # ---------------------------------------------------------- graph interface
 
@@ -87,18 +90,35 @@ class Model(Layer):
         self.compiled = True
 
     def _check_compiled(self, method):
+        # Keras raises ValueError here (not RuntimeError): match it, so `except` clauses agree.
         if not self.compiled:
-            raise RuntimeError(
-                f"You must call `compile()` before calling `{method}()`. "
-                f"Model {self.name!r} is not compiled."
+            raise ValueError(
+                f"You must call `compile()` before using the model: `{method}()` needs a loss "
+                f"and an optimizer. Model {self.name!r} is not compiled."
             )
 
     def _build_metrics(self, y, y_pred):
-        """Creates the compiled metrics once the shapes of y and y_pred are known."""
-        unweighted = [compile_utils.build_metric(m, y, y_pred) for m in self._metric_identifiers]
-        weighted = [compile_utils.build_metric(m, y, y_pred)
-                    for m in self._weighted_metric_identifiers]
-        self._compiled_metrics = (unweighted, weighted)
+        """Creates the compiled metrics once the shapes of y and y_pred are known.
+
+        Each gets its History key as Keras names it: its own name, "name_1", ... for repeats,
+        and "weighted_name" for a weighted metric whose name is already taken.
+        """
+        taken = {}
+        compiled = []
+        for identifiers, weighted in ((self._metric_identifiers, False),
+                                      (self._weighted_metric_identifiers, True)):
+            for identifier in identifiers:
+                metric = compile_utils.build_metric(identifier, y, y_pred)
+                key = metric.name
+                if key in taken and weighted:
+                    key = "weighted_" + metric.name
+                if key in taken:
+                    taken[key] += 1
+                    key = f"{key}_{taken[key] - 1}"
+                else:
+                    taken[key] = 1
+                compiled.append((key, metric, weighted))
+        self._compiled_metrics = compiled
 
     @property
     def metrics(self):
@@ -107,19 +127,37 @@ class Model(Layer):
             return []
         tracked = [self._loss_tracker]
         if self._compiled_metrics is not None:
-            tracked += self._compiled_metrics[0] + self._compiled_metrics[1]
+            tracked += [metric for _, metric, _ in self._compiled_metrics]
         return tracked
 
     @property
     def metrics_names(self):
-        return [m.name for m in self.metrics]
+        """The History keys of the loss and the metrics ("loss", "accuracy", ...)."""
+        if not self.compiled:
+            return []
+        names = ["loss"]
+        if self._compiled_metrics is not None:
+            names += [key for key, _, _ in self._compiled_metrics]
+        return names
 
     def reset_metrics(self):
         for metric in self.metrics:
             metric.reset_state()
 
     def _metric_logs(self):
-        return {m.name: float(m.result()) for m in self.metrics}
+        logs = {"loss": float(self._loss_tracker.result())}
+        for key, metric, _ in self._compiled_metrics or []:
+            logs[key] = float(metric.result())
+        return logs
+
+    def _logs_as_list(self, logs):
+        """evaluate()/..._on_batch() values without return_dict, in Keras's order: each metric
+        object's own name looked up in the logs, then the remaining keys sorted. (So a metric
+        given both in `metrics` and `weighted_metrics` appears twice, as in Keras.)"""
+        names = [metric.name for metric in self.metrics]
+        values = [logs[name] for name in names if name in logs]
+        values += [logs[key] for key in sorted(logs) if key not in names]
+        return values[0] if len(values) == 1 else values
 
     # ------------------------------------------------------------ the step maths
 
@@ -132,22 +170,38 @@ class Model(Layer):
         logits = self._output_logits(tape) if self.loss.accepts_output_logits else None
         values, loss_cache = self.loss.forward(y, y_pred, logits=logits)
         loss, dvalues = reduce_weighted_values(values, sample_weight, self.loss.reduction)
-        dy = self.loss.backward(dvalues * self.loss_weight, loss_cache)
-        loss = loss * self.loss_weight
+        if self.loss_weight != 1.0:
+            dvalues = dvalues * self.loss_weight
+            loss = loss * self.loss_weight
+        dy = self.loss.backward(dvalues, loss_cache)
         loss += self._penalty(tape) + self._weight_penalty()
         return loss, dy, logits is not None
 
+    def _step_weights(self):
+        """(trainable weights, [(index, weight) of those with a regularizer]).
+
+        fit() fixes these lists when it starts, so that each step does not walk the layers
+        again to collect them.
+        """
+        if self._fixed_step_weights is not None:
+            return self._fixed_step_weights
+        weights = self.trainable_weights
+        return weights, [(i, w) for i, w in enumerate(weights) if w.regularizer is not None]
+
     def _weight_penalty(self):
         """Sum of the weight regularizers' penalties (part of Keras's `model.losses`)."""
-        return sum(w.regularizer(w.value) for w in self.trainable_weights
-                   if w.regularizer is not None)
+        return sum(w.regularizer(w.value) for _, w in self._step_weights()[1])
 
     def _gradients(self, dy, tape, from_logits):
         """Backpropagation plus the regularizers' gradients, one per trainable weight."""
         grads = self._backward(dy, tape, from_logits)
-        for i, weight in enumerate(self.trainable_weights):
-            if weight.regularizer is not None:
-                grads[i] = grads[i] + weight.regularizer.gradient(weight.value)
+        if self._fixed_step_weights is not None and \
+                len(grads) != len(self._fixed_step_weights[0]):
+            # A callback changed some layer's `trainable` during fit(): collect them again.
+            self._fixed_step_weights = None
+            self._fixed_step_weights = self._step_weights()
+        for i, weight in self._step_weights()[1]:
+            grads[i] = grads[i] + weight.regularizer.gradient(weight.value)
         return grads
 
     def train_step(self, x, y, sample_weight=None):
@@ -155,7 +209,12 @@ class Model(Layer):
         y_pred, tape = self._forward(x, training=True)
         loss, dy, from_logits = self.compute_loss(y, y_pred, tape, sample_weight)
         grads = self._gradients(dy, tape, from_logits)
-        self.optimizer.apply(grads, self.trainable_weights)
+        weights = self._step_weights()[0]
+        if weights:
+            self.optimizer.apply(grads, weights)
+        else:
+            # As Keras: a fully frozen model still reports its loss; nothing is updated.
+            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
         self._update_metrics(loss, x.shape[0], y, y_pred, sample_weight)
         return self._metric_logs()
 
@@ -171,11 +230,8 @@ class Model(Layer):
         self._loss_tracker.update_state(float(loss), sample_weight=batch_size)
         if self._compiled_metrics is None:
             self._build_metrics(y, y_pred)
-        unweighted, weighted = self._compiled_metrics
-        for metric in unweighted:
-            metric.update_state(y, y_pred)
-        for metric in weighted:
-            metric.update_state(y, y_pred, sample_weight=sample_weight)
+        for _, metric, weighted in self._compiled_metrics:
+            metric.update_state(y, y_pred, sample_weight=sample_weight if weighted else None)
 
     # ----------------------------------------------------------------------- fit
 
@@ -187,69 +243,95 @@ class Model(Layer):
 
         Args:
             x: inputs, (samples, ...). y: targets, (samples, ...).
-            batch_size: samples per gradient step (default 32).
+            batch_size: samples per gradient step (default 32, or ceil(samples /
+                steps_per_epoch) when only steps_per_epoch is given).
             epochs: index of the last epoch (training runs from initial_epoch to epochs).
             verbose: "auto" or 1 (progress bar), 2 (one line per epoch), 0 (silent).
             callbacks: list of Callback.
             validation_split: fraction of the data, taken from the end before any shuffling,
-                held out for validation.
+                held out for validation (ignored when validation_data is given).
             validation_data: (x_val, y_val) or (x_val, y_val, sample_weight_val).
-            shuffle: reshuffle the training samples before each epoch.
-            class_weight: {class index: weight}, turned into per-sample loss weights.
+            shuffle: reshuffle the training samples before each pass over them.
+            class_weight: {class index: weight}, turned into per-sample loss weights of the
+                training samples (a class not listed weighs 1). Exclusive with sample_weight.
             sample_weight: (samples,) per-sample loss weights.
-            initial_epoch, steps_per_epoch, validation_steps, validation_batch_size,
-            validation_freq: as in Keras.
+            initial_epoch: epoch at which to start (to resume a previous run).
+            steps_per_epoch: batches per epoch; one pass over the data then spans several
+                epochs (see data.EpochBatches).
+            validation_steps: batches per validation run (default: all of them).
+            validation_batch_size: batch size for validation (default: batch_size).
+            validation_freq: validate every `validation_freq` epochs (an int), or after the
+                epochs listed (1-based).
         """
         self._check_compiled("fit")
         epochs = _check_int("epochs", epochs, minimum=0)
         initial_epoch = _check_int("initial_epoch", initial_epoch, minimum=0)
-        batch_size = data.check_batch_size(batch_size)
         verbose = _check_verbose(verbose)
+        _check_validation_freq(validation_freq)
+        for name, value in (("steps_per_epoch", steps_per_epoch),
+                            ("validation_steps", validation_steps)):
+            if value is not None:
+                _check_int(name, value, minimum=1)
+        if validation_batch_size is not None:
+            data.check_batch_size(validation_batch_size, "validation_batch_size")
+        if batch_size is not None:
+            data.check_batch_size(batch_size)
+        if class_weight is not None and sample_weight is not None:
+            raise ValueError(
+                "`class_weight` and `sample_weight` cannot be given together. Received: "
+                f"class_weight={class_weight!r} and a sample_weight array"
+            )
         x, y, sample_weight = self._prepare_data(x, y, sample_weight, "fit")
-        if class_weight is not None:
-            class_sw = data.class_weights_to_sample_weights(class_weight, y)
-            sample_weight = class_sw if sample_weight is None else sample_weight * class_sw
         val = None
         if validation_data is not None:
             val = self._unpack_validation_data(validation_data)
         elif validation_split:
             (x, y, sample_weight), val = data.split_validation([x, y, sample_weight],
                                                                validation_split)
-        if steps_per_epoch is not None:
-            steps_per_epoch = _check_int("steps_per_epoch", steps_per_epoch, minimum=1)
+        if class_weight is not None:
+            # Only the training samples are class-weighted; validation is not.
+            sample_weight = data.class_weights_to_sample_weights(class_weight, y)
         self._check_step_works(x, y, sample_weight)
+        if val is not None:
+            self._check_step_works(*val)
 
-        n = x.shape[0]
-        steps = -(-n // batch_size)
-        if steps_per_epoch is not None:
-            steps = min(steps, steps_per_epoch)
+        batches = data.EpochBatches(
+            x.shape[0], data.batch_size_for(batch_size, x.shape[0], steps_per_epoch),
+            shuffle=bool(shuffle), steps_per_epoch=steps_per_epoch)
         callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
-                                     model=self, verbose=verbose, epochs=epochs, steps=steps)
+                                     model=self, verbose=verbose, epochs=epochs,
+                                     steps=batches.steps)
+        val_batch_size = None
+        if val is not None:
+            val_batch_size = data.batch_size_for(validation_batch_size or batch_size,
+                                                 val[0].shape[0], validation_steps)
         self.stop_training = False
-        callback_list.on_train_begin()
-        logs = {}
-        for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
-            callback_list.on_epoch_begin(epoch)
-            order = _shuffled_indices(n) if shuffle else None
-            for step, batch in enumerate(data.batches(n, batch_size, order)):
-                if step >= steps:
-                    break
-                callback_list.on_train_batch_begin(step)
-                sw = None if sample_weight is None else sample_weight[batch]
-                logs = self.train_step(x[batch], y[batch], sw)
-                callback_list.on_train_batch_end(step, logs)
+        self._fixed_step_weights = self._step_weights()
+        try:
+            callback_list.on_train_begin()
+            epoch_logs = None
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                callback_list.on_epoch_begin(epoch)
+                logs = {}
+                for step, batch in batches.epoch():
+                    callback_list.on_train_batch_begin(step)
+                    sw = None if sample_weight is None else sample_weight[batch]
+                    logs = self.train_step(x[batch], y[batch], sw)
+                    callback_list.on_train_batch_end(step, logs)
+                    if self.stop_training:
+                        break
+                epoch_logs = dict(logs)
+                if val is not None and _should_validate(epoch, validation_freq):
+                    val_logs = self._evaluate_arrays(*val, val_batch_size, callback_list,
+                                                     validation_steps)
+                    epoch_logs.update({"val_" + key: value for key, value in val_logs.items()})
+                callback_list.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
                     break
-            epoch_logs = dict(logs)
-            if val is not None and _should_validate(epoch, validation_freq):
-                val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size,
-                                                 callback_list, validation_steps)
-                epoch_logs.update({"val_" + name: value for name, value in val_logs.items()})
-            callback_list.on_epoch_end(epoch, epoch_logs)
-            if self.stop_training:
-                break
-        callback_list.on_train_end(logs)
+            callback_list.on_train_end(epoch_logs)
+        finally:
+            self._fixed_step_weights = None
         return callback_list.history
 
     def _prepare_data(self, x, y, sample_weight, method):
@@ -258,12 +340,10 @@ class Model(Layer):
         if y is None:
             raise ValueError(f"`{method}()` needs targets: `y` must be given. Received: y=None")
         y = data.to_array("y", y)
-        if y.dtype == bool or not np.issubdtype(y.dtype, np.floating):
-            y = y.astype(x.dtype)
-        elif y.dtype != x.dtype:
+        if y.dtype != x.dtype:
             y = y.astype(x.dtype)
         if sample_weight is not None:
-            sample_weight = data.to_array("sample_weight", sample_weight).astype(np.float64)
+            sample_weight = data.check_sample_weight(sample_weight)
         data.check_lengths(x=x, y=y, sample_weight=sample_weight)
         self._check_input_shape(x)
         return x, y, sample_weight
@@ -294,11 +374,20 @@ class Model(Layer):
             )
 
     def _check_step_works(self, x, y, sample_weight):
-        """Runs forward and loss on two samples, so that a shape mismatch between y and the
-        model's output is reported here, before any weight changes."""
+        """Checks, before any callback runs or any weight changes, that y fits the model's
+        output and the loss: the model runs on two samples, and the loss sees every target
+        (against stand-in predictions of 0.5), so a bad label anywhere is reported now."""
         y_pred, tape = self._forward(x[:2], training=False)
         sw = None if sample_weight is None else sample_weight[:2]
-        self.compute_loss(y[:2], y_pred, tape, sw)
+        try:
+            stand_in = np.full((y.shape[0],) + y_pred.shape[1:], 0.5, dtype=y_pred.dtype)
+            self.loss.forward(y, stand_in)
+            self.compute_loss(y[:2], y_pred, tape, sw)
+        except ValueError as error:
+            raise ValueError(
+                f"The targets `y` do not fit the output of model {self.name!r} (shape "
+                f"{(None,) + y_pred.shape[1:]}) and its loss. {error}"
+            ) from None
 
     # ------------------------------------------------------------------ evaluate
 
@@ -306,64 +395,61 @@ class Model(Layer):
                  steps=None, callbacks=None, return_dict=False):
         """Loss and metrics over (x, y), in batches, without changing any weight.
 
-        Returns the loss (a float) if there are no metrics, else [loss, *metrics], or a dict
-        when return_dict is True.
+        Returns the loss (a float) if there are no metrics, else a list in Keras's order
+        (loss first), or a dict {name: value} when return_dict is True.
         """
         self._check_compiled("evaluate")
-        batch_size = data.check_batch_size(batch_size)
         verbose = _check_verbose(verbose)
+        if batch_size is not None:
+            data.check_batch_size(batch_size)
+        if steps is not None:
+            _check_int("steps", steps, minimum=1)
         x, y, sample_weight = self._prepare_data(x, y, sample_weight, "evaluate")
         self._check_step_works(x, y, sample_weight)
-        n_steps = -(-x.shape[0] // batch_size)
-        if steps is not None:
-            n_steps = min(n_steps, _check_int("steps", steps, minimum=1))
+        batch_size = data.batch_size_for(batch_size, x.shape[0], steps)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                     verbose=verbose, epochs=1, steps=n_steps)
+                                     verbose=verbose, epochs=1,
+                                     steps=data.EpochBatches(x.shape[0], batch_size,
+                                                             steps_per_epoch=steps).steps)
         logs = self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list, steps)
         if return_dict:
             return logs
-        values = [logs[name] for name in self.metrics_names]
-        return values[0] if len(values) == 1 else values
+        return self._logs_as_list(logs)
 
     def _evaluate_arrays(self, x, y, sample_weight, batch_size, callback_list, steps=None):
         """The evaluation loop shared by evaluate() and fit's validation."""
-        saved = [m for m in self.metrics]
-        # Validation must not disturb the training metrics' running means: use fresh ones.
-        training_state = [(m.total, m.count) if hasattr(m, "total") else None for m in saved]
+        # The training metrics' epoch values are already in the epoch logs: start afresh.
         self.reset_metrics()
         callback_list.on_test_begin()
         logs = {}
-        for step, batch in enumerate(data.batches(x.shape[0], batch_size)):
-            if steps is not None and step >= steps:
-                break
+        for step, batch in data.EpochBatches(x.shape[0], batch_size,
+                                             steps_per_epoch=steps).epoch():
             callback_list.on_test_batch_begin(step)
             sw = None if sample_weight is None else sample_weight[batch]
             logs = self.test_step(x[batch], y[batch], sw)
             callback_list.on_test_batch_end(step, logs)
         callback_list.on_test_end(logs)
-        for metric, state in zip(saved, training_state):
-            if state is not None:
-                metric.total, metric.count = state
         return logs
 
     # ------------------------------------------------------------------- predict
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """The model's outputs for x, computed in batches: (samples, ...)."""
-        batch_size = data.check_batch_size(batch_size)
+        """The model's outputs for x, computed in batches: (samples, *output_shape)."""
         verbose = _check_verbose(verbose)
+        if batch_size is not None:
+            data.check_batch_size(batch_size)
+        if steps is not None:
+            _check_int("steps", steps, minimum=1)
         x = data.as_float(data.to_array("x", x))
         self._check_input_shape(x)
-        n_steps = -(-x.shape[0] // batch_size)
-        if steps is not None:
-            n_steps = min(n_steps, _check_int("steps", steps, minimum=1))
+        batches = data.EpochBatches(x.shape[0], data.batch_size_for(batch_size, x.shape[0],
+                                                                    steps),
+                                    steps_per_epoch=steps)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                     verbose=verbose, epochs=1, steps=n_steps)
+                                     verbose=verbose, epochs=1, steps=batches.steps)
         callback_list.on_predict_begin()
         outputs = []
-        for step, batch in enumerate(data.batches(x.shape[0], batch_size)):
-            if step >= n_steps:
-                break
+        for step, batch in batches.epoch():
             callback_list.on_predict_batch_begin(step)
             outputs.append(self._forward(x[batch], training=False)[0])
             callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
@@ -374,25 +460,28 @@ class Model(Layer):
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
-        """One optimizer step on exactly this batch. Returns loss (and metrics)."""
+        """One optimizer step on exactly this batch. Returns loss (and metrics) of the batch."""
         self._check_compiled("train_on_batch")
+        if class_weight is not None and sample_weight is not None:
+            raise ValueError(
+                "`class_weight` and `sample_weight` cannot be given together. Received: "
+                f"class_weight={class_weight!r} and a sample_weight array"
+            )
         x, y, sample_weight = self._prepare_data(x, y, sample_weight, "train_on_batch")
         if class_weight is not None:
-            class_sw = data.class_weights_to_sample_weights(class_weight, y)
-            sample_weight = class_sw if sample_weight is None else sample_weight * class_sw
-        self._check_step_works(x, y, sample_weight)
+            sample_weight = data.class_weights_to_sample_weights(class_weight, y)
+        # A shape mismatch raises in compute_loss, before the optimizer changes any weight.
         self.reset_metrics()
         logs = self.train_step(x, y, sample_weight)
-        return self._format_batch_logs(logs, return_dict)
+        return logs if return_dict else self._logs_as_list(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) on exactly this batch, without training."""
         self._check_compiled("test_on_batch")
         x, y, sample_weight = self._prepare_data(x, y, sample_weight, "test_on_batch")
-        self._check_step_works(x, y, sample_weight)
         self.reset_metrics()
         logs = self.test_step(x, y, sample_weight)
-        return self._format_batch_logs(logs, return_dict)
+        return logs if return_dict else self._logs_as_list(logs)
 
     def predict_on_batch(self, x):
         """The model's outputs for this one batch."""
@@ -400,13 +489,31 @@ class Model(Layer):
         self._check_input_shape(x)
         return self._forward(x, training=False)[0]
 
-    def _format_batch_logs(self, logs, return_dict):
-        if return_dict:
-            return logs
-        values = [logs[name] for name in self.metrics_names]
-        return values[0] if len(values) == 1 else values
-
     # -------------------------------------------------------------- weights etc.
+
+    def get_layer(self, name=None, index=None):
+        """A layer by name or by position in `layers` (exactly one of the two)."""
+        if (name is None) == (index is None):
+            raise ValueError(
+                "Provide either a layer name or a layer index to `get_layer()`. "
+                f"Received: name={name!r}, index={index!r}"
+            )
+        layers = self.layers
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not (
+                    -len(layers) <= index < len(layers)):
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model {self.name!r} only "
+                    f"has {len(layers)} layers. Received: index={index!r}"
+                )
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}. "
+            f"Received: name={name!r}"
+        )
 
     def get_weights(self):
         return [w.numpy() for w in self.weights]
@@ -458,10 +565,12 @@ class Model(Layer):
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
-        """Prints a table of the layers, their output shapes and parameter counts."""
+        """Prints a table of the layers, their output shapes and parameter counts (Keras's text;
+        `expand_nested` changes nothing: minikeras models do not nest)."""
         from minikeras.utils.summary_utils import print_summary
 
-        print_summary(self, line_length=line_length, print_fn=print_fn)
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      show_trainable=show_trainable, layer_range=layer_range)
 
 
 def _check_int(name, value, minimum):
@@ -480,13 +589,22 @@ def _check_verbose(verbose):
     return verbose
 
 
+def _check_validation_freq(validation_freq):
+    if isinstance(validation_freq, (int, np.integer)) and not isinstance(validation_freq, bool):
+        if validation_freq >= 1:
+            return
+    elif isinstance(validation_freq, (list, tuple)) and all(
+            isinstance(e, (int, np.integer)) and not isinstance(e, bool)
+            for e in validation_freq):
+        return
+    raise ValueError(
+        "Expected `validation_freq` to be a positive integer or a list of epoch numbers. "
+        f"Received: validation_freq={validation_freq!r}"
+    )
+
+
 def _should_validate(epoch, validation_freq):
-    if isinstance(validation_freq, int):
-        return (epoch + 1) % validation_freq == 0
-    return epoch + 1 in validation_freq
-
-
-def _shuffled_indices(n):
-    from minikeras import random
-
-    return random.generator().permutation(n)
+    """validation_freq counts epochs from 1, as Keras does."""
+    if isinstance(validation_freq, (list, tuple)):
+        return epoch + 1 in validation_freq
+    return (epoch + 1) % validation_freq == 0

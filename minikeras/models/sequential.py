@@ -82,7 +82,9 @@ class Sequential(Model):
         shape = input_shape
         for layer in self._layers:
             layer._maybe_build(shape)
-            shape = tuple(layer.compute_output_shape(shape))
+            output_shape = tuple(layer.compute_output_shape(shape))
+            layer._model_shapes = (shape, output_shape)     # for layer.input / layer.output
+            shape = output_shape
         self._output_shape = shape
         self.built = True
 
@@ -99,6 +101,29 @@ class Sequential(Model):
         if not self.built:
             raise AttributeError(f"Sequential model {self.name!r} has not been built yet.")
         return self._output_shape
+
+    @property
+    def inputs(self):
+        """[the model's symbolic input], once its input shape is known."""
+        if self._input_layer is None:
+            raise AttributeError(f"Sequential model {self.name!r} has no defined inputs yet.")
+        return [KerasTensor(self._input_layer.batch_shape, self._input_layer.dtype,
+                            self._input_layer)]
+
+    @property
+    def outputs(self):
+        """[the model's symbolic output], once it is built."""
+        if not self.built:
+            raise AttributeError(f"Sequential model {self.name!r} has no defined outputs yet.")
+        return [self._layers[-1].output] if self._layers else self.inputs
+
+    @property
+    def input(self):
+        return self.inputs[0]
+
+    @property
+    def output(self):
+        return self.outputs[0]
 
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)
