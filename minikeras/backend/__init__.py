@@ -107,3 +107,40 @@ def clear_session():
 def cast_to_floatx(x):
     """Casts an array to the default float type."""
     return np.asarray(x, dtype=floatx())
+
+
+def is_float_dtype(dtype):
+    """True for float16/32/64 (a dtype or its name)."""
+    return np.issubdtype(np.dtype(standardize_dtype(dtype)), np.floating)
+
+
+def is_int_dtype(dtype):
+    """True for signed or unsigned integer dtypes."""
+    return np.issubdtype(np.dtype(standardize_dtype(dtype)), np.integer)
+
+
+def is_keras_tensor(x):
+    """True for the symbolic tensors `Input(...)` and `layer.output` return."""
+    from minikeras.layers.input_layer import KerasTensor
+
+    return isinstance(x, KerasTensor)
+
+
+__all__ = [
+    "backend",
+    "cast_to_floatx",
+    "clear_session",
+    "epsilon",
+    "floatx",
+    "get_uid",
+    "image_data_format",
+    "is_float_dtype",
+    "is_int_dtype",
+    "is_keras_tensor",
+    "set_epsilon",
+    "set_floatx",
+    "set_image_data_format",
+    "standardize_data_format",
+    "standardize_dtype",
+    "unique_name",
+]
