@@ -1,0 +1,158 @@
+"""Core layers (Dense, Dropout, Flatten, Reshape, Activation, Input): arguments, shapes,
+forward maths, backward against finite differences, configs."""
+
+import numpy as np
+import pytest
+
+import minikeras as keras
+from minikeras import layers
+
+
+def numeric_grad(f, x, eps=1e-6):
+    """d f / d x by central differences; f returns a float, x is float64 (modified and
+    restored in place)."""
+    grad = np.zeros_like(x)
+    flat, gflat = x.reshape(-1), grad.reshape(-1)
+    for i in range(flat.size):
+        keep = flat[i]
+        flat[i] = keep + eps
+        plus = f()
+        flat[i] = keep - eps
+        minus = f()
+        flat[i] = keep
+        gflat[i] = (plus - minus) / (2 * eps)
+    return grad
+
+
+@pytest.fixture
+def float64():
+    keras.backend.set_floatx("float64")
+    yield
+    keras.backend.set_floatx("float32")
+
+
+# ------------------------------------------------------------------ Dense
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (2, 4, 3)], ids=["rank2", "rank3"])
+@pytest.mark.parametrize("activation", ["tanh", "relu", None])
+def test_dense_gradients_match_finite_differences(float64, shape, activation):
+    rng = np.random.default_rng(0)
+    layer = layers.Dense(4, activation=activation)
+    x = rng.normal(size=shape)
+    layer.build(x.shape)
+    layer.bias.value[...] = rng.normal(size=4)
+    upstream = rng.normal(size=shape[:-1] + (4,))
+
+    def objective():
+        return float(np.sum(layer.forward(x)[0] * upstream))
+
+    out, cache = layer.forward(x)
+    dx, (dkernel, dbias) = layer.backward(upstream, cache)
+    np.testing.assert_allclose(dx, numeric_grad(objective, x), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(dkernel, numeric_grad(objective, layer.kernel.value),
+                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(dbias, numeric_grad(objective, layer.bias.value),
+                               rtol=1e-5, atol=1e-7)
+
+
+def test_dense_backward_does_not_modify_the_incoming_gradient():
+    layer = layers.Dense(3, activation="relu")
+    x = np.random.default_rng(1).normal(size=(4, 2)).astype("float32")
+    layer.build(x.shape)
+    out, cache = layer.forward(x)
+    upstream = np.ones_like(out)
+    layer.backward(upstream, cache)
+    np.testing.assert_array_equal(upstream, np.ones_like(out))
+
+
+def test_dense_every_argument():
+    layer = layers.Dense(
+        3, activation="sigmoid", use_bias=False, kernel_initializer="ones",
+        bias_initializer="zeros", kernel_regularizer="l2", bias_regularizer="l1",
+        activity_regularizer="l2", kernel_constraint="non_neg", bias_constraint="max_norm",
+        name="my_dense", trainable=False, dtype="float64")
+    assert layer(np.ones((2, 4))).shape == (2, 3)
+    assert [w.name for w in layer.weights] == ["kernel"] and layer.bias is None
+    assert layer.kernel.dtype == "float64" and not layer.trainable_weights
+    config = layer.get_config()
+    assert config["units"] == 3 and config["use_bias"] is False and config["name"] == "my_dense"
+    clone = layers.Dense.from_config(config)
+    assert clone.get_config() == config
+
+
+def test_dense_output_shape_and_legacy_input_arguments():
+    assert layers.Dense(5).compute_output_shape((None, 2, 7)) == (None, 2, 5)
+    assert keras.Sequential([layers.Dense(2, input_dim=3)]).input_shape == (None, 3)
+    assert keras.Sequential([layers.Dense(2, input_shape=(4, 3))]).output_shape == (None, 4, 2)
+
+
+# ------------------------------------------------------------------ Dropout
+
+
+def test_dropout_only_in_training_with_inverted_scaling():
+    x = np.ones((200, 50), dtype="float32")
+    layer = layers.Dropout(0.25, seed=3)
+    np.testing.assert_array_equal(layer(x), x)                  # inference: identity
+    out = layer(x, training=True)
+    kept = out != 0
+    assert set(np.unique(out)) == {0.0, np.float32(1 / 0.75)}
+    assert kept.mean() == pytest.approx(0.75, abs=0.01)
+    assert out.mean() == pytest.approx(1.0, abs=0.02)           # expectation preserved
+
+
+def test_dropout_same_seed_same_masks_and_backward_uses_the_mask():
+    x = np.arange(60, dtype="float32").reshape(6, 10) + 1
+    first, second = layers.Dropout(0.5, seed=42), layers.Dropout(0.5, seed=42)
+    out_a, mask_a = first.forward(x, training=True)
+    out_b, _ = second.forward(x, training=True)
+    np.testing.assert_array_equal(out_a, out_b)
+    dx, grads = first.backward(np.ones_like(x), mask_a)
+    np.testing.assert_array_equal(dx != 0, out_a != 0)
+    assert grads == []
+
+
+def test_dropout_noise_shape_broadcasts_the_mask():
+    out = layers.Dropout(0.5, noise_shape=(None, 1, 4), seed=0)(
+        np.ones((3, 5, 4), dtype="float32"), training=True)
+    assert np.all(out == out[:, :1, :])
+
+
+# ------------------------------------------------------------------ Flatten / Reshape / Activation
+
+
+def test_flatten_and_reshape_round_trip_with_gradients():
+    x = np.arange(24, dtype="float32").reshape(2, 3, 4)
+    flat, flat_cache = layers.Flatten().forward(x)
+    assert flat.shape == (2, 12)
+    reshape = layers.Reshape((-1, 2))
+    out, cache = reshape.forward(flat)
+    assert out.shape == (2, 6, 2) and reshape.compute_output_shape((None, 12)) == (None, 6, 2)
+    dflat, _ = reshape.backward(out, cache)
+    dx, _ = layers.Flatten().backward(dflat, flat_cache)
+    np.testing.assert_array_equal(dx, x)
+    with pytest.raises(ValueError, match="target_shape"):
+        reshape.compute_output_shape((None, 7))
+
+
+def test_flatten_channels_first_moves_channels_last():
+    x = np.arange(12, dtype="float32").reshape(1, 3, 2, 2)         # (batch, C, H, W)
+    out = layers.Flatten(data_format="channels_first")(x)
+    np.testing.assert_array_equal(out[0], x[0].transpose(1, 2, 0).reshape(-1))
+
+
+def test_activation_layer(float64):
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    layer = layers.Activation("tanh")
+    out, cache = layer.forward(x)
+    np.testing.assert_allclose(out, np.tanh(x))
+    dx, grads = layer.backward(np.ones_like(x), cache)
+    np.testing.assert_allclose(dx, 1 - np.tanh(x) ** 2)
+    assert grads == []
+    assert layers.Activation.from_config(layer.get_config()).activation.__name__ == "tanh"
+
+
+def test_input_shapes():
+    assert keras.Input((28, 28, 1)).shape == (None, 28, 28, 1)
+    assert keras.Input(shape=(3,), batch_size=8).shape == (8, 3)
+    assert keras.Sequential([keras.Input((5,)), layers.Dense(2)]).input_shape == (None, 5)
