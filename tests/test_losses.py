@@ -86,6 +86,13 @@ def test_config_round_trip(cls):
     assert type(losses.get(losses.serialize(loss))) is cls
 
 
+def test_keras_function_configs_are_understood():
+    config = {"module": "keras.losses", "class_name": "function",
+              "config": "mean_squared_error", "registered_name": "mean_squared_error"}
+    assert type(losses.get(config)) is losses.MeanSquaredError
+    assert type(losses.deserialize("kld")) is losses.KLDivergence
+
+
 def test_non_default_arguments_survive_serialization():
     loss = losses.BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.4, gamma=1.0,
                                           from_logits=True, label_smoothing=0.1, axis=-1)

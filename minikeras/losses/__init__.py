@@ -67,6 +67,8 @@ def deserialize(config):
         return get(config)
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Could not interpret loss config: {config!r}")
+    if config["class_name"] == "function":            # Keras's form for a loss function
+        return get(config.get("config"))
     cls = _CLASSES_BY_NAME.get(config["class_name"])
     if cls is not None:
         return cls.from_config(config.get("config") or {})
