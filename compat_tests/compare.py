@@ -10,6 +10,8 @@ def build_pair(build, seed=0, floatx="float32"):
     """Builds `build(module)` with keras and with minikeras, copying Keras's initial weights
     into the minikeras model. Returns (keras_model, minikeras_model)."""
     keras.config.set_floatx(floatx)
+    # Once any Keras layer exists, new layers follow the dtype policy rather than floatx.
+    keras.config.set_dtype_policy(floatx)
     minikeras.backend.set_floatx(floatx)
     keras.utils.set_random_seed(seed)
     reference = build(keras)

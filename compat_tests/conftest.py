@@ -23,5 +23,6 @@ def _reset_float_types():
     """Every test starts in float32 on both engines, whatever the previous one set."""
     yield
     keras.config.set_floatx("float32")
+    keras.config.set_dtype_policy("float32")
     minikeras.backend.set_floatx("float32")
     np.random.seed(None)
