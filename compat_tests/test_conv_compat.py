@@ -247,3 +247,33 @@ def test_summary_of_a_cnn_matches_keras(capsys):
         printed.append(capsys.readouterr().out)
     assert "(None, 6, 7, 16)" in printed[1] and "400" in printed[1]
     assert printed[1] == printed[0]
+
+
+def test_cnn_files_load_across_engines(tmp_path):
+    import minikeras
+
+    def build(k):
+        return k.Sequential([
+            k.Input((10, 9, 3)),
+            k.layers.ZeroPadding2D(((1, 0), (2, 1))),
+            k.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu"),
+            k.layers.MaxPooling2D(2, padding="same"),
+            k.layers.AveragePooling2D(2, strides=1),
+            k.layers.Conv2D(6, (2, 1), groups=2, data_format="channels_last"),
+            k.layers.GlobalMaxPooling2D(keepdims=True),
+            k.layers.GlobalAveragePooling2D(),
+            k.layers.Dense(2),
+        ])
+
+    x = np.random.default_rng(0).random((2, 10, 9, 3), dtype=np.float32)
+    ours = build(minikeras)
+    ours.save(tmp_path / "ours.keras")
+    reference = keras.models.load_model(tmp_path / "ours.keras")
+    np.testing.assert_allclose(reference.predict(x, verbose=0), ours.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    reference = build(keras)
+    reference.save(tmp_path / "reference.keras")
+    ours = minikeras.models.load_model(tmp_path / "reference.keras")
+    assert ours.layers[1].get_config()["strides"] == (2, 2)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), reference.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
