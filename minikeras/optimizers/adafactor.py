@@ -79,7 +79,7 @@ class Adafactor(Optimizer):
         dtype = variable.value.dtype.type
         t = dtype(self.iterations + 1)
         rho = min(dtype(learning_rate), 1 / np.sqrt(t))
-        alpha = max(dtype(self.epsilon_2), self._rms(variable.value)) * rho
+        alpha = max(dtype(np.float32(self.epsilon_2)), self._rms(variable.value)) * rho
         g2 = np.square(gradient) + self.epsilon_1
         beta = 1 - t ** dtype(self.beta_2_decay)
         v = self.velocities[i]

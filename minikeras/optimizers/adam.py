@@ -56,8 +56,8 @@ class Adam(Optimizer):
         m, v = self.momentums[i], self.velocities[i]
         dtype = variable.value.dtype.type
         t = dtype(self.iterations + 1)
-        alpha = (dtype(learning_rate) * np.sqrt(1 - dtype(self.beta_2) ** t)
-                 / (1 - dtype(self.beta_1) ** t))
+        alpha = (dtype(learning_rate) * np.sqrt(1 - dtype(np.float32(self.beta_2)) ** t)
+                 / (1 - dtype(np.float32(self.beta_1)) ** t))
         m += (gradient - m) * (1 - self.beta_1)
         v += (np.square(gradient) - v) * (1 - self.beta_2)
         if self.amsgrad:

@@ -45,7 +45,7 @@ class Adamax(Optimizer):
         i = self._index(variable)
         dtype = variable.value.dtype.type
         lr = dtype(learning_rate)
-        beta_1_power = dtype(self.beta_1) ** dtype(self.iterations + 1)
+        beta_1_power = dtype(np.float32(self.beta_1)) ** dtype(self.iterations + 1)
         m, u = self.momentums[i], self.norms[i]
         m += (gradient - m) * (1 - self.beta_1)
         np.maximum(self.beta_2 * u, np.abs(gradient), out=u)

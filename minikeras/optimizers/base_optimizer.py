@@ -19,6 +19,10 @@ the last N gradients; the other calls only add their gradients to accumulators. 
 then counts the real updates (calls // N), which is what the update rules see, while a
 learning-rate schedule sees the number of calls, as in Keras.
 
+Constant hyperparameters that Keras casts to the variable's dtype (beta_1, beta_2, momentum,
+weight_decay, ...) are rounded to float32 first, as TensorFlow turns a Python float into a
+float32 tensor before the cast; only float64 runs can tell the difference.
+
 The learning rate may be a float, a `LearningRateSchedule` (evaluated at the 0-based count of
 calls made so far) or a callable taking no argument.
 
@@ -249,7 +253,8 @@ class Optimizer:
         for variable in variables:
             if self._use_weight_decay(variable):
                 dtype = variable.value.dtype.type
-                variable.value -= variable.value * dtype(self.weight_decay) * dtype(learning_rate)
+                decay = dtype(np.float32(self.weight_decay)) * dtype(learning_rate)
+                variable.value -= variable.value * decay
 
     # -------------------------------------------------------------------- steps
 

@@ -50,7 +50,8 @@ class Lamb(Optimizer):
         dtype = variable.value.dtype.type
         lr = dtype(learning_rate)
         t = dtype(self.iterations + 1)
-        beta_1_power, beta_2_power = dtype(self.beta_1) ** t, dtype(self.beta_2) ** t
+        beta_1_power = dtype(np.float32(self.beta_1)) ** t
+        beta_2_power = dtype(np.float32(self.beta_2)) ** t
         m, v = self.momentums[i], self.velocities[i]
         m += (gradient - m) * (1 - self.beta_1)
         v += (np.square(gradient) - v) * (1 - self.beta_2)

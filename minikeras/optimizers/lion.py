@@ -42,7 +42,7 @@ class Lion(Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.value.dtype.type
         lr = dtype(learning_rate)
-        beta_1, beta_2 = dtype(self.beta_1), dtype(self.beta_2)
+        beta_1, beta_2 = dtype(np.float32(self.beta_1)), dtype(np.float32(self.beta_2))
         m = self.momentums[self._index(variable)]
         variable.value -= lr * np.sign(m * beta_1 + gradient * (1 - beta_1))
         m[...] = m * beta_2 + gradient * (1 - beta_2)

@@ -58,7 +58,7 @@ class Nadam(Optimizer):
 
     def _momentum_factor(self, step, dtype):
         """u_step = beta_1 (1 - 0.5 * 0.96^step), in `dtype`."""
-        return dtype(self.beta_1) * (1 - dtype(0.5) * dtype(0.96) ** dtype(step))
+        return dtype(np.float32(self.beta_1)) * (1 - dtype(0.5) * dtype(0.96) ** dtype(step))
 
     def _update_steps(self, grads, variables, learning_rate):
         dtype = self.u_product.dtype.type
@@ -77,7 +77,7 @@ class Nadam(Optimizer):
         product_next = product_t * u_next
         # Keras casts the betas to the variable's dtype before taking 1 - beta here (unlike
         # Adam), which changes the last bit in float32.
-        beta_1, beta_2 = dtype(self.beta_1), dtype(self.beta_2)
+        beta_1, beta_2 = dtype(np.float32(self.beta_1)), dtype(np.float32(self.beta_2))
         m, v = self.momentums[i], self.velocities[i]
         m += (gradient - m) * (1 - beta_1)
         v += (np.square(gradient) - v) * (1 - beta_2)

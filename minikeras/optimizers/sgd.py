@@ -1,5 +1,7 @@
 """`SGD`: gradient descent, with optional momentum and Nesterov momentum."""
 
+import numpy as np
+
 from minikeras.optimizers.base_optimizer import Optimizer, check_number
 
 
@@ -44,7 +46,7 @@ class SGD(Optimizer):
         if self.momentum == 0:
             variable.value -= gradient * lr
             return
-        momentum = dtype(self.momentum)
+        momentum = dtype(np.float32(self.momentum))
         v = self.momentums[self._index(variable)]
         v[...] = v * momentum - gradient * lr
         if self.nesterov:
