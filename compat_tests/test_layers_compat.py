@@ -1,6 +1,8 @@
 """Core layers against Keras: outputs from the same weights, config keys, and initialiser
 statistics (the random draws differ; the distributions must not)."""
 
+import inspect
+
 import keras
 import numpy as np
 import pytest
@@ -69,3 +71,23 @@ def test_initializer_statistics_match_keras(name):
     assert ours.mean() == pytest.approx(theirs.mean(), abs=float(0.03 * theirs.std()))
     assert ours.max() == pytest.approx(theirs.max(), rel=0.15)
     assert ours.min() == pytest.approx(theirs.min(), rel=0.15)
+
+
+@pytest.mark.parametrize("path", [
+    "layers.Dense.__init__", "layers.Dropout.__init__", "layers.Flatten.__init__",
+    "layers.Reshape.__init__", "layers.Activation.__init__", "layers.InputLayer.__init__",
+    "Input", "Sequential.__init__", "Sequential.compile", "Sequential.fit",
+    "Sequential.evaluate", "Sequential.predict", "Sequential.train_on_batch",
+    "Sequential.test_on_batch", "Sequential.predict_on_batch", "Sequential.get_layer",
+    "Sequential.summary",
+])
+def test_signatures_match_keras(path):
+    """Same parameter names, in the same order, with the same defaults."""
+    def signature(module):
+        obj = module
+        for part in path.split("."):
+            obj = getattr(obj, part)
+        return [(p.name, p.default) for p in inspect.signature(obj).parameters.values()
+                if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+
+    assert signature(minikeras) == signature(keras)

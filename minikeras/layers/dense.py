@@ -16,6 +16,8 @@ class Dense(ActivationMixin, Layer):
         use_bias: whether to add a bias vector.
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
         activity_regularizer, kernel_constraint, bias_constraint: as in Keras.
+        lora_rank, lora_alpha, quantization_config: accepted for Keras compatibility; they
+            must be None.
 
     Shapes: x (batch, ..., in) -> out (batch, ..., units). Weights: kernel (in, units),
     bias (units,). Inputs of rank > 2 are multiplied along their last axis, as Keras does.
@@ -24,8 +26,16 @@ class Dense(ActivationMixin, Layer):
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        for arg_name, value in (("lora_rank", lora_rank), ("lora_alpha", lora_alpha),
+                                ("quantization_config", quantization_config)):
+            if value is not None:
+                raise ValueError(
+                    f"minikeras's Dense supports neither LoRA nor quantization: `{arg_name}` "
+                    f"must be None. Received: {arg_name}={value!r}"
+                )
         self.units = positive_int("units", units, owner=f"layer {self.name!r}")
         self.activation = activation_of(activation)
         self.use_bias = bool(use_bias)

@@ -14,8 +14,10 @@ class InputLayer(Layer):
         batch_size: optional fixed batch size.
     """
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None,
-                 **kwargs):
+    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, ragged=None,
+                 batch_shape=None, input_tensor=None, optional=False, name=None, **kwargs):
+        _only_defaults(sparse=sparse, ragged=ragged, input_tensor=input_tensor,
+                       optional=optional)
         if "input_shape" in kwargs and shape is None:
             shape = kwargs.pop("input_shape")
         super().__init__(name=name, dtype=dtype, **kwargs)
@@ -77,8 +79,23 @@ class KerasTensor:
         return self._input_layer.name
 
 
-def Input(shape=None, batch_size=None, dtype=None, batch_shape=None, name=None):
-    """A symbolic input of the given shape (without the batch axis)."""
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, ragged=None, batch_shape=None,
+          name=None, tensor=None, optional=False):
+    """A symbolic input of the given shape (without the batch axis).
+
+    sparse, ragged, tensor and optional are Keras's; minikeras supports only their defaults.
+    """
+    _only_defaults(sparse=sparse, ragged=ragged, tensor=tensor, optional=optional)
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape,
                        name=name)
     return KerasTensor(layer.batch_shape, backend.standardize_dtype(dtype), layer)
+
+
+def _only_defaults(**arguments):
+    """Keras's sparse/ragged/optional inputs have no minikeras counterpart: refuse them."""
+    for arg_name, value in arguments.items():
+        if value:
+            raise ValueError(
+                f"minikeras inputs are dense NumPy arrays: `{arg_name}` is not supported. "
+                f"Received: {arg_name}={value!r}"
+            )

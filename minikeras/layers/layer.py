@@ -29,12 +29,13 @@ class Layer:
         trainable: whether its weights are updated by `fit`.
         dtype: the float type of its weights and outputs (default `backend.floatx()`).
         activity_regularizer: a penalty on the layer's output, added to the loss.
+        autocast: accepted for Keras compatibility (inputs are always cast to floatx).
         input_shape / input_dim / batch_input_shape / batch_size: Keras's legacy way to give the
             first layer of a `Sequential` its input shape (without the batch dimension).
     """
 
     def __init__(self, name=None, trainable=True, dtype=None, activity_regularizer=None,
-                 **kwargs):
+                 autocast=True, **kwargs):
         unknown = [key for key in kwargs if key not in _LEGACY_INPUT_ARGS]
         if unknown:
             # ValueError, not Python's usual TypeError: Keras raises ValueError here.
