@@ -33,8 +33,8 @@ class Dense(ActivationMixin, Layer):
                                 ("quantization_config", quantization_config)):
             if value is not None:
                 raise ValueError(
-                    f"minikeras's Dense supports neither LoRA nor quantization: `{arg_name}` "
-                    f"must be None. Received: {arg_name}={value!r}"
+                    f"`{arg_name}` must be None. Received: {arg_name}={value!r}, which "
+                    "minikeras's Dense does not support (it has no LoRA or quantization)."
                 )
         self.units = positive_int("units", units, owner=f"layer {self.name!r}")
         self.activation = activation_of(activation)
