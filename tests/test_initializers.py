@@ -93,3 +93,12 @@ def test_serialize_round_trip_and_unknown_name():
         initializers.get("glorot_uniformx")
     with pytest.raises(ValueError, match=r"Received: mode='fan_middle'"):
         initializers.VarianceScaling(mode="fan_middle")
+
+
+def test_keras_lowercase_aliases():
+    assert initializers.he_normal is initializers.HeNormal
+    assert initializers.OrthogonalInitializer is initializers.Orthogonal
+    assert set(initializers.__all__) <= set(dir(initializers))
+    layer = keras.layers.Dense(2, kernel_initializer=initializers.glorot_uniform(seed=1))
+    layer.build((None, 3))
+    assert layer.kernel.shape == (3, 2)
