@@ -273,7 +273,11 @@ def test_on_batch_methods():
     dict(activity_regularizer=per_module(lambda k: k.regularizers.L1L2(l1=0.01, l2=0.02))),
     dict(kernel_regularizer=per_module(lambda k: k.regularizers.l1_l2(0.01, 0.01)),
          bias_regularizer="l1", activity_regularizer="l2"),
-], ids=["kernel_l2", "kernel_l1", "bias_l2", "activity_l1_l2", "all"])
+    dict(kernel_regularizer=per_module(lambda k: k.regularizers.OrthogonalRegularizer(0.5))),
+    dict(kernel_regularizer=per_module(
+        lambda k: k.regularizers.OrthogonalRegularizer(0.5, mode="columns"))),
+], ids=["kernel_l2", "kernel_l1", "bias_l2", "activity_l1_l2", "all", "orthogonal_rows",
+        "orthogonal_columns"])
 def test_regularizers(kwargs):
     def build(k):
         resolved = {key: value(k) if getattr(value, "_per_module", False) else value

@@ -156,3 +156,43 @@ def test_input_shapes():
     assert keras.Input((28, 28, 1)).shape == (None, 28, 28, 1)
     assert keras.Input(shape=(3,), batch_size=8).shape == (8, 3)
     assert keras.Sequential([keras.Input((5,)), layers.Dense(2)]).input_shape == (None, 5)
+
+
+# ------------------------------------------------------------------ regularizers / constraints
+
+
+@pytest.mark.parametrize("regularizer", [
+    keras.regularizers.L1(0.3), keras.regularizers.L2(0.2), keras.regularizers.L1L2(0.1, 0.2),
+    keras.regularizers.OrthogonalRegularizer(0.5),
+    keras.regularizers.OrthogonalRegularizer(0.5, mode="columns"),
+], ids=["l1", "l2", "l1_l2", "orthogonal_rows", "orthogonal_columns"])
+def test_regularizer_gradients_match_finite_differences(regularizer):
+    w = np.random.default_rng(3).normal(size=(5, 3))
+    expected = numeric_grad(lambda: float(regularizer(w)), w)
+    np.testing.assert_allclose(regularizer.gradient(w), expected, rtol=1e-5, atol=1e-8)
+    clone = type(regularizer).from_config(regularizer.get_config())
+    assert float(clone(w)) == pytest.approx(float(regularizer(w)))
+
+
+def test_orthogonal_regularizer_is_zero_for_orthogonal_rows():
+    q = np.linalg.qr(np.random.default_rng(0).normal(size=(6, 6)))[0][:3]    # 3 orthonormal rows
+    assert keras.regularizers.OrthogonalRegularizer(1.0)(5.0 * q) == pytest.approx(0, abs=1e-6)
+    with pytest.raises(ValueError, match=r"Received: mode='diagonal'"):
+        keras.regularizers.OrthogonalRegularizer(mode="diagonal")
+    with pytest.raises(ValueError, match=r"Received: inputs.shape=\(3,\)"):
+        keras.regularizers.OrthogonalRegularizer()(np.ones(3))
+
+
+@pytest.mark.parametrize("constraint, check", [
+    (keras.constraints.MaxNorm(1.0), lambda w: np.linalg.norm(w, axis=0).max() <= 1.0 + 1e-6),
+    (keras.constraints.NonNeg(), lambda w: w.min() >= 0),
+    (keras.constraints.UnitNorm(), lambda w: np.allclose(np.linalg.norm(w, axis=0), 1.0)),
+    (keras.constraints.MinMaxNorm(0.5, 0.8),
+     lambda w: np.all((np.linalg.norm(w, axis=0) >= 0.5 - 1e-6)
+                      & (np.linalg.norm(w, axis=0) <= 0.8 + 1e-6))),
+], ids=["max_norm", "non_neg", "unit_norm", "min_max_norm"])
+def test_constraints_project(constraint, check):
+    w = np.random.default_rng(4).normal(size=(6, 4)) * 3
+    assert check(constraint(w))
+    assert type(constraint).from_config(constraint.get_config()).get_config() == \
+        constraint.get_config()

@@ -6,6 +6,8 @@ the training step adds to the weight's gradient.
 
 import numpy as np
 
+from minikeras import backend
+
 
 class Regularizer:
     """Base class: subclasses implement `__call__`, `gradient` and `get_config`."""
@@ -81,6 +83,62 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
+class OrthogonalRegularizer(Regularizer):
+    """Pushes the rows (mode="rows") or columns (mode="columns") of a 2-D weight towards
+    mutual orthogonality.
+
+    With U the weight's rows scaled to unit length (n rows) and P = U @ U.T:
+        penalty = factor * 0.5 * sum(|P_ij|, i != j) / (n * (n - 1) / 2)
+    """
+
+    def __init__(self, factor=0.01, mode="rows"):
+        self.factor = _check_factor("factor", factor)
+        if mode not in ("rows", "columns"):
+            raise ValueError(
+                f"`mode` must be 'rows' or 'columns'. Received: mode={mode!r}"
+            )
+        self.mode = mode
+
+    def _rows(self, x):
+        if np.ndim(x) != 2:
+            raise ValueError(
+                "Inputs to OrthogonalRegularizer must have rank 2. "
+                f"Received: inputs.shape={np.shape(x)}"
+            )
+        return x if self.mode == "rows" else x.T
+
+    @staticmethod
+    def _unit_rows(w):
+        """(U, inv_norm): rows of w scaled to unit length (the scale capped at 1/epsilon)."""
+        inv_norm = np.minimum(1.0 / np.sqrt(np.sum(np.square(w), axis=1, keepdims=True)),
+                              1.0 / backend.epsilon())
+        return w * inv_norm, inv_norm
+
+    def __call__(self, x):
+        w = self._rows(x)
+        n = w.shape[0]
+        u, _ = self._unit_rows(w)
+        off_diagonal = (u @ u.T) * (1.0 - np.eye(n, dtype=w.dtype))
+        return self.factor * 0.5 * np.sum(np.abs(off_diagonal)) / (n * (n - 1) / 2.0)
+
+    def gradient(self, x):
+        w = self._rows(x)
+        n = w.shape[0]
+        u, inv_norm = self._unit_rows(w)
+        dp = np.sign(u @ u.T) * (1.0 - np.eye(n, dtype=w.dtype))
+        dp *= self.factor * 0.5 / (n * (n - 1) / 2.0)        # d penalty / d P
+        du = (dp + dp.T) @ u                                 # P = U U^T
+        # U_i = W_i / |W_i|: remove the radial part, divide by the norm (none when capped).
+        radial = np.sum(u * du, axis=1, keepdims=True) * u
+        capped = inv_norm >= 1.0 / backend.epsilon()
+        dw = np.where(capped, du, du - radial) * inv_norm
+        dw = dw.astype(x.dtype, copy=False)
+        return dw if self.mode == "rows" else dw.T
+
+    def get_config(self):
+        return {"factor": self.factor, "mode": self.mode}
+
+
 def l1_l2(l1=0.01, l2=0.01):
     """Keras's shortcut: both penalties, each 0.01 by default."""
     return L1L2(l1=l1, l2=l2)
@@ -88,8 +146,11 @@ def l1_l2(l1=0.01, l2=0.01):
 
 l1 = L1
 l2 = L2
+orthogonal_regularizer = OrthogonalRegularizer
 
-_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2, "L1": L1, "L2": L2, "L1L2": L1L2}
+_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2, "L1": L1, "L2": L2, "L1L2": L1L2,
+            "orthogonal_regularizer": OrthogonalRegularizer,
+            "OrthogonalRegularizer": OrthogonalRegularizer}
 
 
 def serialize(regularizer):
@@ -114,7 +175,8 @@ def get(identifier):
     if isinstance(identifier, str):
         if identifier not in _BY_NAME:
             raise ValueError(
-                f"Unknown regularizer: {identifier!r}. Valid names: ['l1', 'l2', 'l1_l2']"
+                f"Unknown regularizer: {identifier!r}. Valid names: "
+                "['l1', 'l1_l2', 'l2', 'orthogonal_regularizer']"
             )
         return _BY_NAME[identifier]()
     raise TypeError(
@@ -123,5 +185,5 @@ def get(identifier):
     )
 
 
-__all__ = ["L1", "L1L2", "L2", "Regularizer", "deserialize", "get", "l1", "l1_l2", "l2",
-           "serialize"]
+__all__ = ["L1", "L1L2", "L2", "OrthogonalRegularizer", "Regularizer", "deserialize", "get",
+           "l1", "l1_l2", "l2", "orthogonal_regularizer", "serialize"]
