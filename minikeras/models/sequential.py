@@ -1,5 +1,7 @@
 """`Sequential`: a model whose layers form one chain, each feeding the next."""
 
+import inspect
+
 from minikeras.layers.input_layer import InputLayer, KerasTensor
 from minikeras.layers.layer import Layer
 from minikeras.models.model import Model
@@ -181,13 +183,19 @@ class Sequential(Model):
         trainable_weights order."""
         grads_by_layer = []
         dout = dy
+        last_position = len(tape["layers"]) - 1
         for position, (layer, cache, output) in enumerate(reversed(tape["layers"])):
             if output is not None:
                 dout = dout + layer.activity_regularizer.gradient(output) / output.shape[0]
+            options = {}
             if position == 0 and from_logits:
-                dout, grads = layer.backward(dout, cache, from_logits=True)
-            else:
-                dout, grads = layer.backward(dout, cache)
+                options["from_logits"] = True
+            if position == last_position and (
+                    "need_input_gradient" in inspect.signature(layer.backward).parameters):
+                # Nothing uses the gradient w.r.t. the model's input: let the first layer
+                # skip it when it can (Conv2D saves its input-gradient GEMMs).
+                options["need_input_gradient"] = False
+            dout, grads = layer.backward(dout, cache, **options)
             grads_by_layer.append((layer, grads))
         grads = []
         for layer, layer_grads in reversed(grads_by_layer):
