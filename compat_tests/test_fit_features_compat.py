@@ -446,3 +446,16 @@ def test_whole_model_frozen_then_unfrozen_and_recompiled():
     ref = reference.fit(X, Y_BIN, epochs=3, shuffle=False, verbose=0).history
     got = ours.fit(X, Y_BIN, epochs=3, shuffle=False, verbose=0).history
     assert_histories_close(ref, got)
+
+
+def test_rank_3_targets_with_per_timestep_sample_weights():
+    x3 = X.reshape(60, 2, 2)
+    y3 = np.stack([Y_REG, -Y_REG], axis=1)             # (60, 2, 2): one target per timestep
+    sw = np.stack([SW, SW[::-1]], axis=1)              # (60, 2): one weight per timestep
+
+    def build(k):
+        return k.Sequential([k.Input((2, 2)), k.layers.Dense(6, activation="tanh"),
+                             k.layers.Dense(2)])
+
+    run(build, y3, dict(loss="mse", optimizer="adam"), x=x3, sample_weight=sw,
+        validation_split=0.2)

@@ -242,3 +242,17 @@ def test_class_weights_to_sample_weights():
     one_hot = np.eye(3)[y]
     np.testing.assert_array_equal(
         data.class_weights_to_sample_weights({0: 2.0, 2: 0.5}, one_hot), [2.0, 1.0, 0.5, 1.0])
+
+
+def test_callbacks_can_stop_evaluate_and_predict_early():
+    class Stop(keras.callbacks.Callback):
+        def on_test_batch_end(self, batch, logs=None):
+            self.model.stop_evaluating = True
+
+        def on_predict_batch_end(self, batch, logs=None):
+            self.model.stop_predicting = True
+
+    model = model_3_4_1(optimizer="sgd", loss="binary_crossentropy")
+    assert model.predict(X, batch_size=8, callbacks=[Stop()], verbose=0).shape == (8, 1)
+    first_batch = model.evaluate(X[:8], Y[:8], verbose=0)
+    assert model.evaluate(X, Y, batch_size=8, callbacks=[Stop()], verbose=0) == first_batch

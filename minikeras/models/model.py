@@ -32,7 +32,9 @@ class Model(Layer):
         self.optimizer = None
         self.loss = None
         self.compiled = False
-        self.stop_training = False
+        self.stop_training = False      # a callback sets these to end the loop early
+        self.stop_evaluating = False
+        self.stop_predicting = False
         self.history = None
         self._metric_identifiers = []
         self._weighted_metric_identifiers = []
@@ -420,6 +422,7 @@ class Model(Layer):
         """The evaluation loop shared by evaluate() and fit's validation."""
         # The training metrics' epoch values are already in the epoch logs: start afresh.
         self.reset_metrics()
+        self.stop_evaluating = False
         callback_list.on_test_begin()
         logs = {}
         for step, batch in data.EpochBatches(x.shape[0], batch_size,
@@ -428,6 +431,8 @@ class Model(Layer):
             sw = None if sample_weight is None else sample_weight[batch]
             logs = self.test_step(x[batch], y[batch], sw)
             callback_list.on_test_batch_end(step, logs)
+            if self.stop_evaluating:
+                break
         callback_list.on_test_end(logs)
         return logs
 
@@ -447,12 +452,15 @@ class Model(Layer):
                                     steps_per_epoch=steps)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=1, steps=batches.steps)
+        self.stop_predicting = False
         callback_list.on_predict_begin()
         outputs = []
         for step, batch in batches.epoch():
             callback_list.on_predict_batch_begin(step)
             outputs.append(self._forward(x[batch], training=False)[0])
             callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
+            if self.stop_predicting:
+                break
         callback_list.on_predict_end()
         return np.concatenate(outputs, axis=0)
 
