@@ -11,7 +11,8 @@ slice of the (padded) input,
 so pooling is a few whole-array operations per offset.  The forward pass is separable (a max
 or sum over a window is a max or sum over its rows of a max or sum over its columns), so it
 costs pw + ph passes instead of ph*pw; the backward pass is ph*pw strided slice additions
-(slices of one offset never overlap: no np.add.at needed).
+(slices of one offset never overlap: no np.add.at needed).  The usual 2x2, stride-2 max
+pooling has its own shorter path: a knockout between the four pixels of each window.
 
 Padding follows TensorFlow: "same" pads so that out = ceil(in / stride), the odd row/column
 going to the bottom/right.  Max pooling pads with -inf so a padded position never wins;
@@ -78,6 +79,10 @@ def pool2d_forward(x, pool_size=(2, 2), strides=None, padding="valid", mode="max
     cache = {"x_shape": x.shape, "pads": pads, "pool_size": pool_size, "strides": strides,
              "mode": mode}
 
+    if mode == "max" and pool_size == strides == (2, 2):
+        out, outcomes = _max_pool_2x2(xpad, out_hw)
+        cache["outcomes"] = outcomes  # which pixel of each window won: routes the gradient
+        return out, cache
     if mode == "max":
         out, argmax = _max_pool_separable(xpad, pool_size, strides, out_hw)
         cache["argmax"] = argmax  # window offset (i*pw + j) that each output pixel came from
@@ -114,6 +119,34 @@ def _sum_rows(x, ph, stride, out_h):
     for i in range(1, ph):
         total += x[:, _strided_range(i, stride, out_h)]
     return total
+
+
+def _quadrants(a, out_hw):
+    """The four pixels of every 2x2, stride-2 window of `a`, as strided views shaped like the
+    pooled output: (top-left, top-right, bottom-left, bottom-right)."""
+    return tuple(a[_offset_slices(i, j, (2, 2), out_hw)] for i in (0, 1) for j in (0, 1))
+
+
+def _max_pool_2x2(xpad, out_hw):
+    """Maxima of the 2x2, stride-2 windows (the usual pooling), as a knockout in each window.
+
+    Left meets right in each row, then the top row's winner meets the bottom row's. A
+    challenger (right, bottom) wins only when strictly greater, so of tied maxima the first in
+    row-major order wins: the pixel TensorFlow sends the gradient to. Six whole-array
+    operations on quarter-size arrays, against about fifteen for the general separable pass.
+
+    Returns out (batch, out_h, out_w, c) and the three outcomes (bool arrays shaped like out)
+    that pool2d_backward routes the gradient with: (right won the top row, right won the
+    bottom row, bottom row won).
+    """
+    top_left, top_right, bottom_left, bottom_right = _quadrants(xpad, out_hw)
+    right_wins_top = top_right > top_left
+    right_wins_bottom = bottom_right > bottom_left
+    top = np.maximum(top_left, top_right)
+    bottom = np.maximum(bottom_left, bottom_right)
+    bottom_wins = bottom > top
+    out = np.maximum(top, bottom, out=top)        # top is a temporary of ours: reuse it
+    return out, (right_wins_top, right_wins_bottom, bottom_wins)
 
 
 def _max_pool_separable(xpad, pool_size, strides, out_hw):
@@ -176,7 +209,16 @@ def pool2d_backward(dout, cache):
     tiled = (tuple(strides) == (ph, pw) and padded_shape[1] == out_hw[0] * ph
              and padded_shape[2] == out_hw[1] * pw)
     dxpad = np.empty(padded_shape, dout.dtype) if tiled else np.zeros(padded_shape, dout.dtype)
-    if cache["mode"] == "max":
+    if "outcomes" in cache:
+        # The 2x2 knockout played backwards: each window's gradient goes to the pixel that
+        # won its row and then the final (dout * won: as np.where(won, dout, 0), faster).
+        right_wins_top, right_wins_bottom, bottom_wins = cache["outcomes"]
+        top_wins = ~bottom_wins
+        won = (top_wins & ~right_wins_top, top_wins & right_wins_top,
+               bottom_wins & ~right_wins_bottom, bottom_wins & right_wins_bottom)
+        for pixel_won, target in zip(won, _quadrants(dxpad, out_hw), strict=True):
+            np.multiply(dout, pixel_won, out=target)
+    elif cache["mode"] == "max":
         argmax = cache["argmax"]
         # Each window routes its gradient to the pixel that won it: dx += dout * [argmax == k]
         # (dout * winner: as np.where(winner, dout, 0), many times faster).
