@@ -159,26 +159,28 @@ class ReLU(ActivationFunction):
             # Keras hands this case to leaky_relu (whose slope TF keeps as a float32).
             negative_slope = float(np.float32(negative_slope))
             positive = x > 0
-            y = np.where(positive, x, negative_slope * x).astype(x.dtype)
+            y = np.where(positive, x, negative_slope * x).astype(x.dtype, copy=False)
             return y, (positive, ~positive, negative_slope)
         # Keras's three ways of forming the positive part r(x), each with TF's gradient.
+        # NumPy already keeps x's float dtype here; astype(copy=False) only guards it, as a
+        # copy of a conv layer's output would cost more than the maximum itself.
         if threshold != 0:
             passes = x > threshold
-            r = np.where(passes, x, 0).astype(x.dtype)
+            r = np.where(passes, x, 0).astype(x.dtype, copy=False)
         elif max_value == 6:
             passes = (x > 0) & (x < 6)                 # relu6, clipping included
-            r = np.clip(x, 0, 6).astype(x.dtype)
+            r = np.clip(x, 0, 6).astype(x.dtype, copy=False)
         else:
             passes = x > 0
-            r = np.maximum(x, 0).astype(x.dtype)
+            r = np.maximum(x, 0).astype(x.dtype, copy=False)
         if max_value is not None and not (threshold == 0 and max_value == 6):
             # The clip's derivative is 1 on the closed range [0, max_value], as TF's.
             passes = passes & (r >= 0) & (r <= max_value)
-            r = np.clip(r, 0, max_value).astype(x.dtype)
+            r = np.clip(r, 0, max_value).astype(x.dtype, copy=False)
         below = None
         if negative_slope != 0.0:
             below = x < threshold
-            r = (r - negative_slope * np.maximum(threshold - x, 0)).astype(x.dtype)
+            r = (r - negative_slope * np.maximum(threshold - x, 0)).astype(x.dtype, copy=False)
         return r, (passes, below, negative_slope)
 
     def backward(self, dy, cache):
