@@ -35,8 +35,10 @@ class Dropout(Layer):
         if self.noise_shape is not None:
             shape = tuple(x.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
         rng = self._rng or random.generator()
-        keep = rng.random(shape) >= self.rate
-        mask = (keep / (1.0 - self.rate)).astype(x.dtype)
+        # float32 uniforms are plenty to compare with `rate`, and half the cost of float64.
+        keep = rng.random(shape, dtype=np.float32) >= self.rate
+        # mask = keep / (1 - rate), built in x's dtype directly (no float64 temporary)
+        mask = np.multiply(keep, 1.0 / (1.0 - self.rate), dtype=x.dtype)
         return x * mask, mask
 
     def backward(self, dout, mask):
