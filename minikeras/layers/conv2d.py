@@ -125,7 +125,7 @@ class Conv2D(ActivationMixin, Layer):
         z, conv_cache = conv2d_forward(x_nhwc, self.kernel.value, self.strides, self.padding,
                                        self.dilation_rate, self.groups)
         if self.use_bias:
-            z += self.bias.value                     # broadcast over (batch, h', w')
+            _add_bias(z, self.bias.value)
         z = base_conv.from_channels_last(z, self.data_format)
         a, act_cache = self._activate(z)
         return a, (conv_cache, act_cache)
@@ -145,10 +145,7 @@ class Conv2D(ActivationMixin, Layer):
             dx = base_conv.from_channels_last(dx, self.data_format)
         grads = [dkernel]
         if self.use_bias:
-            # db = sum of dz over batch, rows and columns, (filters,). Written as ones @ dz:
-            # a matrix-vector product, which BLAS runs ~10x faster than ndarray.sum.
-            dz2d = dz.reshape(-1, self.filters)
-            grads.append(np.ones(dz2d.shape[0], dtype=dz2d.dtype) @ dz2d)
+            grads.append(_bias_gradient(dz))
         return dx, grads if self.trainable else []
 
     def output_logits(self, cache):
@@ -177,6 +174,28 @@ class Conv2D(ActivationMixin, Layer):
             "bias_constraint": _maybe(constraints.serialize, self.bias_constraint),
         })
         return config
+
+
+def _add_bias(z, bias):
+    """z += bias in place, z: (batch, h, w, filters) contiguous, bias: (filters,).
+
+    Broadcasting (filters,) over z runs NumPy's inner loop over `filters` numbers at a time;
+    repeating the bias along a whole image, (h*w*filters,), lets it run over whole images
+    (about three times faster for a first conv layer's output).
+    """
+    per_image = z.reshape(z.shape[0], -1)
+    per_image += np.tile(bias, per_image.shape[1] // bias.shape[0])
+
+
+def _bias_gradient(dz):
+    """db = sum of dz (batch, h, w, filters) over batch, rows and columns -> (filters,).
+
+    Summed as ones @ dz with dz viewed as (batch * h, w * filters), then over w: BLAS runs
+    that matrix-vector product much faster than ndarray.sum over three axes.
+    """
+    filters = dz.shape[-1]
+    rows = dz.reshape(-1, dz.shape[-2] * filters)
+    return (np.ones(rows.shape[0], dtype=rows.dtype) @ rows).reshape(-1, filters).sum(axis=0)
 
 
 def _maybe(serialize, obj):
