@@ -73,6 +73,27 @@ def _window_view(xpad, window, strides, dilation, out_hw):
     return as_strided(xpad, shape=shape, strides=view_strides, writeable=False)
 
 
+def _im2col(windows, rows):
+    """The (rows, kh*kw*channels) matrix of receptive fields, one output pixel per row.
+
+    windows: (batch, out_h, out_w, kh, kw, channels) view from _window_view.
+
+    Copying the strided view lays each receptive field out as one contiguous row. With a
+    single input channel (a first layer on grey images) a row is only kh*kw numbers long and
+    that copy crawls; the transposed matrix, filled one kernel offset at a time with a whole
+    shifted image, takes a fifth of the time. It is returned as its transpose (a view), which
+    BLAS multiplies as fast.
+    """
+    batch, out_h, out_w, kh, kw, channels = windows.shape
+    if channels > 1:
+        return windows.reshape(rows, kh * kw * channels)
+    cols_t = np.empty((kh, kw, batch, out_h, out_w), dtype=windows.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols_t[i, j] = windows[:, :, :, i, j, 0]
+    return cols_t.reshape(kh * kw, rows).T
+
+
 def _offset_slices(i, j, strides, dilation, out_hw):
     """Index of the input pixels that kernel offset (i, j) touches, for every output pixel."""
     top = i * dilation[0]
@@ -131,8 +152,7 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
     outs = []  # one (rows, filters // groups) product per group
     for g in range(groups):
         channels = slice(g * group_channels, (g + 1) * group_channels)
-        # Copying the strided view lays each receptive field out as one contiguous row.
-        col = windows[..., channels].reshape(rows, kh * kw * group_channels)
+        col = _im2col(windows[..., channels], rows)
         w_mat = kernel[..., g * group_filters : (g + 1) * group_filters].reshape(-1, group_filters)
         outs.append(col @ w_mat)                  # (rows, filters_g)
         cols.append(col)
