@@ -196,3 +196,15 @@ def test_constraints_project(constraint, check):
     assert check(constraint(w))
     assert type(constraint).from_config(constraint.get_config()).get_config() == \
         constraint.get_config()
+
+
+def test_dense_can_skip_its_input_gradient():
+    layer = layers.Dense(3, activation="tanh")
+    x = np.random.default_rng(5).normal(size=(4, 2)).astype("float32")
+    layer.build(x.shape)
+    out, cache = layer.forward(x)
+    dx_full, grads_full = layer.backward(np.ones_like(out), cache)
+    dx, grads = layer.backward(np.ones_like(out), cache, need_input_gradient=False)
+    assert dx is None and dx_full.shape == x.shape
+    for a, b in zip(grads, grads_full):
+        np.testing.assert_array_equal(a, b)

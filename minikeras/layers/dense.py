@@ -76,14 +76,18 @@ class Dense(ActivationMixin, Layer):
         a, act_cache = self._activate(z)
         return a, (x, act_cache)
 
-    def backward(self, da, cache, from_logits=False):
-        """da: dL/da (batch, ..., units). Returns (dx, [dkernel, dbias])."""
+    def backward(self, da, cache, from_logits=False, need_input_gradient=True):
+        """da: dL/da (batch, ..., units). Returns (dx, [dkernel, dbias]).
+
+        need_input_gradient=False (the model's first layer: nothing uses dL/dx) returns
+        dx=None and skips its product.
+        """
         x, act_cache = cache
         dz = self._activation_backward(da, act_cache, from_logits)
         x2 = x.reshape(-1, x.shape[-1])             # (N, in): N = batch x inner positions
         dz2 = dz.reshape(-1, self.units)             # (N, units)
         dkernel = x2.T @ dz2                         # (in, units)
-        dx = dz @ self.kernel.value.T                # (batch, ..., in)
+        dx = dz @ self.kernel.value.T if need_input_gradient else None    # (batch, ..., in)
         grads = [dkernel]
         if self.use_bias:
             grads.append(dz2.sum(axis=0))            # (units,)

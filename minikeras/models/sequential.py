@@ -1,5 +1,6 @@
 """`Sequential`: a model whose layers form one chain, each feeding the next."""
 
+import functools
 import inspect
 
 from minikeras.layers.input_layer import InputLayer, KerasTensor
@@ -190,8 +191,7 @@ class Sequential(Model):
             options = {}
             if position == 0 and from_logits:
                 options["from_logits"] = True
-            if position == last_position and (
-                    "need_input_gradient" in inspect.signature(layer.backward).parameters):
+            if position == last_position and _can_skip_input_gradient(type(layer).backward):
                 # Nothing uses the gradient w.r.t. the model's input: let the first layer
                 # skip it when it can (Conv2D saves its input-gradient GEMMs).
                 options["need_input_gradient"] = False
@@ -223,3 +223,10 @@ class Sequential(Model):
         for layer_config in config["layers"]:
             model.add(deserialize_layer(layer_config, custom_objects=custom_objects))
         return model
+
+
+@functools.cache
+def _can_skip_input_gradient(backward):
+    """Whether a layer class's `backward` function takes `need_input_gradient` (asked once per
+    function: the signature lookup costs more than a small layer's whole backward pass)."""
+    return "need_input_gradient" in inspect.signature(backward).parameters
