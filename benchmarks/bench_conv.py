@@ -8,7 +8,8 @@
     weights: time per epoch after one warm-up epoch (best and median of --epochs), and the
     ratio. Each engine runs in its own subprocess so that (c) can read its peak memory.
     Besides plain minikeras: minikeras with one BLAS thread, and minikeras with glibc's
-    malloc keeping freed memory (see ENGINE_ENVIRONMENT); minor page faults per batch shown.
+    malloc keeping freed memory (minikeras.ops.memory.keep_freed_memory()); minor page
+    faults per batch shown.
 (b) Conv2D forward + backward GFLOP/s (minikeras.ops.conv, float32) for a few layer shapes,
     against NumPy's float32 matmul GFLOP/s on this machine.
 (c) Peak resident memory of each engine's training subprocess while it trains (VmHWM, reset
@@ -37,16 +38,10 @@ import numpy as np  # noqa: E402
 BATCH = 128
 N_DIGITS = 4500
 ENGINES = ("keras", "minikeras", "minikeras-1thread", "minikeras-keepmem")
-# "minikeras-keepmem": glibc's malloc told (through its environment variables, read at process
-# start) to keep freed memory for reuse instead of handing blocks back to the kernel. By
-# default it returns the top of the heap once more than about twice the largest array is
-# free, which happens at the end of every training step; the next step then takes a page
-# fault (a few microseconds each on this VM) for every 4 KB it touches again. Keras's
-# TensorFlow runtime keeps its own memory pool, so it never pays this.
-ENGINE_ENVIRONMENT = {
-    "minikeras-keepmem": {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20),
-                          "MALLOC_TRIM_THRESHOLD_": str(2**30)},
-}
+# "minikeras-keepmem": minikeras after minikeras.ops.memory.keep_freed_memory(), which tells
+# glibc's malloc to keep freed memory for reuse: by default it hands the top of the heap back
+# to the kernel at the end of every training step, and the next step takes a page fault for
+# every 4 KB it touches again. Keras's TensorFlow runtime keeps its own memory pool.
 
 
 # ---------------------------------------------------------------------------- (a) and (c)
@@ -115,6 +110,11 @@ def child(engine, epochs, weights_path):
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(1)
+    if engine == "minikeras-keepmem":
+        from minikeras.ops.memory import keep_freed_memory
+
+        if not keep_freed_memory():
+            raise RuntimeError("keep_freed_memory() needs glibc's mallopt")
     if engine == "keras":
         import keras as k
 
@@ -155,7 +155,6 @@ def run_child(engine, epochs, weights_path):
         [sys.executable, os.path.abspath(__file__), "--child", engine, "--epochs", str(epochs),
          "--weights", weights_path],
         check=True, capture_output=True, text=True,
-        env={**os.environ, **ENGINE_ENVIRONMENT.get(engine, {})},
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
