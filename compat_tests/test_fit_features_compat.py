@@ -58,6 +58,7 @@ def run(build, y, compile_kwargs, rtol=1e-4, floatx="float32", x=X, **fit_kwargs
     fit_kwargs.setdefault("batch_size", 16)
     reference, ours = build_pair(build, floatx=floatx)
     ref, got = fit_both(reference, ours, x, y, compile_kwargs, **fit_kwargs)
+    assert list(got) == list(ref)                   # History keys in Keras's order
     assert_histories_close(ref, got, rtol=rtol, atol=rtol * 1e-2)
     return reference, ours
 
@@ -207,7 +208,7 @@ def test_evaluate_and_predict_after_fit():
     np.testing.assert_allclose(got, ref, rtol=1e-4)
     ref_dict = reference.evaluate(X_VAL, np.arange(17) % 3, verbose=0, return_dict=True)
     got_dict = ours.evaluate(X_VAL, np.arange(17) % 3, verbose=0, return_dict=True)
-    assert sorted(got_dict) == sorted(ref_dict)
+    assert list(got_dict) == list(ref_dict)         # same keys in the same order
     for key in ref_dict:
         np.testing.assert_allclose(got_dict[key], ref_dict[key], rtol=1e-4)
     np.testing.assert_allclose(ours.predict(X_VAL, verbose=0, batch_size=4),
@@ -246,7 +247,7 @@ def test_on_batch_methods():
                                    reference.train_on_batch(xb, yb), rtol=1e-4)
         ref = reference.train_on_batch(xb, yb, sample_weight=SW[:20], return_dict=True)
         got = ours.train_on_batch(xb, yb, sample_weight=SW[:20], return_dict=True)
-        assert sorted(got) == sorted(ref)
+        assert list(got) == list(ref)
         for key in ref:
             np.testing.assert_allclose(got[key], ref[key], rtol=1e-4)
         np.testing.assert_allclose(ours.train_on_batch(xb, yb, class_weight={0: 2.0}),
@@ -256,7 +257,7 @@ def test_on_batch_methods():
                                    rtol=1e-4)
         got = ours.test_on_batch(xb, yb, return_dict=True)
         ref = reference.test_on_batch(xb, yb, return_dict=True)
-        assert sorted(got) == sorted(ref)
+        assert list(got) == list(ref)
         np.testing.assert_allclose(ours.predict_on_batch(xb),
                                    np.asarray(reference.predict_on_batch(xb)), rtol=1e-4,
                                    atol=1e-6)

@@ -80,6 +80,10 @@ class Model(Layer):
             weighted_metrics: like metrics, but weighted by sample_weight / class_weight.
             run_eagerly, steps_per_execution, jit_compile, auto_scale_loss: accepted for
                 compatibility; they change nothing here.
+
+        Changing a layer's `trainable` takes effect at the next fit(). (Keras fixes the list
+        of weights to train at the first fit() after compile(), so there a change made
+        between two fit() calls needs a new compile(); recompiling is right for both.)
         """
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = compile_utils.resolve_loss(loss)
@@ -414,9 +418,7 @@ class Model(Layer):
                                      steps=data.EpochBatches(x.shape[0], batch_size,
                                                              steps_per_epoch=steps).steps)
         logs = self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list, steps)
-        if return_dict:
-            return logs
-        return self._logs_as_list(logs)
+        return _sorted_dict(logs) if return_dict else self._logs_as_list(logs)
 
     def _evaluate_arrays(self, x, y, sample_weight, batch_size, callback_list, steps=None):
         """The evaluation loop shared by evaluate() and fit's validation."""
@@ -481,7 +483,7 @@ class Model(Layer):
         # A shape mismatch raises in compute_loss, before the optimizer changes any weight.
         self.reset_metrics()
         logs = self.train_step(x, y, sample_weight)
-        return logs if return_dict else self._logs_as_list(logs)
+        return _sorted_dict(logs) if return_dict else self._logs_as_list(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) on exactly this batch, without training."""
@@ -489,7 +491,7 @@ class Model(Layer):
         x, y, sample_weight = self._prepare_data(x, y, sample_weight, "test_on_batch")
         self.reset_metrics()
         logs = self.test_step(x, y, sample_weight)
-        return logs if return_dict else self._logs_as_list(logs)
+        return _sorted_dict(logs) if return_dict else self._logs_as_list(logs)
 
     def predict_on_batch(self, x):
         """The model's outputs for this one batch."""
@@ -579,6 +581,11 @@ class Model(Layer):
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       show_trainable=show_trainable, layer_range=layer_range)
+
+
+def _sorted_dict(logs):
+    """Keras returns its logs with the keys in alphabetical order."""
+    return dict(sorted(logs.items()))
 
 
 def _check_int(name, value, minimum):
