@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
+import minikeras
 import minikeras as keras
 from minikeras.models import data
 
@@ -256,3 +257,38 @@ def test_callbacks_can_stop_evaluate_and_predict_early():
     assert model.predict(X, batch_size=8, callbacks=[Stop()], verbose=0).shape == (8, 1)
     first_batch = model.evaluate(X[:8], Y[:8], verbose=0)
     assert model.evaluate(X, Y, batch_size=8, callbacks=[Stop()], verbose=0) == first_batch
+
+
+def test_array_valued_metrics_are_logged_as_arrays():
+    """F1Score gives one value per class; fit logs it as an array, as Keras does."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3)).astype("float32")
+    y = minikeras.utils.to_categorical(rng.integers(0, 3, 40), 3)
+    model = minikeras.Sequential([minikeras.Input((3,)),
+                                  minikeras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy",
+                  metrics=[minikeras.metrics.F1Score()])
+    history = model.fit(x, y, epochs=2, verbose=0)
+    assert np.asarray(history.history["f1_score"][-1]).shape == (3,)
+
+
+def test_fit_with_ema_ends_on_the_moving_average_weights():
+    """With use_ema, fit's last act is to copy the moving averages into the weights."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(64, 2)).astype("float32")
+    y = (x[:, :1] > 0).astype("float32")
+
+    def trained(use_ema):
+        minikeras.utils.set_random_seed(3)
+        model = minikeras.Sequential([minikeras.Input((2,)), minikeras.layers.Dense(1)])
+        model.compile(optimizer=minikeras.optimizers.SGD(0.1, use_ema=use_ema,
+                                                         ema_momentum=0.5), loss="mse")
+        model.fit(x, y, epochs=2, batch_size=16, verbose=0, shuffle=False)
+        return model
+
+    plain, averaged = trained(False), trained(True)
+    kernel_plain = plain.get_weights()[0]
+    kernel_averaged = averaged.get_weights()[0]
+    assert not np.allclose(kernel_plain, kernel_averaged)
+    averages = averaged.optimizer._averages
+    np.testing.assert_array_equal(kernel_averaged, averages[0])

@@ -436,10 +436,6 @@ def test_backup_and_restore_restores_weights_and_optimizer_state(tmp_path):
     assert fresh.optimizer.iterations == twin.optimizer.iterations
 
 
-@pytest.mark.xfail(
-    not hasattr(mk.Model, "_initial_epoch"), strict=False,
-    reason="needs Model.fit to start at `self._initial_epoch or initial_epoch` after "
-           "on_train_begin, as Keras's fit does (change requested from the lead)")
 def test_backup_and_restore_resumes_at_the_saved_epoch(tmp_path):
     model = make_model()
     straight = make_model()

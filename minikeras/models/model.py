@@ -40,6 +40,7 @@ class Model(Layer):
         self._weighted_metric_identifiers = []
         self._compiled_metrics = None    # built on the first batch, once shapes are known
         self._fixed_step_weights = None  # set while fit() / train_on_batch() run
+        self._initial_epoch = None       # set by BackupAndRestore to resume a crashed run
 
     # ---------------------------------------------------------- graph interface
 
@@ -153,7 +154,10 @@ class Model(Layer):
     def _metric_logs(self):
         logs = {"loss": float(self._loss_tracker.result())}
         for key, metric, _ in self._compiled_metrics or []:
-            logs[key] = float(metric.result())
+            # Most metrics give a number; some (F1Score, Precision at several thresholds)
+            # give an array, which Keras logs as it is.
+            value = np.asarray(metric.result())
+            logs[key] = float(value) if value.ndim == 0 else value
         return logs
 
     def _logs_as_list(self, logs):
@@ -315,6 +319,8 @@ class Model(Layer):
         self._fixed_step_weights = self._step_weights()
         try:
             callback_list.on_train_begin()
+            # A callback (BackupAndRestore) may have restored an interrupted run's state.
+            initial_epoch = self._initial_epoch or initial_epoch
             epoch_logs = None
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
@@ -335,6 +341,9 @@ class Model(Layer):
                 callback_list.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
                     break
+            if epochs > 0:
+                # With use_ema, the weights become their moving averages now (as Keras).
+                self.optimizer.finalize_variable_values(self._fixed_step_weights[0])
             callback_list.on_train_end(epoch_logs)
         finally:
             self._fixed_step_weights = None
