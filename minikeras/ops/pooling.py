@@ -19,9 +19,39 @@ going to the bottom/right.  Max pooling pads with -inf so a padded position neve
 average pooling divides each window by the number of real (non-padded) pixels it covers.
 """
 
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from minikeras.ops.conv import conv_output_length, pad_amounts
+
+# Below this many input elements, handing half the batch to a second thread costs more than
+# it saves.
+_PARALLEL_MIN_ELEMENTS = 2**20
+
+
+@functools.cache
+def _second_thread():
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="minikeras-pool")
+
+
+def _over_batch_halves(work, batch, elements):
+    """Calls work(part) for the two halves `part` of the batch axis, in two threads.
+
+    NumPy releases the GIL inside whole-array operations, so on a machine with two or more
+    cores the halves of these memory-bound passes run at the same time (BLAS already spreads
+    the convolutions' matrix products over the cores). Small inputs or a single core: one
+    call, work(slice(None)).
+    """
+    if elements < _PARALLEL_MIN_ELEMENTS or batch < 2 or (os.cpu_count() or 1) < 2:
+        work(slice(None))
+        return
+    half = batch // 2
+    first_half = _second_thread().submit(work, slice(0, half))
+    work(slice(half, None))
+    first_half.result()                  # waits, and re-raises any error from the thread
 
 
 def _offset_slices(i, j, strides, out_hw):
@@ -80,7 +110,13 @@ def pool2d_forward(x, pool_size=(2, 2), strides=None, padding="valid", mode="max
              "mode": mode}
 
     if mode == "max" and pool_size == strides == (2, 2):
-        out, outcomes = _max_pool_2x2(xpad, out_hw)
+        out = np.empty((batch, out_h, out_w, channels), dtype=xpad.dtype)
+        outcomes = tuple(np.empty(out.shape, dtype=bool) for _ in range(3))
+
+        def knockout(part):
+            _max_pool_2x2(xpad[part], out_hw, out[part], tuple(o[part] for o in outcomes))
+
+        _over_batch_halves(knockout, batch, xpad.size)
         cache["outcomes"] = outcomes  # which pixel of each window won: routes the gradient
         return out, cache
     if mode == "max":
@@ -127,7 +163,7 @@ def _quadrants(a, out_hw):
     return tuple(a[_offset_slices(i, j, (2, 2), out_hw)] for i in (0, 1) for j in (0, 1))
 
 
-def _max_pool_2x2(xpad, out_hw):
+def _max_pool_2x2(xpad, out_hw, out, outcomes):
     """Maxima of the 2x2, stride-2 windows (the usual pooling), as a knockout in each window.
 
     Left meets right in each row, then the top row's winner meets the bottom row's. A
@@ -135,18 +171,18 @@ def _max_pool_2x2(xpad, out_hw):
     row-major order wins: the pixel TensorFlow sends the gradient to. Six whole-array
     operations on quarter-size arrays, against about fifteen for the general separable pass.
 
-    Returns out (batch, out_h, out_w, c) and the three outcomes (bool arrays shaped like out)
+    Writes out (batch, out_h, out_w, c) and the three outcomes (bool arrays shaped like out)
     that pool2d_backward routes the gradient with: (right won the top row, right won the
     bottom row, bottom row won).
     """
+    right_wins_top, right_wins_bottom, bottom_wins = outcomes
     top_left, top_right, bottom_left, bottom_right = _quadrants(xpad, out_hw)
-    right_wins_top = top_right > top_left
-    right_wins_bottom = bottom_right > bottom_left
-    top = np.maximum(top_left, top_right)
+    np.greater(top_right, top_left, out=right_wins_top)
+    np.greater(bottom_right, bottom_left, out=right_wins_bottom)
+    top = np.maximum(top_left, top_right, out=out)        # the top rows' winners, in out for now
     bottom = np.maximum(bottom_left, bottom_right)
-    bottom_wins = bottom > top
-    out = np.maximum(top, bottom, out=top)        # top is a temporary of ours: reuse it
-    return out, (right_wins_top, right_wins_bottom, bottom_wins)
+    np.greater(bottom, top, out=bottom_wins)
+    np.maximum(top, bottom, out=out)
 
 
 def _max_pool_separable(xpad, pool_size, strides, out_hw):
@@ -213,11 +249,16 @@ def pool2d_backward(dout, cache):
         # The 2x2 knockout played backwards: each window's gradient goes to the pixel that
         # won its row and then the final (dout * won: as np.where(won, dout, 0), faster).
         right_wins_top, right_wins_bottom, bottom_wins = cache["outcomes"]
-        top_wins = ~bottom_wins
-        won = (top_wins & ~right_wins_top, top_wins & right_wins_top,
-               bottom_wins & ~right_wins_bottom, bottom_wins & right_wins_bottom)
-        for pixel_won, target in zip(won, _quadrants(dxpad, out_hw), strict=True):
-            np.multiply(dout, pixel_won, out=target)
+
+        def route(part):
+            right_top, right_bottom, bottom = (right_wins_top[part], right_wins_bottom[part],
+                                               bottom_wins[part])
+            won = (~bottom & ~right_top, ~bottom & right_top,
+                   bottom & ~right_bottom, bottom & right_bottom)
+            for pixel_won, target in zip(won, _quadrants(dxpad[part], out_hw), strict=True):
+                np.multiply(dout[part], pixel_won, out=target)
+
+        _over_batch_halves(route, batch, dxpad.size)
     elif cache["mode"] == "max":
         argmax = cache["argmax"]
         # Each window routes its gradient to the pixel that won it: dx += dout * [argmax == k]
