@@ -292,3 +292,32 @@ def test_fit_with_ema_ends_on_the_moving_average_weights():
     assert not np.allclose(kernel_plain, kernel_averaged)
     averages = averaged.optimizer._averages
     np.testing.assert_array_equal(kernel_averaged, averages[0])
+
+
+@pytest.mark.parametrize("y_kind, expected", [
+    ("binary", "BinaryCrossentropy"),
+    ("sparse", "SparseCategoricalCrossentropy"),
+    ("onehot", "CategoricalCrossentropy"),
+])
+def test_compile_crossentropy_shortcut_picks_the_loss_from_shapes(y_kind, expected):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 3)).astype("float32")
+    labels = rng.integers(0, 3, 20)
+    if y_kind == "binary":
+        y, units, activation = (labels > 0).astype("float32"), 1, "sigmoid"
+    elif y_kind == "sparse":
+        y, units, activation = labels, 3, "softmax"
+    else:
+        y, units, activation = keras.utils.to_categorical(labels, 3), 3, "softmax"
+    model = keras.Sequential([keras.Input((3,)),
+                              keras.layers.Dense(units, activation=activation)])
+    explicit = keras.Sequential([keras.Input((3,)),
+                                 keras.layers.Dense(units, activation=activation)])
+    explicit.set_weights(model.get_weights())
+    model.compile(optimizer="sgd", loss="ce")
+    explicit.compile(optimizer="sgd", loss=getattr(keras.losses, expected)())
+    history = model.fit(x, y, epochs=2, verbose=0, shuffle=False)
+    assert type(model.loss.chosen).__name__ == expected
+    np.testing.assert_array_equal(
+        history.history["loss"],
+        explicit.fit(x, y, epochs=2, verbose=0, shuffle=False).history["loss"])

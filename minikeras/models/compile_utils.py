@@ -18,7 +18,34 @@ def resolve_loss(loss):
             "minikeras models have a single output, so `loss` must be a single loss. "
             f"Received: loss={loss!r}"
         )
+    if isinstance(loss, str) and loss.lower() in ("crossentropy", "ce"):
+        return ShapeChosenCrossentropy(name=loss)
     return losses_module.get(loss)
+
+
+class ShapeChosenCrossentropy(losses_module.Loss):
+    """compile(loss="crossentropy") (or "ce"): Keras's shortcut that picks binary, sparse
+    categorical or categorical cross-entropy from the shapes of the first targets and
+    predictions it sees, with the same rule as "accuracy"."""
+
+    accepts_output_logits = True
+
+    def __init__(self, name="crossentropy"):
+        super().__init__(name=name)
+        self.chosen = None
+
+    def forward(self, y_true, y_pred, logits=None):
+        if self.chosen is None:
+            if y_pred.shape[-1] == 1:
+                self.chosen = losses_module.BinaryCrossentropy()
+            elif y_true.ndim < y_pred.ndim or y_true.shape[-1] == 1:
+                self.chosen = losses_module.SparseCategoricalCrossentropy()
+            else:
+                self.chosen = losses_module.CategoricalCrossentropy()
+        return self.chosen.forward(y_true, y_pred, logits=logits)
+
+    def backward(self, dvalues, cache):
+        return self.chosen.backward(dvalues, cache)
 
 
 def resolve_loss_weight(loss_weights):

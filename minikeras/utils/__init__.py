@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras import random
+from minikeras.backend import clear_session
 from minikeras.callbacks.progbar import Progbar
 from minikeras.utils.gradient_check import check_gradients
 from minikeras.utils.plotting import plot_decision_boundary, plot_history
@@ -48,6 +49,7 @@ def normalize(x, axis=-1, order=2):
 __all__ = [
     "Progbar",
     "check_gradients",
+    "clear_session",
     "normalize",
     "plot_decision_boundary",
     "plot_history",
