@@ -273,3 +273,10 @@ def test_input_shape_with_a_bad_dimension():
         keras.Input((0, 3))
     with pytest.raises(ValueError, match=r"Received: input_dim=-2"):
         keras.layers.Dense(2, input_dim=-2)
+
+
+def test_calling_a_built_dense_layer_on_the_wrong_width_names_the_layer():
+    layer = keras.layers.Dense(3)
+    layer(np.zeros((2, 4), "float32"))
+    with pytest.raises(ValueError, match=r"expected axis -1 of input shape to have value 4.*\(2, 5\)"):
+        layer(np.zeros((2, 5), "float32"))

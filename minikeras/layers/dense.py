@@ -53,6 +53,7 @@ class Dense(ActivationMixin, Layer):
                 f"The last dimension of the input to layer {self.name!r} must be known. "
                 f"Received: input_shape={tuple(input_shape)}"
             )
+        self._expected_last_dim = int(input_dim)
         self.kernel = self.add_weight(
             (input_dim, self.units), self.kernel_initializer, name="kernel",
             regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,

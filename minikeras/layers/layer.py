@@ -50,6 +50,9 @@ class Layer:
         self.dtype = backend.standardize_dtype(dtype)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.built = False
+        # Set by build() in layers whose weights fix the input's last axis (Dense: the kernel's
+        # rows); __call__ checks it so a wrong width is reported, not a NumPy matmul error.
+        self._expected_last_dim = None
         self._weights = []
         self._batch_input_shape = _legacy_batch_input_shape(self.name, kwargs)
 
@@ -188,6 +191,13 @@ class Layer:
         if np.issubdtype(x.dtype, np.number) and not np.issubdtype(x.dtype, np.floating):
             x = x.astype(self.dtype)
         self._maybe_build(x.shape)
+        if self._expected_last_dim is not None and (
+                x.ndim < 2 or x.shape[-1] != self._expected_last_dim):
+            raise ValueError(
+                f"Input 0 of layer {self.name!r} is incompatible with the layer: expected axis "
+                f"-1 of input shape to have value {self._expected_last_dim}, but received "
+                f"input with shape {x.shape}"
+            )
         return self.forward(x, training=training)[0]
 
     # ------------------------------------------------------------ configuration
