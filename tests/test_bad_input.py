@@ -278,5 +278,6 @@ def test_input_shape_with_a_bad_dimension():
 def test_calling_a_built_dense_layer_on_the_wrong_width_names_the_layer():
     layer = keras.layers.Dense(3)
     layer(np.zeros((2, 4), "float32"))
-    with pytest.raises(ValueError, match=r"expected axis -1 of input shape to have value 4.*\(2, 5\)"):
+    expected = r"expected axis -1 of input shape to have value 4.*\(2, 5\)"
+    with pytest.raises(ValueError, match=expected):
         layer(np.zeros((2, 5), "float32"))
