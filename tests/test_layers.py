@@ -208,3 +208,11 @@ def test_dense_can_skip_its_input_gradient():
     assert dx is None and dx_full.shape == x.shape
     for a, b in zip(grads, grads_full):
         np.testing.assert_array_equal(a, b)
+
+
+def test_glu_halves_the_width_seen_by_the_next_layer():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(8, activation="glu"),
+                              keras.layers.Activation("glu"), keras.layers.Dense(1)])
+    assert model.layers[0].compute_output_shape((None, 2)) == (None, 4)
+    assert model.layers[2].kernel.shape == (2, 1)
+    assert model.predict(np.ones((3, 2), "float32"), verbose=0).shape == (3, 1)

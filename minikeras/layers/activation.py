@@ -14,6 +14,9 @@ class Activation(ActivationMixin, Layer):
         super().__init__(**kwargs)
         self.activation = activation_of(activation)
 
+    def compute_output_shape(self, input_shape):
+        return self.activation.compute_output_shape(input_shape)
+
     def forward(self, x, training=False):
         """x: any shape. Returns (a, cache), a of x's shape."""
         return self._activate(x)

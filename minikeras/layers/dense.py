@@ -67,7 +67,8 @@ class Dense(ActivationMixin, Layer):
         self.built = True
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.units,)
+        # The activation keeps the shape, except glu, which halves the last axis.
+        return self.activation.compute_output_shape(tuple(input_shape[:-1]) + (self.units,))
 
     def forward(self, x, training=False):
         """x: (batch, ..., in). Returns (a, cache), a: (batch, ..., units)."""
