@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from minikeras.activations.base import ActivationFunction
+from minikeras.ops import parallel
 
 # ------------------------------------------------------------------- shared helpers
 
@@ -170,6 +171,8 @@ class ReLU(ActivationFunction):
         elif max_value == 6:
             passes = (x > 0) & (x < 6)                 # relu6, clipping included
             r = np.clip(x, 0, 6).astype(x.dtype, copy=False)
+        elif x.ndim and x.shape[0] > 1:
+            passes, r = _plain_relu(x)
         else:
             passes = x > 0
             r = np.maximum(x, 0).astype(x.dtype, copy=False)
@@ -185,10 +188,36 @@ class ReLU(ActivationFunction):
 
     def backward(self, dy, cache):
         passes, below, negative_slope = cache
+        if below is None and dy.ndim and dy.shape[0] > 1 and dy.shape == passes.shape:
+            return _masked(dy, passes)
         dx = dy * passes
         if below is not None:
             dx = dx + dy * (negative_slope * below)
         return dx.astype(dy.dtype, copy=False)
+
+
+def _plain_relu(x):
+    """max(x, 0) and the mask x > 0 for a float batch, its halves in two threads when big."""
+    passes = np.empty(x.shape, dtype=bool)
+    r = np.empty_like(x)
+
+    def work(part):
+        np.greater(x[part], 0, out=passes[part])
+        np.maximum(x[part], 0, out=r[part])
+
+    parallel.over_batch_halves(work, x.shape[0], x.size)
+    return passes, r
+
+
+def _masked(dy, mask):
+    """dy * mask (mask: bool, dy's shape), its halves in two threads when big."""
+    dx = np.empty_like(dy)
+
+    def work(part):
+        np.multiply(dy[part], mask[part], out=dx[part])
+
+    parallel.over_batch_halves(work, dy.shape[0], dy.size)
+    return dx
 
 
 class LeakyReLU(ActivationFunction):

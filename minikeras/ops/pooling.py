@@ -19,39 +19,10 @@ going to the bottom/right.  Max pooling pads with -inf so a padded position neve
 average pooling divides each window by the number of real (non-padded) pixels it covers.
 """
 
-import functools
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
+from minikeras.ops import parallel
 from minikeras.ops.conv import conv_output_length, pad_amounts
-
-# Below this many input elements, handing half the batch to a second thread costs more than
-# it saves.
-_PARALLEL_MIN_ELEMENTS = 2**20
-
-
-@functools.cache
-def _second_thread():
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="minikeras-pool")
-
-
-def _over_batch_halves(work, batch, elements):
-    """Calls work(part) for the two halves `part` of the batch axis, in two threads.
-
-    NumPy releases the GIL inside whole-array operations, so on a machine with two or more
-    cores the halves of these memory-bound passes run at the same time (BLAS already spreads
-    the convolutions' matrix products over the cores). Small inputs or a single core: one
-    call, work(slice(None)).
-    """
-    if elements < _PARALLEL_MIN_ELEMENTS or batch < 2 or (os.cpu_count() or 1) < 2:
-        work(slice(None))
-        return
-    half = batch // 2
-    first_half = _second_thread().submit(work, slice(0, half))
-    work(slice(half, None))
-    first_half.result()                  # waits, and re-raises any error from the thread
 
 
 def _offset_slices(i, j, strides, out_hw):
@@ -116,7 +87,7 @@ def pool2d_forward(x, pool_size=(2, 2), strides=None, padding="valid", mode="max
         def knockout(part):
             _max_pool_2x2(xpad[part], out_hw, out[part], tuple(o[part] for o in outcomes))
 
-        _over_batch_halves(knockout, batch, xpad.size)
+        parallel.over_batch_halves(knockout, batch, xpad.size)
         cache["outcomes"] = outcomes  # which pixel of each window won: routes the gradient
         return out, cache
     if mode == "max":
@@ -258,7 +229,7 @@ def pool2d_backward(dout, cache):
             for pixel_won, target in zip(won, _quadrants(dxpad[part], out_hw), strict=True):
                 np.multiply(dout[part], pixel_won, out=target)
 
-        _over_batch_halves(route, batch, dxpad.size)
+        parallel.over_batch_halves(route, batch, dxpad.size)
     elif cache["mode"] == "max":
         argmax = cache["argmax"]
         # Each window routes its gradient to the pixel that won it: dx += dout * [argmax == k]
