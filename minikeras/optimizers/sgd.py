@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from minikeras.optimizers.base_optimizer import Optimizer, check_number
+from minikeras.optimizers.base_optimizer import FlatLayout, Optimizer, check_number
 
 
 class SGD(Optimizer):
@@ -35,7 +35,16 @@ class SGD(Optimizer):
         if self.built:
             return
         super().build(variables)
-        self.momentums = [self.add_slot(v) for v in variables] if self.momentum != 0 else []
+        variables = list(variables)
+        self._layout = FlatLayout(variables) if FlatLayout.fits(variables) else None
+        self._flat_v = None
+        if self.momentum == 0:
+            self.momentums = []
+        elif self._layout is not None:
+            # v in one flat array, the per-variable arrays being views of it (_update_steps).
+            self._flat_v, self.momentums = self._layout.slots()
+        else:
+            self.momentums = [self.add_slot(v) for v in variables]
 
     def state_arrays(self):
         return list(self.momentums)
@@ -53,6 +62,33 @@ class SGD(Optimizer):
             variable.value += v * momentum - gradient * lr
         else:
             variable.value += v
+
+    def _update_steps(self, grads, variables, learning_rate):
+        """update_step's rule, run once on flat arrays holding every variable (see
+        FlatLayout): the same float operations on each element, without the per-variable
+        call overhead. Falls back to update_step when the flat layout does not apply."""
+        layout = self._layout
+        if layout is None or not layout.covers(variables):
+            super()._update_steps(grads, variables, learning_rate)
+            return
+        dtype = layout.dtype.type
+        lr = dtype(learning_rate)
+        g = layout.gather(grads)
+        if self.momentum == 0:
+            np.multiply(g, lr, out=layout.step)     # w -= g lr
+            layout.subtract_from_values(layout.step_views)
+            return
+        momentum = dtype(np.float32(self.momentum))
+        g_lr = np.multiply(g, lr, out=layout.scratch)
+        v = self._flat_v                            # v = v momentum - g lr
+        v *= momentum
+        v -= g_lr
+        if self.nesterov:
+            np.multiply(v, momentum, out=layout.step)   # w += v momentum - g lr
+            layout.step -= g_lr
+            layout.add_to_values(layout.step_views)
+        else:
+            layout.add_to_values(self.momentums)        # w += v
 
     def get_config(self):
         config = super().get_config()

@@ -1,0 +1,121 @@
+"""Fast paths taken by a training step must give exactly what the plain code gives.
+
+The optimizers' flat update (all variables at once, see `FlatLayout`) against `update_step`
+variable by variable, and the shortcuts in the loss, metrics and callbacks against the general
+code: compared bit for bit (assert_array_equal), not to a tolerance.
+"""
+
+import numpy as np
+import pytest
+
+from minikeras import optimizers
+from minikeras.optimizers.base_optimizer import Optimizer
+from minikeras.variables import Variable
+
+SHAPES = [(3, 4), (4,), (), (2, 3, 2), (1,)]
+
+
+def make_variables(seed, dtype="float32"):
+    rng = np.random.default_rng(seed)
+    return [Variable(rng.normal(size=shape), name=f"w{i}", dtype=dtype)
+            for i, shape in enumerate(SHAPES)]
+
+
+def gradient_steps(seed, steps, dtype="float32"):
+    rng = np.random.default_rng(seed + 1)
+    return [[rng.normal(size=shape).astype(dtype) * 10.0 ** rng.integers(-4, 2)
+             for shape in SHAPES] for _ in range(steps)]
+
+
+def run(optimizer, per_variable, dtype="float32", steps=6):
+    """Applies `steps` gradient steps; with per_variable, through update_step one variable
+    at a time (the base class's loop) instead of the optimizer's flat update."""
+    variables = make_variables(0, dtype)
+    if per_variable:
+        optimizer._update_steps = lambda grads, variables, lr: Optimizer._update_steps(
+            optimizer, grads, variables, lr)
+    for grads in gradient_steps(0, steps, dtype):
+        optimizer.apply(grads, variables)
+    return [v.numpy() for v in variables], [np.array(a) for a in optimizer.variables]
+
+
+OPTIMIZERS = {
+    "adam": lambda: optimizers.Adam(learning_rate=0.01),
+    "adam_amsgrad": lambda: optimizers.Adam(learning_rate=0.01, amsgrad=True, beta_1=0.8),
+    "adam_schedule": lambda: optimizers.Adam(
+        learning_rate=optimizers.schedules.ExponentialDecay(0.01, 2, 0.5)),
+    "adam_clipnorm": lambda: optimizers.Adam(learning_rate=0.01, clipnorm=0.5),
+    "adamw": lambda: optimizers.AdamW(learning_rate=0.01, weight_decay=0.1),
+    "adam_accumulate": lambda: optimizers.Adam(learning_rate=0.01,
+                                               gradient_accumulation_steps=2),
+    "adam_ema": lambda: optimizers.Adam(learning_rate=0.01, use_ema=True,
+                                        ema_overwrite_frequency=3),
+    "sgd": lambda: optimizers.SGD(learning_rate=0.1),
+    "sgd_momentum": lambda: optimizers.SGD(learning_rate=0.1, momentum=0.9),
+    "sgd_nesterov": lambda: optimizers.SGD(learning_rate=0.1, momentum=0.9, nesterov=True),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_flat_update_is_bit_identical_to_update_step(name, dtype):
+    flat_weights, flat_state = run(OPTIMIZERS[name](), per_variable=False, dtype=dtype)
+    weights, state = run(OPTIMIZERS[name](), per_variable=True, dtype=dtype)
+    for a, b in zip(flat_weights, weights):
+        assert a.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(a, b)
+    assert len(flat_state) == len(state)
+    for a, b in zip(flat_state, state):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_flat_update_is_used_and_state_arrays_are_views_of_it():
+    optimizer = optimizers.Adam(learning_rate=0.01)
+    variables = make_variables(0)
+    calls = []
+    optimizer.update_step = lambda *args: calls.append(args)   # must not be reached
+    optimizer.apply(gradient_steps(0, 1)[0], variables)
+    assert calls == []
+    # Writing into the listed state arrays (as set_weights and loading do) reaches the
+    # flat arrays the fused update reads.
+    state = optimizer.variables
+    optimizer.set_weights([np.full(a.shape, 0.5, dtype=a.dtype) for a in state])
+    assert np.all(optimizer._flat_m == 0.5) and np.all(optimizer._flat_v == 0.5)
+
+
+def test_flat_update_falls_back_when_a_weight_array_was_swapped():
+    """A Variable whose `value` was rebound (gradient_check swaps arrays this way) is
+    updated through update_step, on its new array, with the same result."""
+    optimizer = optimizers.Adam(learning_rate=0.01)
+    reference = optimizers.Adam(learning_rate=0.01)
+    variables, expected = make_variables(0), make_variables(0)
+    steps = gradient_steps(0, 3)
+    optimizer.apply(steps[0], variables)
+    reference.apply(steps[0], expected)
+    variables[1].value = variables[1].value.copy()
+    for grads in steps[1:]:
+        optimizer.apply(grads, variables)
+        reference.apply(grads, expected)
+    for a, b in zip(variables, expected):
+        np.testing.assert_array_equal(a.value, b.value)
+
+
+def test_missing_gradient_takes_the_per_variable_path():
+    optimizer = optimizers.Adam(learning_rate=0.01)
+    variables = make_variables(0)
+    before = [v.numpy() for v in variables]
+    grads = gradient_steps(0, 1)[0]
+    grads[2] = None
+    with pytest.warns(UserWarning, match="Gradients do not exist"):
+        optimizer.apply(grads, variables)
+    np.testing.assert_array_equal(variables[2].value, before[2])
+    assert not np.array_equal(variables[0].value, before[0])
+
+
+def test_mixed_dtypes_use_update_step():
+    optimizer = optimizers.Adam(learning_rate=0.01)
+    variables = [Variable(np.ones(3), dtype="float32"), Variable(np.ones(2), dtype="float64")]
+    optimizer.apply([np.ones(3, dtype="float32"), np.ones(2, dtype="float64")], variables)
+    assert optimizer._layout is None
+    assert variables[0].value.dtype == np.float32 and variables[1].value.dtype == np.float64
+    np.testing.assert_allclose(variables[1].value, 1.0 - 0.01, rtol=1e-6)
