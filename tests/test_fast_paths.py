@@ -119,3 +119,128 @@ def test_mixed_dtypes_use_update_step():
     assert optimizer._layout is None
     assert variables[0].value.dtype == np.float32 and variables[1].value.dtype == np.float64
     np.testing.assert_allclose(variables[1].value, 1.0 - 0.01, rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- losses
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(32,), (5, 3)])
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "mean",
+                                       "mean_with_sample_weight"])
+def test_unweighted_reduction_equals_the_weighted_one_with_unit_weights(reduction, shape,
+                                                                        dtype):
+    from minikeras.losses import reduce_weighted_values
+
+    values = np.random.default_rng(3).random(shape).astype(dtype) * 7.0
+    loss, dvalues = reduce_weighted_values(values, None, reduction)
+    expected_loss, expected_dvalues = reduce_weighted_values(
+        values, np.ones(shape[0]), reduction)
+    assert type(loss) is type(expected_loss) is np.dtype(dtype).type
+    assert loss == expected_loss
+    assert dvalues.dtype == expected_dvalues.dtype and dvalues.shape == values.shape
+    np.testing.assert_array_equal(dvalues, expected_dvalues)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("k", [1, 3])
+def test_binary_crossentropy_from_logits_matches_the_textbook_formulas(k, dtype):
+    """The loss shares exp(-|z|) between the values and the gradient: it must still give
+    exactly max(z, 0) - z y + log1p(exp(-|z|)) and (sigmoid(z) - y) / k."""
+    from minikeras.losses import BinaryCrossentropy
+
+    rng = np.random.default_rng(4)
+    z = (rng.normal(size=(16, k)) * 5.0).astype(dtype)
+    z[0, 0] = 0.0
+    y = (rng.random((16, k)) > 0.5).astype(dtype)
+    e = np.exp(-np.abs(z))
+    sigmoid = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(dtype)
+    p = sigmoid
+    expected = (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).mean(axis=-1)
+    loss = BinaryCrossentropy()
+    values, cache = loss.forward(y, p, logits=z)
+    assert values.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(values, expected)
+    dvalues = np.linspace(0.5, 2.0, 16).astype(dtype)
+    expected_grad = (np.expand_dims(dvalues, -1) * ((sigmoid - y) / k)).astype(dtype)
+    grad = loss.backward(dvalues, cache)
+    assert grad.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(grad, expected_grad)
+
+
+# -------------------------------------------------------------------------- metrics
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_mean_of_numbers_equals_mean_of_one_element_arrays(dtype):
+    from minikeras.metrics import Mean
+
+    rng = np.random.default_rng(5)
+    fast, general = Mean(dtype=dtype), Mean(dtype=dtype)
+    for value, weight in zip(rng.random(20) * 3.0, [32, 32, 7, None, 2.5] * 4):
+        fast.update_state(float(value), sample_weight=weight)
+        general.update_state(np.array([value]),
+                             sample_weight=None if weight is None else np.array([weight]))
+    fast.update_state(np.float32(0.7))
+    general.update_state(np.array([0.7], dtype="float32"))
+    assert fast.total == general.total and fast.count == general.count
+    assert fast.result() == general.result()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("shape", [(32,), (32, 1), (5, 1, 1)])
+def test_mean_of_per_sample_values_equals_the_weighted_path(shape, dtype):
+    from minikeras.metrics import Mean
+
+    rng = np.random.default_rng(6)
+    fast, general = Mean(dtype=dtype), Mean(dtype=dtype)
+    for _ in range(3):
+        values = rng.random(shape)          # float64: cast to the metric's dtype first
+        fast.update_state(values)
+        general.update_state(values, sample_weight=np.ones(shape[0]))
+    assert fast.total == general.total and fast.count == general.count
+
+
+def test_binary_accuracy_counts_as_before():
+    from minikeras.metrics import BinaryAccuracy
+
+    rng = np.random.default_rng(7)
+    metric = BinaryAccuracy()
+    y_true = (rng.random(32) > 0.5).astype("float32")
+    y_pred = rng.random((32, 1)).astype("float32")
+    metric.update_state(y_true, y_pred)
+    assert metric.count == 32.0
+    assert metric.total == float(np.sum(y_true == (y_pred[:, 0] > 0.5)))
+
+
+# ------------------------------------------------------------------------ callbacks
+
+
+def test_callback_list_still_calls_every_overridden_batch_hook():
+    from minikeras.callbacks import Callback, CallbackList, LambdaCallback
+
+    seen = []
+
+    class OldName(Callback):              # the pre-Keras-2 name of the batch hook
+        def on_batch_end(self, batch, logs=None):
+            seen.append(("old", batch, logs))
+
+    class NewName(Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(("new", batch, logs))
+
+    lam = LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(("lambda", batch,
+                                                                            logs)))
+    quiet = Callback()
+    callbacks = CallbackList([quiet, OldName(), NewName(), lam], add_history=True)
+    callbacks.on_train_batch_end(0, {"loss": np.float32(0.5)})
+    assert seen == [("old", 0, {"loss": 0.5}), ("new", 0, {"loss": 0.5}),
+                    ("lambda", 0, {"loss": 0.5})]
+    assert all(type(logs["loss"]) is float for _, _, logs in seen)
+    # A callback added to the list afterwards is called too.
+    callbacks.callbacks.append(NewName())
+    seen.clear()
+    callbacks.on_train_batch_end(1, {"loss": 1.0})
+    assert [name for name, _, _ in seen] == ["old", "new", "lambda", "new"]
+    # A hook nobody overrides is skipped without complaint.
+    callbacks.on_predict_batch_begin(0)

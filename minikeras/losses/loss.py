@@ -114,6 +114,15 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
     values = np.asarray(values)
     if values.ndim == 0 and sample_weight is not None:
         return _reduce_batch_value(values, sample_weight, reduction)
+    if sample_weight is None and values.ndim > 0 and values.size and \
+            reduction not in ("none", None):
+        # Every weight is 1 (the common case, taken without building the ones): the same
+        # sum and division as below, in fewer NumPy calls.
+        dtype = values.dtype.type
+        divisor = 1.0 if reduction == "sum" else float(values.size)
+        total = np.add.reduce(values, axis=None)
+        return dtype(total / divisor), np.full(values.shape, dtype(1.0) / dtype(divisor),
+                                               dtype=values.dtype)
     weights = np.ones_like(values)
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=values.dtype)

@@ -31,9 +31,20 @@ def _clip_probabilities(p):
     return np.clip(p, eps, 1.0 - eps).astype(p.dtype), inside
 
 
-def _sigmoid(z):
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype)
+def _exp_minus_abs(z):
+    """exp(-|z|), the shared part of a stable sigmoid and of the crossentropy from logits."""
+    e = np.abs(z)
+    np.negative(e, out=e)
+    return np.exp(e, out=e)
+
+
+def _sigmoid(z, e=None):
+    """1 / (1 + exp(-z)) = 1 / (1 + e) for z >= 0, e / (1 + e) below, e = exp(-|z|) (pass it
+    when already computed)."""
+    if e is None:
+        e = _exp_minus_abs(z)
+    one_plus_e = 1.0 + e
+    return np.where(z >= 0, 1.0 / one_plus_e, e / one_plus_e).astype(z.dtype, copy=False)
 
 
 def _log_softmax(z, axis=-1):
@@ -41,12 +52,28 @@ def _log_softmax(z, axis=-1):
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def _sigmoid_crossentropy_from_logits(y, z):
+def _sigmoid_crossentropy_from_logits(y, z, e=None):
     """-(y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))) = max(z, 0) - z y + log(1 + exp(-|z|)).
 
-    Its derivative is d/dz = sigmoid(z) - y.
+    Its derivative is d/dz = sigmoid(z) - y. e: exp(-|z|) when already computed.
     """
-    return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    if e is None:
+        e = _exp_minus_abs(z)
+    return np.maximum(z, 0) - z * y + np.log1p(e)
+
+
+def _mean(x, axis):
+    """x.mean(axis), computed as np.mean computes it for float32/float64 (sum, then divide by
+    the count) without its Python-level overhead, which is most of a small batch's loss."""
+    if x.dtype.itemsize < 4:    # np.mean accumulates float16 in float32
+        return x.mean(axis=axis)
+    return np.add.reduce(x, axis=axis) / x.shape[axis]
+
+
+def _times_expanded(dvalues, d, axis):
+    """dvalues (the reduced shape) times d (with `axis` kept), in d's dtype."""
+    dvalues = dvalues[..., None] if axis == -1 else np.expand_dims(dvalues, axis)
+    return (dvalues * d).astype(d.dtype, copy=False)
 
 
 def _sigmoid_crossentropy_from_probabilities(y, p):
@@ -125,16 +152,16 @@ class BinaryCrossentropy(Loss):
         if logits is None and self.from_logits:
             logits = y_pred
         if logits is not None:
-            elementwise = _sigmoid_crossentropy_from_logits(y_true, logits)
-            dz = _sigmoid(logits) - y_true
-            return elementwise.mean(axis=self.axis), (dz / k, reshaped)
+            e = _exp_minus_abs(logits)      # shared by the loss and its derivative
+            elementwise = _sigmoid_crossentropy_from_logits(y_true, logits, e)
+            dz = _sigmoid(logits, e) - y_true
+            return _mean(elementwise, self.axis), (dz / k, reshaped)
         elementwise, dp = _sigmoid_crossentropy_from_probabilities(y_true, y_pred)
-        return elementwise.mean(axis=self.axis), (dp / k, reshaped)
+        return _mean(elementwise, self.axis), (dp / k, reshaped)
 
     def backward(self, dvalues, cache):
         dmean, reshaped = cache
-        grad = (np.expand_dims(dvalues, self.axis) * dmean).astype(dmean.dtype)
-        return _restore(grad, reshaped)
+        return _restore(_times_expanded(dvalues, dmean, self.axis), reshaped)
 
     def get_config(self):
         config = super().get_config()
