@@ -27,6 +27,21 @@ def pythonify_logs(logs):
     return result
 
 
+# The base class's training-batch hooks only call their older names (see Callback).
+_OLDER_NAMES = {"on_train_batch_begin": ("on_batch_begin",),
+                "on_train_batch_end": ("on_batch_end",)}
+
+
+def _does_nothing(callback, hook):
+    """True when `callback.hook` is the base Callback's empty method (not overridden by the
+    class, nor replaced on the instance as LambdaCallback does)."""
+    for name in (hook, *_OLDER_NAMES.get(hook, ())):
+        method = getattr(callback, name)
+        if getattr(method, "__func__", None) is not getattr(Callback, name):
+            return False
+    return True
+
+
 class CallbackList(Callback):
     """The callbacks of one fit/evaluate/predict call.
 
@@ -43,6 +58,7 @@ class CallbackList(Callback):
                  **params):
         super().__init__()
         self.callbacks = list(callbacks or [])
+        self._listeners_of = ((), {})    # (callbacks, {hook: those that act on it})
         for callback in self.callbacks:
             if not isinstance(callback, Callback):
                 raise TypeError(
@@ -72,9 +88,24 @@ class CallbackList(Callback):
             callback.set_params(params)
 
     def _call(self, hook, *args, logs=None):
+        listeners = self._listeners(hook)
+        if not listeners:
+            return      # nobody to give the logs to: skip preparing them (every batch)
         logs = pythonify_logs(logs)
-        for callback in self.callbacks:
+        for callback in listeners:
             getattr(callback, hook)(*args, logs)
+
+    def _listeners(self, hook):
+        """The callbacks whose `hook` does something: those that override it (or, for the
+        training-batch hooks, their older names), found once per hook and list of callbacks.
+        Skipping the others changes nothing but the time they take."""
+        callbacks = tuple(self.callbacks)
+        if callbacks != self._listeners_of[0]:
+            self._listeners_of = (callbacks, {})
+        found = self._listeners_of[1]
+        if hook not in found:
+            found[hook] = [c for c in callbacks if not _does_nothing(c, hook)]
+        return found[hook]
 
     def on_batch_begin(self, batch, logs=None):
         self._call("on_batch_begin", batch, logs=logs)
