@@ -53,9 +53,10 @@ def pool2d_forward(x, pool_size=(2, 2), strides=None, padding="valid", mode="max
 
     Returns:
         out: (batch, out_height, out_width, channels), dtype of `x`.
-        cache: for pool2d_backward. Max mode keeps the winning offset of every window
-            (int8, or int32 for windows over 127 pixels, shaped like `out`); average mode
-            keeps the window sizes.
+        cache: for pool2d_backward. Max mode keeps which pixel won each window: for 2x2
+            windows with stride 2, the three knockout outcomes (bool, shaped like `out`);
+            otherwise the winning offset (int8, or int32 for windows over 127 pixels).
+            Average mode keeps the window sizes.
     """
     if mode not in ("max", "average"):
         raise ValueError(f"Expected mode to be 'max' or 'average'. Received: mode={mode!r}")
