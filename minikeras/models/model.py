@@ -200,7 +200,10 @@ class Model(Layer):
 
     def _weight_penalty(self):
         """Sum of the weight regularizers' penalties (part of Keras's `model.losses`)."""
-        return sum(w.regularizer(w.value) for _, w in self._step_weights()[1])
+        regularized = self._step_weights()[1]
+        if not regularized:
+            return 0.0
+        return sum(w.regularizer(w.value) for _, w in regularized)
 
     def _gradients(self, dy, tape, from_logits):
         """Backpropagation plus the regularizers' gradients, one per trainable weight."""

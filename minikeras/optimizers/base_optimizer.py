@@ -136,6 +136,12 @@ class Optimizer:
             return snapshot
         return self._learning_rate()
 
+    def _learning_rate_now(self):
+        """The learning rate of this step: `learning_rate` without the snapshot copy."""
+        if isinstance(self._learning_rate, np.ndarray):
+            return self._learning_rate
+        return self.learning_rate
+
     @learning_rate.setter
     def learning_rate(self, value):
         if isinstance(value, schedules.LearningRateSchedule) or callable(value):
@@ -292,13 +298,8 @@ class Optimizer:
             trainable_variables = list(trainable_variables)
             if not self.built:
                 self.build(trainable_variables)
-            for variable in trainable_variables:
-                if id(variable) not in self._indices:
-                    raise ValueError(
-                        f"Unknown variable: {variable!r}. This optimizer can only be called "
-                        "for the variables it was built with. Create a new optimizer for a "
-                        "new set of variables."
-                    )
+            if trainable_variables != self._trainable_variables:    # (fit passes those)
+                self._check_known(trainable_variables)
         pairs = [(g, v) for g, v in zip(grads, trainable_variables) if g is not None]
         if not pairs:
             raise ValueError("No gradients provided for any variable.")
@@ -307,7 +308,7 @@ class Optimizer:
             warnings.warn(f"Gradients do not exist for variables {missing} when minimizing "
                           "the loss.", stacklevel=2)
         variables = [v for _, v in pairs]
-        grads = [np.asarray(g).astype(v.value.dtype, copy=False) for g, v in pairs]
+        grads = [_in_dtype(g, v.value.dtype) for g, v in pairs]
         if not self.gradient_accumulation_steps:
             self._update(grads, variables)
         else:
@@ -327,10 +328,19 @@ class Optimizer:
                 variable.value[...] = variable.constraint(variable.value)
         self._iterations += 1
 
+    def _check_known(self, variables):
+        for variable in variables:
+            if id(variable) not in self._indices:
+                raise ValueError(
+                    f"Unknown variable: {variable!r}. This optimizer can only be called "
+                    "for the variables it was built with. Create a new optimizer for a "
+                    "new set of variables."
+                )
+
     def _update(self, grads, variables):
         """Clipping, weight decay and the update rule: one real update."""
         grads = self._clip_gradients(grads)
-        learning_rate = self.learning_rate
+        learning_rate = self._learning_rate_now()
         self._apply_weight_decay(variables, learning_rate)
         self._update_steps(grads, variables, learning_rate)
 
@@ -499,6 +509,13 @@ class FlatLayout:
         """w += d for each variable's w and its d in `views`."""
         for value, delta in zip(self.values, views):
             value += delta
+
+
+def _in_dtype(gradient, dtype):
+    """The gradient as an array of the variable's dtype (itself when it already is one)."""
+    if type(gradient) is np.ndarray and gradient.dtype == dtype:
+        return gradient
+    return np.asarray(gradient).astype(dtype, copy=False)
 
 
 # ---------------------------------------------------------------- clipping
