@@ -65,8 +65,11 @@ def _sigmoid_crossentropy_from_logits(y, z, e=None):
 def _mean(x, axis):
     """x.mean(axis), computed as np.mean computes it for float32/float64 (sum, then divide by
     the count) without its Python-level overhead, which is most of a small batch's loss."""
+    if x.shape[axis] == 1:      # one value per row (a single sigmoid output): itself
+        return x.reshape(x.shape[:axis] + x.shape[axis:][1:])
     if x.dtype.itemsize < 4:    # np.mean accumulates float16 in float32
         return x.mean(axis=axis)
+    # (np.mean divides in float64 and rounds; a float32 division rounds to the same value.)
     return np.add.reduce(x, axis=axis) / x.shape[axis]
 
 
@@ -155,7 +158,9 @@ class BinaryCrossentropy(Loss):
             e = _exp_minus_abs(logits)      # shared by the loss and its derivative
             elementwise = _sigmoid_crossentropy_from_logits(y_true, logits, e)
             dz = _sigmoid(logits, e) - y_true
-            return _mean(elementwise, self.axis), (dz / k, reshaped)
+            if k != 1:
+                dz /= k
+            return _mean(elementwise, self.axis), (dz, reshaped)
         elementwise, dp = _sigmoid_crossentropy_from_probabilities(y_true, y_pred)
         return _mean(elementwise, self.axis), (dp / k, reshaped)
 
