@@ -23,7 +23,7 @@ def make_variables(seed, dtype="float32"):
 
 def gradient_steps(seed, steps, dtype="float32"):
     rng = np.random.default_rng(seed + 1)
-    return [[rng.normal(size=shape).astype(dtype) * 10.0 ** rng.integers(-4, 2)
+    return [[(rng.normal(size=shape) * 10.0 ** rng.integers(-4, 2)).astype(dtype)
              for shape in SHAPES] for _ in range(steps)]
 
 
@@ -244,3 +244,16 @@ def test_callback_list_still_calls_every_overridden_batch_hook():
     assert [name for name, _, _ in seen] == ["old", "new", "lambda", "new"]
     # A hook nobody overrides is skipped without complaint.
     callbacks.on_predict_batch_begin(0)
+
+
+def test_a_subclass_with_its_own_update_step_is_not_bypassed():
+    class SignAdam(optimizers.Adam):
+        def update_step(self, gradient, variable, learning_rate):
+            variable.value -= np.sign(gradient) * np.float32(0.5)
+
+    variables = make_variables(0)
+    before = [v.numpy() for v in variables]
+    grads = gradient_steps(0, 1)[0]
+    SignAdam().apply(grads, variables)
+    for v, w0, g in zip(variables, before, grads):
+        np.testing.assert_array_equal(v.value, w0 - np.sign(g) * np.float32(0.5))

@@ -85,7 +85,9 @@ class Adam(Optimizer):
         element, in the same order, without the per-variable call overhead. Falls back to
         update_step variable by variable when the flat layout does not apply."""
         layout = self._layout
-        if layout is None or not layout.covers(variables):
+        # A subclass with its own update_step gets it called, variable by variable.
+        own_rule = type(self).update_step is Adam.update_step
+        if layout is None or not own_rule or not layout.covers(variables):
             super()._update_steps(grads, variables, learning_rate)
             return
         alpha = self._alpha(learning_rate, layout.dtype.type)

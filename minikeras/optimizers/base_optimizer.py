@@ -7,7 +7,9 @@ One training step, `apply(grads, variables)`, in the order Keras applies it:
     3. decoupled weight decay, on every variable not excluded:  w -= w * weight_decay * lr
        (lr is the learning rate of this step; nothing is excluded unless
        `exclude_from_weight_decay` says so, biases included);
-    4. the optimizer's own rule, `update_step(gradient, variable, lr)`, variable by variable;
+    4. the optimizer's own rule, `update_step(gradient, variable, lr)`, variable by variable
+       (Adam, AdamW and SGD run the same rule once over all variables laid end to end, with
+       the same result: see `FlatLayout`);
     5. with use_ema, the moving averages of the weights: a = m a + (1 - m) w (m = 0 on the
        first step, ema_momentum afterwards), copied into the weights every
        ema_overwrite_frequency steps and by `finalize_variable_values` at the end of fit;

@@ -68,7 +68,9 @@ class SGD(Optimizer):
         FlatLayout): the same float operations on each element, without the per-variable
         call overhead. Falls back to update_step when the flat layout does not apply."""
         layout = self._layout
-        if layout is None or not layout.covers(variables):
+        # A subclass with its own update_step gets it called, variable by variable.
+        own_rule = type(self).update_step is SGD.update_step
+        if layout is None or not own_rule or not layout.covers(variables):
             super()._update_steps(grads, variables, learning_rate)
             return
         dtype = layout.dtype.type
