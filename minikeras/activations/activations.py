@@ -171,8 +171,8 @@ class ReLU(ActivationFunction):
         elif max_value == 6:
             passes = (x > 0) & (x < 6)                 # relu6, clipping included
             r = np.clip(x, 0, 6).astype(x.dtype, copy=False)
-        elif x.ndim and x.shape[0] > 1:
-            passes, r = _plain_relu(x)
+        elif x.ndim and x.shape[0] > 1 and x.size >= parallel.PARALLEL_MIN_ELEMENTS:
+            passes, r = _plain_relu(x)          # big arrays: both halves of the batch at once
         else:
             passes = x > 0
             r = np.maximum(x, 0).astype(x.dtype, copy=False)
@@ -188,7 +188,8 @@ class ReLU(ActivationFunction):
 
     def backward(self, dy, cache):
         passes, below, negative_slope = cache
-        if below is None and dy.ndim and dy.shape[0] > 1 and dy.shape == passes.shape:
+        if (below is None and dy.ndim and dy.shape[0] > 1 and dy.shape == passes.shape
+                and dy.size >= parallel.PARALLEL_MIN_ELEMENTS):
             return _masked(dy, passes)
         dx = dy * passes
         if below is not None:
