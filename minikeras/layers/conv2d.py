@@ -4,7 +4,7 @@ import numpy as np
 
 from minikeras import constraints, initializers, regularizers
 from minikeras.layers import base_conv
-from minikeras.layers.layer import ActivationMixin, Layer, activation_of
+from minikeras.layers.layer import ActivationMixin, Layer, activation_of, maybe_serialize
 from minikeras.ops.conv import conv2d_backward, conv2d_forward
 from minikeras.utils.argument_validation import positive_int
 
@@ -167,11 +167,12 @@ class Conv2D(ActivationMixin, Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": _maybe(regularizers.serialize, self.kernel_regularizer),
-            "bias_regularizer": _maybe(regularizers.serialize, self.bias_regularizer),
-            "activity_regularizer": _maybe(regularizers.serialize, self.activity_regularizer),
-            "kernel_constraint": _maybe(constraints.serialize, self.kernel_constraint),
-            "bias_constraint": _maybe(constraints.serialize, self.bias_constraint),
+            "kernel_regularizer": maybe_serialize(regularizers.serialize, self.kernel_regularizer),
+            "bias_regularizer": maybe_serialize(regularizers.serialize, self.bias_regularizer),
+            "activity_regularizer": maybe_serialize(regularizers.serialize,
+                                                    self.activity_regularizer),
+            "kernel_constraint": maybe_serialize(constraints.serialize, self.kernel_constraint),
+            "bias_constraint": maybe_serialize(constraints.serialize, self.bias_constraint),
         })
         return config
 
@@ -196,7 +197,3 @@ def _bias_gradient(dz):
     filters = dz.shape[-1]
     rows = dz.reshape(-1, dz.shape[-2] * filters)
     return (np.ones(rows.shape[0], dtype=rows.dtype) @ rows).reshape(-1, filters).sum(axis=0)
-
-
-def _maybe(serialize, obj):
-    return None if obj is None else serialize(obj)

@@ -3,7 +3,7 @@
 import numpy as np
 
 from minikeras import constraints, initializers, regularizers
-from minikeras.layers.layer import ActivationMixin, Layer, activation_of
+from minikeras.layers.layer import ActivationMixin, Layer, activation_of, maybe_serialize
 from minikeras.utils.argument_validation import positive_int
 
 
@@ -106,13 +106,9 @@ class Dense(ActivationMixin, Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": _maybe(regularizers.serialize, self.kernel_regularizer),
-            "bias_regularizer": _maybe(regularizers.serialize, self.bias_regularizer),
-            "kernel_constraint": _maybe(constraints.serialize, self.kernel_constraint),
-            "bias_constraint": _maybe(constraints.serialize, self.bias_constraint),
+            "kernel_regularizer": maybe_serialize(regularizers.serialize, self.kernel_regularizer),
+            "bias_regularizer": maybe_serialize(regularizers.serialize, self.bias_regularizer),
+            "kernel_constraint": maybe_serialize(constraints.serialize, self.kernel_constraint),
+            "bias_constraint": maybe_serialize(constraints.serialize, self.bias_constraint),
         })
         return config
-
-
-def _maybe(serialize, obj):
-    return None if obj is None else serialize(obj)

@@ -275,3 +275,8 @@ def _legacy_batch_input_shape(layer_name, kwargs):
 def activation_of(identifier):
     """Shared by activation-bearing layers: resolves and checks the `activation` argument."""
     return activations.get(identifier)
+
+
+def maybe_serialize(serialize, obj):
+    """For get_config: `serialize(obj)`, or None when the optional object is unset."""
+    return None if obj is None else serialize(obj)
