@@ -7,11 +7,14 @@
     sample), batch 128, on Keras and on minikeras in the same run from the same initial
     weights: time per epoch after one warm-up epoch (best and median of --epochs), and the
     ratio. Each engine runs in its own subprocess so that (c) can read its peak memory.
-    Besides plain minikeras: minikeras with one BLAS thread, and minikeras with glibc's
+    Besides plain minikeras: minikeras leaving BLAS its own threads (SPLIT_BATCHES = False,
+    how minikeras trained before it split batches itself), and minikeras with glibc's
     malloc keeping freed memory (minikeras.ops.memory.keep_freed_memory()); minor page
     faults per batch shown.
-(b) Conv2D forward + backward GFLOP/s (minikeras.ops.conv, float32) for a few layer shapes,
-    against NumPy's float32 matmul GFLOP/s on this machine.
+(b) Conv2D forward + backward GFLOP/s (minikeras.ops.conv, float32, as minikeras trains:
+    batch split over the cores, BLAS on one thread) for a few layer shapes, against NumPy's
+    own float32 matmul GFLOP/s (BLAS's threads) on this machine. The convnet's first layer
+    is shown as trained (no input gradient: nothing uses it) and with one.
 (c) Peak resident memory of each engine's training subprocess while it trains (VmHWM, reset
     once the libraries, data and model are loaded), that starting size and the growth, and
     the whole process's peak (ru_maxrss, which also counts loading the digits).
@@ -37,7 +40,10 @@ import numpy as np  # noqa: E402
 
 BATCH = 128
 N_DIGITS = 4500
-ENGINES = ("keras", "minikeras", "minikeras-1thread", "minikeras-keepmem")
+ENGINES = ("keras", "minikeras", "minikeras-blas-threads", "minikeras-keepmem")
+# "minikeras-blas-threads": minikeras with minikeras.ops.parallel.SPLIT_BATCHES = False, which
+# leaves OpenBLAS its own threads for the products instead of pinning it to one thread and
+# splitting each batch over the cores (ops/parallel.py says why minikeras does the latter).
 # "minikeras-keepmem": minikeras after minikeras.ops.memory.keep_freed_memory(), which tells
 # glibc's malloc to keep freed memory for reuse: by default it hands the top of the heap back
 # to the kernel at the end of every training step, and the next step takes a page fault for
@@ -101,15 +107,11 @@ def reset_peak_resident():
 
 
 def child(engine, epochs, weights_path):
-    """Runs in a subprocess: trains the convnet with one engine, prints a JSON line.
+    """Runs in a subprocess: trains the convnet with one engine, prints a JSON line."""
+    if engine == "minikeras-blas-threads":
+        from minikeras.ops import parallel
 
-    engine "minikeras-1thread" is minikeras with BLAS limited to one thread: on a machine
-    shared with other busy processes, OpenBLAS's threads wait for each other at every call.
-    """
-    if engine == "minikeras-1thread":
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
+        parallel.SPLIT_BATCHES = False
     if engine == "minikeras-keepmem":
         from minikeras.ops.memory import keep_freed_memory
 
@@ -181,30 +183,37 @@ def matmul_gflops(repeats, n=2048):
 
 
 CONV_SHAPES = [
-    # (batch, h, w, in), (kh, kw, in, filters), strides, padding
-    ((128, 28, 28, 1), (3, 3, 1, 32), (1, 1), "valid"),     # convnet layer 1
-    ((128, 13, 13, 32), (3, 3, 32, 64), (1, 1), "valid"),   # convnet layer 2
-    ((64, 32, 32, 64), (3, 3, 64, 64), (1, 1), "same"),
-    ((32, 16, 16, 128), (3, 3, 128, 128), (1, 1), "same"),
-    ((64, 32, 32, 64), (3, 3, 64, 128), (2, 2), "same"),
+    # (batch, h, w, in), (kh, kw, in, filters), strides, padding, input gradient computed
+    ((128, 28, 28, 1), (3, 3, 1, 32), (1, 1), "valid", False),    # convnet layer 1, as trained
+    ((128, 28, 28, 1), (3, 3, 1, 32), (1, 1), "valid", True),     # the same with dx
+    ((128, 13, 13, 32), (3, 3, 32, 64), (1, 1), "valid", True),   # convnet layer 2
+    ((64, 32, 32, 64), (3, 3, 64, 64), (1, 1), "same", True),
+    ((32, 16, 16, 128), (3, 3, 128, 128), (1, 1), "same", True),
+    ((64, 32, 32, 64), (3, 3, 64, 128), (2, 2), "same", True),
 ]
 
 
 def conv_gflops(repeats):
+    """Rows (x shape, kernel shape, strides, padding, need_dx, forward s, backward s, GFLOP/s),
+    timed as minikeras trains: inside one_blas_thread(), the batch split over the cores.
+    A model's first layer skips the input gradient (need_dx False): its backward is the
+    kernel gradient alone, 2 x the forward's FLOPs in all instead of 3 x."""
     from minikeras.ops.conv import conv2d_backward, conv2d_flops, conv2d_forward
+    from minikeras.ops.parallel import one_blas_thread
 
     rng = np.random.default_rng(0)
     rows = []
-    for x_shape, k_shape, strides, padding in CONV_SHAPES:
+    for x_shape, k_shape, strides, padding, need_dx in CONV_SHAPES:
         x = rng.standard_normal(x_shape, dtype=np.float32)
         kernel = rng.standard_normal(k_shape, dtype=np.float32)
-        out, cache = conv2d_forward(x, kernel, strides, padding)
-        dout = rng.standard_normal(out.shape, dtype=np.float32)
-        flops = conv2d_flops(x.shape, kernel.shape, out.shape)
-        forward = best_seconds(conv2d_forward, (x, kernel, strides, padding), repeats)
-        backward = best_seconds(conv2d_backward, (dout, cache), repeats)
-        rows.append((x_shape, k_shape, strides, padding, forward, backward,
-                     3 * flops / (forward + backward) / 1e9))
+        with one_blas_thread():
+            out, cache = conv2d_forward(x, kernel, strides, padding)
+            dout = rng.standard_normal(out.shape, dtype=np.float32)
+            flops = conv2d_flops(x.shape, kernel.shape, out.shape) * (3 if need_dx else 2)
+            forward = best_seconds(conv2d_forward, (x, kernel, strides, padding), repeats)
+            backward = best_seconds(conv2d_backward, (dout, cache, need_dx), repeats)
+        rows.append((x_shape, k_shape, strides, padding, need_dx, forward, backward,
+                     flops / (forward + backward) / 1e9))
     return rows
 
 
@@ -237,11 +246,13 @@ def main():
           f"{args.repeats})")
     matmul = matmul_gflops(args.repeats)
     print(f"  NumPy float32 matmul 2048x2048: {matmul:6.1f} GFLOP/s")
-    print(f"  {'input':>18} {'kernel':>16} {'strides':>7} {'padding':>7} {'fwd ms':>7} "
-          f"{'bwd ms':>7} {'GFLOP/s':>7} {'of matmul':>9}")
-    for x_shape, k_shape, strides, padding, fwd, bwd, rate in conv_gflops(args.repeats):
+    print(f"  {'input':>18} {'kernel':>16} {'strides':>7} {'padding':>7} {'dx':>3} "
+          f"{'fwd ms':>7} {'bwd ms':>7} {'GFLOP/s':>7} {'of matmul':>9}")
+    for x_shape, k_shape, strides, padding, need_dx, fwd, bwd, rate in conv_gflops(
+            args.repeats):
         print(f"  {str(x_shape):>18} {str(k_shape):>16} {str(strides):>7} {padding:>7} "
-              f"{fwd * 1e3:7.2f} {bwd * 1e3:7.2f} {rate:7.1f} {rate / matmul:8.0%}")
+              f"{'yes' if need_dx else 'no':>3} {fwd * 1e3:7.2f} {bwd * 1e3:7.2f} {rate:7.1f} "
+              f"{rate / matmul:8.0%}")
 
     if args.skip_fit:
         return

@@ -172,7 +172,7 @@ class ReLU(ActivationFunction):
             passes = (x > 0) & (x < 6)                 # relu6, clipping included
             r = np.clip(x, 0, 6).astype(x.dtype, copy=False)
         elif x.ndim and x.shape[0] > 1 and x.size >= parallel.PARALLEL_MIN_ELEMENTS:
-            passes, r = _plain_relu(x)          # big arrays: both halves of the batch at once
+            passes, r = _plain_relu(x)          # big arrays: parts of the batch at once
         else:
             passes = x > 0
             r = np.maximum(x, 0).astype(x.dtype, copy=False)
@@ -198,7 +198,7 @@ class ReLU(ActivationFunction):
 
 
 def _plain_relu(x):
-    """max(x, 0) and the mask x > 0 for a float batch, its halves in two threads when big."""
+    """max(x, 0) and the mask x > 0 for a float batch, in parallel parts when big."""
     passes = np.empty(x.shape, dtype=bool)
     r = np.empty_like(x)
 
@@ -206,18 +206,18 @@ def _plain_relu(x):
         np.greater(x[part], 0, out=passes[part])
         np.maximum(x[part], 0, out=r[part])
 
-    parallel.over_batch_halves(work, x.shape[0], x.size)
+    parallel.over_batch_parts(work, x.shape[0], x.size)
     return passes, r
 
 
 def _masked(dy, mask):
-    """dy * mask (mask: bool, dy's shape), its halves in two threads when big."""
+    """dy * mask (mask: bool, dy's shape), in parallel parts when big."""
     dx = np.empty_like(dy)
 
     def work(part):
         np.multiply(dy[part], mask[part], out=dx[part])
 
-    parallel.over_batch_halves(work, dy.shape[0], dy.size)
+    parallel.over_batch_parts(work, dy.shape[0], dy.size)
     return dx
 
 

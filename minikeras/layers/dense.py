@@ -1,9 +1,9 @@
 """`Dense`: out = activation(x @ kernel + bias)."""
 
-import numpy as np
 
 from minikeras import constraints, initializers, regularizers
 from minikeras.layers.layer import ActivationMixin, Layer, activation_of, maybe_serialize
+from minikeras.ops import parallel
 from minikeras.utils.argument_validation import positive_int
 
 
@@ -72,7 +72,9 @@ class Dense(ActivationMixin, Layer):
 
     def forward(self, x, training=False):
         """x: (batch, ..., in). Returns (a, cache), a: (batch, ..., units)."""
-        z = np.matmul(x, self.kernel.value)          # (batch, ..., units)
+        # (batch, ..., units); big batches in parallel parts (ops/parallel.py)
+        z = parallel.matmul(x.reshape(-1, x.shape[-1]), self.kernel.value)
+        z = z.reshape(x.shape[:-1] + (self.units,))
         if self.use_bias:
             z += self.bias.value
         a, act_cache = self._activate(z)
@@ -88,8 +90,10 @@ class Dense(ActivationMixin, Layer):
         dz = self._activation_backward(da, act_cache, from_logits)
         x2 = x.reshape(-1, x.shape[-1])             # (N, in): N = batch x inner positions
         dz2 = dz.reshape(-1, self.units)             # (N, units)
-        dkernel = x2.T @ dz2                         # (in, units)
-        dx = dz @ self.kernel.value.T if need_input_gradient else None    # (batch, ..., in)
+        dkernel = parallel.matmul_transposed_a(x2, dz2)               # (in, units) = x2.T @ dz2
+        dx = None
+        if need_input_gradient:
+            dx = parallel.matmul(dz2, self.kernel.value.T).reshape(x.shape)   # (batch, ..., in)
         grads = [dkernel]
         if self.use_bias:
             grads.append(dz2.sum(axis=0))            # (units,)

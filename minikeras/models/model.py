@@ -22,6 +22,7 @@ from minikeras.layers.layer import Layer
 from minikeras.losses import reduce_weighted_values
 from minikeras.metrics import Mean
 from minikeras.models import compile_utils, data
+from minikeras.ops import parallel
 
 
 class Model(Layer):
@@ -320,36 +321,39 @@ class Model(Layer):
                                                  val[0].shape[0], validation_steps)
         self.stop_training = False
         self._fixed_step_weights = self._step_weights()
-        try:
-            callback_list.on_train_begin()
-            # A callback (BackupAndRestore) may have restored an interrupted run's state.
-            initial_epoch = self._initial_epoch or initial_epoch
-            epoch_logs = None
-            for epoch in range(initial_epoch, epochs):
-                self.reset_metrics()
-                callback_list.on_epoch_begin(epoch)
-                logs = {}
-                for step, batch in batches.epoch():
-                    callback_list.on_train_batch_begin(step)
-                    sw = None if sample_weight is None else sample_weight[batch]
-                    logs = self.train_step(x[batch], y[batch], sw)
-                    callback_list.on_train_batch_end(step, logs)
+        # While training, BLAS runs on one thread and minikeras splits each batch over the
+        # cores itself (ops/parallel.py says why).
+        with parallel.one_blas_thread():
+            try:
+                callback_list.on_train_begin()
+                # A callback (BackupAndRestore) may have restored an interrupted run's state.
+                initial_epoch = self._initial_epoch or initial_epoch
+                epoch_logs = None
+                for epoch in range(initial_epoch, epochs):
+                    self.reset_metrics()
+                    callback_list.on_epoch_begin(epoch)
+                    logs = {}
+                    for step, batch in batches.epoch():
+                        callback_list.on_train_batch_begin(step)
+                        sw = None if sample_weight is None else sample_weight[batch]
+                        logs = self.train_step(x[batch], y[batch], sw)
+                        callback_list.on_train_batch_end(step, logs)
+                        if self.stop_training:
+                            break
+                    epoch_logs = dict(logs)
+                    if val is not None and _should_validate(epoch, validation_freq):
+                        val_logs = self._evaluate_arrays(*val, val_batch_size, callback_list,
+                                                         validation_steps)
+                        epoch_logs.update({"val_" + key: value for key, value in val_logs.items()})
+                    callback_list.on_epoch_end(epoch, epoch_logs)
                     if self.stop_training:
                         break
-                epoch_logs = dict(logs)
-                if val is not None and _should_validate(epoch, validation_freq):
-                    val_logs = self._evaluate_arrays(*val, val_batch_size, callback_list,
-                                                     validation_steps)
-                    epoch_logs.update({"val_" + key: value for key, value in val_logs.items()})
-                callback_list.on_epoch_end(epoch, epoch_logs)
-                if self.stop_training:
-                    break
-            if epochs > 0:
-                # With use_ema, the weights become their moving averages now (as Keras).
-                self.optimizer.finalize_variable_values(self._fixed_step_weights[0])
-            callback_list.on_train_end(epoch_logs)
-        finally:
-            self._fixed_step_weights = None
+                if epochs > 0:
+                    # With use_ema, the weights become their moving averages now (as Keras).
+                    self.optimizer.finalize_variable_values(self._fixed_step_weights[0])
+                callback_list.on_train_end(epoch_logs)
+            finally:
+                self._fixed_step_weights = None
         return callback_list.history
 
     def _prepare_data(self, x, y, sample_weight, method):
@@ -429,7 +433,8 @@ class Model(Layer):
                                      verbose=verbose, epochs=1,
                                      steps=data.EpochBatches(x.shape[0], batch_size,
                                                              steps_per_epoch=steps).steps)
-        logs = self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list, steps)
+        with parallel.one_blas_thread():
+            logs = self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list, steps)
         return _sorted_dict(logs) if return_dict else self._logs_as_list(logs)
 
     def _evaluate_arrays(self, x, y, sample_weight, batch_size, callback_list, steps=None):
@@ -469,12 +474,13 @@ class Model(Layer):
         self.stop_predicting = False
         callback_list.on_predict_begin()
         outputs = []
-        for step, batch in batches.epoch():
-            callback_list.on_predict_batch_begin(step)
-            outputs.append(self._forward(x[batch], training=False)[0])
-            callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
-            if self.stop_predicting:
-                break
+        with parallel.one_blas_thread():
+            for step, batch in batches.epoch():
+                callback_list.on_predict_batch_begin(step)
+                outputs.append(self._forward(x[batch], training=False)[0])
+                callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
+                if self.stop_predicting:
+                    break
         callback_list.on_predict_end()
         return np.concatenate(outputs, axis=0)
 
@@ -494,7 +500,8 @@ class Model(Layer):
             sample_weight = data.class_weights_to_sample_weights(class_weight, y)
         # A shape mismatch raises in compute_loss, before the optimizer changes any weight.
         self.reset_metrics()
-        logs = self.train_step(x, y, sample_weight)
+        with parallel.one_blas_thread():
+            logs = self.train_step(x, y, sample_weight)
         return _sorted_dict(logs) if return_dict else self._logs_as_list(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -502,14 +509,16 @@ class Model(Layer):
         self._check_compiled("test_on_batch")
         x, y, sample_weight = self._prepare_data(x, y, sample_weight, "test_on_batch")
         self.reset_metrics()
-        logs = self.test_step(x, y, sample_weight)
+        with parallel.one_blas_thread():
+            logs = self.test_step(x, y, sample_weight)
         return _sorted_dict(logs) if return_dict else self._logs_as_list(logs)
 
     def predict_on_batch(self, x):
         """The model's outputs for this one batch."""
         x = data.as_float(data.to_array("x", x))
         self._check_input_shape(x)
-        return self._forward(x, training=False)[0]
+        with parallel.one_blas_thread():
+            return self._forward(x, training=False)[0]
 
     # -------------------------------------------------------------- weights etc.
 

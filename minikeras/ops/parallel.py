@@ -1,41 +1,226 @@
-"""Running a whole-array NumPy pass on the two halves of a batch at the same time.
+"""Keeping every core busy: minikeras splits each batch over threads, BLAS runs on one.
 
-NumPy releases the GIL inside its loops over arrays, so two Python threads that each run
-vectorised operations on half of the data keep two cores busy. The matrix products already
-do this inside BLAS; the memory-bound passes (pooling, relu) gain the same way on the big
-early-layer activations. The work must write only into its own half of preallocated
-outputs.
+NumPy releases the GIL inside its loops over arrays and inside BLAS, so Python threads that
+each run whole-array operations on their own part of a batch keep several cores busy. That
+is how minikeras uses the machine for the big arrays of a training step: im2col copies,
+convolution GEMMs, pooling, relu.
+
+Why not leave the matrix products to BLAS's own threads? OpenBLAS (NumPy's BLAS on Linux
+and Windows) keeps its worker threads spinning for a long while (about 0.1 s) after every
+product, waiting for the next one. Between two products a training step runs pooling, relu,
+im2col copies for milliseconds, and the spinning workers take the cores (or, on a VM, the
+core's other hyperthread) away from that work: the MNIST convnet ran 40% slower that way.
+So while a model trains, evaluates or predicts (`one_blas_thread()`), OpenBLAS is told to
+use one thread per call, its workers go to sleep, and the batch is split here instead:
+`over_batch_parts` gives each thread its own slice of the batch axis.
+
+The work given to `over_batch_parts` must write only into its own part of preallocated
+outputs (or return its result, as partial sums do).
 """
 
+import contextlib
+import ctypes
 import functools
+import glob
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
-# Below this many elements, handing half the work to another thread costs more than it saves.
+import numpy as np
+
+# Below this many elements, handing parts of the work to other threads costs more than it saves.
 PARALLEL_MIN_ELEMENTS = 2**20
+# Matrix products are worth splitting sooner: they do far more work per element.
+GEMM_MIN_ELEMENTS = 2**17
+# More threads than this gain little: the passes are memory-bound and each costs Python time.
+MAX_WORKERS = 8
+# False leaves BLAS its own threads during training (one_blas_thread() then does nothing and
+# matrix products are not split): for comparison, or when another library in the process
+# needs BLAS's threads meanwhile.
+SPLIT_BATCHES = True
+
+
+def worker_count():
+    """Cores this process may run on (at most MAX_WORKERS)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
 
 
 @functools.cache
-def _second_thread():
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="minikeras-half")
+def _pool():
+    return ThreadPoolExecutor(max_workers=worker_count() - 1 or 1,
+                              thread_name_prefix="minikeras-part")
 
 
-def over_batch_halves(work, batch, elements):
-    """Calls work(part) for the two halves `part` (slices) of the batch axis, in two threads.
+def batch_parts(batch, elements, minimum=None):
+    """Slices cutting the batch axis into one part per worker (one part for small work).
 
     Args:
-        work: function of a slice of the batch axis; its return value is ignored.
         batch: length of the batch axis.
-        elements: size of the arrays involved: below PARALLEL_MIN_ELEMENTS (or on a single
-            core, or with a batch of one) there is one call, work(slice(None)).
+        elements: size of the arrays the work touches; below `minimum` (by default
+            PARALLEL_MIN_ELEMENTS) the work stays whole.
     """
-    if elements < PARALLEL_MIN_ELEMENTS or batch < 2 or (os.cpu_count() or 1) < 2:
-        work(slice(None))
+    minimum = PARALLEL_MIN_ELEMENTS if minimum is None else minimum
+    parts = min(worker_count(), batch) if elements >= minimum else 1
+    if parts <= 1:
+        return [slice(None)]
+    edges = [batch * k // parts for k in range(parts + 1)]
+    return [slice(start, stop) for start, stop in zip(edges[:-1], edges[1:])]
+
+
+def over_batch_parts(work, batch, elements, minimum=None):
+    """Calls work(part) for each part (a slice of the batch axis), the parts in parallel.
+
+    Args:
+        work: function of a slice of the batch axis.
+        batch: length of the batch axis.
+        elements: size of the arrays involved: below `minimum` (or on one core, or with a
+            batch of one) there is a single call, work(slice(None)).
+        minimum: the size from which splitting pays: PARALLEL_MIN_ELEMENTS by default,
+            gemm_minimum() for matrix products.
+
+    Returns:
+        The list of work(part) results, in batch order.
+    """
+    parts = batch_parts(batch, elements, minimum)
+    if len(parts) == 1:
+        return [work(parts[0])]
+    # The other threads take all parts but the last, which this thread does meanwhile.
+    futures = [_pool().submit(work, part) for part in parts[:-1]]
+    last = work(parts[-1])
+    return [future.result() for future in futures] + [last]   # re-raises a thread's error
+
+
+def gemm_minimum():
+    """The `minimum` for splitting a matrix product: GEMM_MIN_ELEMENTS when BLAS runs on one
+    thread (inside one_blas_thread), else never (BLAS's own threads share the product)."""
+    return GEMM_MIN_ELEMENTS if _blas_pinned.depth else float("inf")
+
+
+def _split_product(rows, columns):
+    """Whether a product over `rows` (the batch) touching `columns` numbers per row is worth
+    splitting: only while BLAS runs on one thread, and only when it is big."""
+    return _blas_pinned.depth and rows * columns >= GEMM_MIN_ELEMENTS and rows > 1
+
+
+def matmul(a, b):
+    """a @ b for 2-D a (rows, k) and b (k, n); the rows of `a` split over the workers."""
+    if not _split_product(a.shape[0], a.shape[1] + b.shape[1]):
+        return a @ b
+    out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
+
+    def work(part):
+        np.matmul(a[part], b, out=out[part])
+
+    over_batch_parts(work, a.shape[0], a.size + out.size, GEMM_MIN_ELEMENTS)
+    return out
+
+
+def matmul_transposed_a(a, b):
+    """a.T @ b for 2-D a (rows, k) and b (rows, n): partial products over parts of the rows,
+    summed (the weight gradient x.T @ dz of a batch)."""
+    if not _split_product(a.shape[0], a.shape[1] + b.shape[1]):
+        return a.T @ b
+    partials = over_batch_parts(lambda part: a[part].T @ b[part], a.shape[0], a.size + b.size,
+                                GEMM_MIN_ELEMENTS)
+    return functools.reduce(np.add, partials)
+
+
+# ------------------------------------------------------------ OpenBLAS's thread count
+
+
+class _Pinned:
+    """BLAS's thread count is one setting for the whole process: so is this record of it."""
+
+    lock = threading.Lock()
+    depth = 0            # how many one_blas_thread() blocks are open
+    previous = None      # BLAS's thread count before the first of them
+
+
+_blas_pinned = _Pinned()
+
+
+@functools.cache
+def _openblas_thread_functions():
+    """(get_num_threads, set_num_threads) of the OpenBLAS that NumPy loaded, or None.
+
+    NumPy's wheels bundle OpenBLAS under a prefixed name (scipy_openblas...64_); other builds
+    (MKL, Accelerate) have no such functions and are left alone.
+    """
+    for path in _loaded_openblas_paths():
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""),
+                               ("openblas", "64_"), ("openblas", "")):
+            getter = getattr(library, f"{prefix}_get_num_threads{suffix}", None)
+            setter = getattr(library, f"{prefix}_set_num_threads{suffix}", None)
+            if getter is not None and setter is not None:
+                getter.restype = ctypes.c_int
+                setter.argtypes = [ctypes.c_int]
+                return getter, setter
+    return None
+
+
+def _loaded_openblas_paths():
+    """Paths of the OpenBLAS libraries mapped into this process (Linux: /proc/self/maps),
+    else those bundled with NumPy's wheel."""
+    paths = []
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.split(maxsplit=5)[-1].strip()
+                if "openblas" in os.path.basename(path) and path not in paths:
+                    paths.append(path)
+    except OSError:
+        pass
+    if not paths:
+        numpy_dir = os.path.dirname(np.__file__)
+        for pattern in ("../numpy.libs/*openblas*", ".dylibs/*openblas*"):
+            paths += glob.glob(os.path.join(numpy_dir, pattern))
+    return paths
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """While inside, OpenBLAS computes each product on one thread and minikeras splits the
+    products itself (see the module docstring). BLAS's thread count is restored on exit.
+    Nests; does nothing on one core, when NumPy's BLAS is not OpenBLAS (MKL, Accelerate:
+    products then keep BLAS's threads), or when SPLIT_BATCHES is False."""
+    functions = None
+    if SPLIT_BATCHES and worker_count() > 1:
+        functions = _openblas_thread_functions()
+    if functions is None:
+        yield
         return
-    half = batch // 2
-    first_half = _second_thread().submit(work, slice(0, half))
-    work(slice(half, None))
-    first_half.result()                  # waits, and re-raises any error from the thread
+    get_threads, set_threads = functions
+    with _blas_pinned.lock:
+        if _blas_pinned.depth == 0:
+            _blas_pinned.previous = get_threads()
+            set_threads(1)
+        _blas_pinned.depth += 1
+    try:
+        yield
+    finally:
+        with _blas_pinned.lock:
+            _blas_pinned.depth -= 1
+            if _blas_pinned.depth == 0:
+                set_threads(_blas_pinned.previous)
 
 
-__all__ = ["PARALLEL_MIN_ELEMENTS", "over_batch_halves"]
+__all__ = [
+    "GEMM_MIN_ELEMENTS",
+    "PARALLEL_MIN_ELEMENTS",
+    "SPLIT_BATCHES",
+    "batch_parts",
+    "gemm_minimum",
+    "matmul",
+    "matmul_transposed_a",
+    "one_blas_thread",
+    "over_batch_parts",
+    "worker_count",
+]

@@ -88,7 +88,7 @@ def pool2d_forward(x, pool_size=(2, 2), strides=None, padding="valid", mode="max
         def knockout(part):
             _max_pool_2x2(xpad[part], out_hw, out[part], tuple(o[part] for o in outcomes))
 
-        parallel.over_batch_halves(knockout, batch, xpad.size)
+        parallel.over_batch_parts(knockout, batch, xpad.size)
         cache["outcomes"] = outcomes  # which pixel of each window won: routes the gradient
         return out, cache
     if mode == "max":
@@ -230,7 +230,7 @@ def pool2d_backward(dout, cache):
             for pixel_won, target in zip(won, _quadrants(dxpad[part], out_hw), strict=True):
                 np.multiply(dout[part], pixel_won, out=target)
 
-        parallel.over_batch_halves(route, batch, dxpad.size)
+        parallel.over_batch_parts(route, batch, dxpad.size)
     elif cache["mode"] == "max":
         argmax = cache["argmax"]
         # Each window routes its gradient to the pixel that won it: dx += dout * [argmax == k]

@@ -1,0 +1,124 @@
+"""Big batches of pooling, relu and convolution run on parts of the batch in several threads:
+the result must be the one-call result (values, tie rule, gradients)."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from minikeras.ops import conv, parallel, pooling
+
+
+@pytest.mark.parametrize("padding,hw", [("valid", (26, 26)), ("valid", (11, 13)),
+                                        ("same", (9, 11))])
+def test_two_halves_match_one_call(monkeypatch, padding, hw):
+    rng = np.random.default_rng(0)
+    # rounded values: many tied maxima inside windows; negative ones test the padding
+    x = np.round(rng.standard_normal((5, *hw, 8)), 1).astype(np.float32)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)       # split even this batch
+    out, cache = pooling.pool2d_forward(x, (2, 2), None, padding)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    dx = pooling.pool2d_backward(dout, cache)
+
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 2**62)   # one call, no thread
+    out_one, cache_one = pooling.pool2d_forward(x, (2, 2), None, padding)
+    np.testing.assert_array_equal(out, out_one)
+    np.testing.assert_array_equal(dx, pooling.pool2d_backward(dout, cache_one))
+
+
+def test_parts_cover_the_batch_once_in_order_in_several_threads(monkeypatch):
+    monkeypatch.setattr(parallel, "worker_count", lambda: 3)
+    seen = []
+
+    def work(part):
+        seen.append(threading.current_thread().name)
+        return (part.start, part.stop)
+
+    assert parallel.over_batch_parts(work, 7, 2**30) == [(0, 2), (2, 4), (4, 7)]
+    assert len(set(seen)) >= 2                   # the last part runs in the calling thread
+    assert parallel.over_batch_parts(work, 7, 10) == [(None, None)]      # small: one call
+    assert parallel.over_batch_parts(work, 2, 2**30) == [(0, 1), (1, 2)]  # parts <= batch
+
+
+def test_an_error_in_another_thread_reaches_the_caller():
+    def work(part):
+        if part.start == 0:
+            raise RuntimeError("first part failed")
+
+    with pytest.raises(RuntimeError, match="first part failed"):
+        parallel.over_batch_parts(work, 8, 2**30)
+
+
+@pytest.mark.parametrize("groups,channels,strides,padding",
+                         [(1, 1, (1, 1), "valid"), (1, 3, (2, 1), "same"), (2, 4, (1, 1), "same"),
+                          (4, 4, (1, 2), "valid")])
+def test_conv_parts_match_one_call(monkeypatch, groups, channels, strides, padding):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((5, 9, 8, channels))
+    kernel = rng.standard_normal((3, 2, channels // groups, 4))
+    bias = rng.standard_normal(4)
+    results = []
+    for minimum in (0, 2**62):                       # every batch split, then one call
+        monkeypatch.setattr(parallel, "gemm_minimum", lambda m=minimum: m)
+        monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", minimum)
+        out, cache = conv.conv2d_forward(x, kernel, strides, padding, (1, 1), groups, bias)
+        dout = np.cos(np.arange(out.size)).reshape(out.shape)
+        results.append((out, *conv.conv2d_backward(dout, cache),
+                        conv.conv2d_bias_gradient(dout)))
+    for split, whole in zip(*results):
+        np.testing.assert_allclose(split, whole, rtol=1e-12, atol=1e-12)
+    # and the bias is in the output: the same convolution without it differs by exactly it
+    unbiased, _ = conv.conv2d_forward(x, kernel, strides, padding, (1, 1), groups)
+    np.testing.assert_allclose(results[1][0] - unbiased, np.broadcast_to(bias, unbiased.shape))
+
+
+@pytest.mark.skipif(parallel._openblas_thread_functions() is None,
+                    reason="NumPy's BLAS here is not OpenBLAS: there is no thread count to pin")
+def test_one_blas_thread_pins_openblas_and_restores_it():
+    get_threads, set_threads = parallel._openblas_thread_functions()
+    before = get_threads()
+    with parallel.one_blas_thread():
+        assert get_threads() == (1 if parallel.worker_count() > 1 else before)
+        with parallel.one_blas_thread():                 # nested: still pinned
+            assert get_threads() == (1 if parallel.worker_count() > 1 else before)
+        assert get_threads() == (1 if parallel.worker_count() > 1 else before)
+    assert get_threads() == before
+
+
+def test_fit_pins_blas_while_it_trains(monkeypatch):
+    import minikeras
+
+    seen = []
+
+    class Spy(minikeras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            seen.append(parallel._blas_pinned.depth)
+
+    monkeypatch.setattr(parallel, "_openblas_thread_functions",
+                        lambda: (lambda: 4, lambda count: seen.append(("set", count))))
+    monkeypatch.setattr(parallel, "worker_count", lambda: 2)
+    model = minikeras.Sequential([minikeras.Input((2,)), minikeras.layers.Dense(1)])
+    model.compile(loss="mse", optimizer="sgd")
+    model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=1, batch_size=2, verbose=0,
+              callbacks=[Spy()])
+    assert seen == [("set", 1), 1, 1, ("set", 4)]
+
+
+def test_relu_halves_match_one_call(monkeypatch):
+    from minikeras.activations import activations
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((5, 7, 6, 3)).astype(np.float32)
+    x[0, 0, 0, 0] = 0.0                                  # the kink: no gradient at 0, as TF
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    results = []
+    for threshold in (0, 2**62):                         # split, then one call
+        monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", threshold)
+        y, cache = activations.relu.forward(x)
+        results.append((y, activations.relu.backward(dy, cache)))
+    (y_split, dx_split), (y_one, dx_one) = results
+    np.testing.assert_array_equal(y_split, y_one)
+    np.testing.assert_array_equal(y_one, np.maximum(x, 0))
+    np.testing.assert_array_equal(dx_split, dx_one)
+    np.testing.assert_array_equal(dx_one, np.where(x > 0, dy, 0))
+    assert y_split.dtype == dx_split.dtype == np.float32
