@@ -85,8 +85,9 @@ def test_one_blas_thread_pins_openblas_and_restores_it():
     assert get_threads() == before
 
 
-def test_fit_pins_blas_while_it_trains(monkeypatch):
+def test_fit_pins_blas_while_a_convnet_trains_and_only_then(monkeypatch):
     import minikeras
+    from minikeras import layers
 
     seen = []
 
@@ -97,28 +98,16 @@ def test_fit_pins_blas_while_it_trains(monkeypatch):
     monkeypatch.setattr(parallel, "_openblas_thread_functions",
                         lambda: (lambda: 4, lambda count: seen.append(("set", count))))
     monkeypatch.setattr(parallel, "worker_count", lambda: 2)
-    model = minikeras.Sequential([minikeras.Input((2,)), minikeras.layers.Dense(1)])
-    model.compile(loss="mse", optimizer="sgd")
-    model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=1, batch_size=2, verbose=0,
-              callbacks=[Spy()])
-    assert seen == [("set", 1), 1, 1, ("set", 4)]
-
-
-def test_relu_halves_match_one_call(monkeypatch):
-    from minikeras.activations import activations
-
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((5, 7, 6, 3)).astype(np.float32)
-    x[0, 0, 0, 0] = 0.0                                  # the kink: no gradient at 0, as TF
-    dy = rng.standard_normal(x.shape).astype(np.float32)
-    results = []
-    for threshold in (0, 2**62):                         # split, then one call
-        monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", threshold)
-        y, cache = activations.relu.forward(x)
-        results.append((y, activations.relu.backward(dy, cache)))
-    (y_split, dx_split), (y_one, dx_one) = results
-    np.testing.assert_array_equal(y_split, y_one)
-    np.testing.assert_array_equal(y_one, np.maximum(x, 0))
-    np.testing.assert_array_equal(dx_split, dx_one)
-    np.testing.assert_array_equal(dx_one, np.where(x > 0, dy, 0))
-    assert y_split.dtype == dx_split.dtype == np.float32
+    convnet = minikeras.Sequential([minikeras.Input((4, 4, 1)), layers.Conv2D(2, 3),
+                                    layers.Flatten(), layers.Dense(1)])
+    dense_stack = minikeras.Sequential([minikeras.Input((2,)), layers.Dense(1)])
+    assert convnet.splits_batches and not dense_stack.splits_batches
+    for model, x in ((convnet, np.zeros((4, 4, 4, 1))), (dense_stack, np.zeros((4, 2)))):
+        model.compile(loss="mse", optimizer="sgd")
+        model.fit(x, np.zeros((4, 1)), epochs=1, batch_size=2, verbose=0, callbacks=[Spy()])
+        seen.append("evaluate")
+        model.evaluate(x, np.zeros((4, 1)), verbose=0)
+    # the convnet: pinned to 1 thread for fit's steps and for evaluate, then restored to 4;
+    # the Dense stack leaves BLAS alone
+    assert seen == [("set", 1), 1, 1, ("set", 4), "evaluate", ("set", 1), ("set", 4),
+                    0, 0, "evaluate"]

@@ -18,6 +18,8 @@ class BasePooling2D(Layer):
     No weights.
     """
 
+    splits_batches = True  # its big batches run in parallel parts (ops/parallel.py)
+
     _mode = None
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):

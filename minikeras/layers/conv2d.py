@@ -30,6 +30,8 @@ class Conv2D(ActivationMixin, Layer):
     channels_first inputs are transposed in and out.
     """
 
+    splits_batches = True  # its big batches run in parallel parts (ops/parallel.py)
+
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",

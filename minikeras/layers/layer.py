@@ -34,6 +34,10 @@ class Layer:
             first layer of a `Sequential` its input shape (without the batch dimension).
     """
 
+    # True for layers whose big batches run in parallel parts (ops/parallel.py): a model
+    # holding one trains with BLAS pinned to one thread (Model._all_cores).
+    splits_batches = False
+
     def __init__(self, name=None, trainable=True, dtype=None, activity_regularizer=None,
                  autocast=True, **kwargs):
         unknown = [key for key in kwargs if key not in _LEGACY_INPUT_ARGS]

@@ -12,6 +12,7 @@ loss and metrics in a History. A subclass (Sequential) says how layers connect b
 `_forward`, `_backward` and `_output_logits`; everything else is shared here.
 """
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -67,6 +68,21 @@ class Model(Layer):
         return self._forward(x, training)[0]
 
     # ------------------------------------------------------------------ compile
+
+    @property
+    def splits_batches(self):
+        return any(layer.splits_batches for layer in self.layers)
+
+    def _all_cores(self):
+        """The context fit, evaluate and predict run their batches in.
+
+        A model with convolution or pooling layers runs with BLAS pinned to one thread while
+        those layers split each big batch over the cores themselves (ops/parallel.py says
+        why that is faster); a stack of Dense layers leaves its products to BLAS's threads.
+        """
+        if self.splits_batches:
+            return parallel.one_blas_thread()
+        return contextlib.nullcontext()
 
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
@@ -321,9 +337,7 @@ class Model(Layer):
                                                  val[0].shape[0], validation_steps)
         self.stop_training = False
         self._fixed_step_weights = self._step_weights()
-        # While training, BLAS runs on one thread and minikeras splits each batch over the
-        # cores itself (ops/parallel.py says why).
-        with parallel.one_blas_thread():
+        with self._all_cores():
             try:
                 callback_list.on_train_begin()
                 # A callback (BackupAndRestore) may have restored an interrupted run's state.
@@ -433,7 +447,7 @@ class Model(Layer):
                                      verbose=verbose, epochs=1,
                                      steps=data.EpochBatches(x.shape[0], batch_size,
                                                              steps_per_epoch=steps).steps)
-        with parallel.one_blas_thread():
+        with self._all_cores():
             logs = self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list, steps)
         return _sorted_dict(logs) if return_dict else self._logs_as_list(logs)
 
@@ -474,7 +488,7 @@ class Model(Layer):
         self.stop_predicting = False
         callback_list.on_predict_begin()
         outputs = []
-        with parallel.one_blas_thread():
+        with self._all_cores():
             for step, batch in batches.epoch():
                 callback_list.on_predict_batch_begin(step)
                 outputs.append(self._forward(x[batch], training=False)[0])
@@ -500,7 +514,7 @@ class Model(Layer):
             sample_weight = data.class_weights_to_sample_weights(class_weight, y)
         # A shape mismatch raises in compute_loss, before the optimizer changes any weight.
         self.reset_metrics()
-        with parallel.one_blas_thread():
+        with self._all_cores():
             logs = self.train_step(x, y, sample_weight)
         return _sorted_dict(logs) if return_dict else self._logs_as_list(logs)
 
@@ -509,7 +523,7 @@ class Model(Layer):
         self._check_compiled("test_on_batch")
         x, y, sample_weight = self._prepare_data(x, y, sample_weight, "test_on_batch")
         self.reset_metrics()
-        with parallel.one_blas_thread():
+        with self._all_cores():
             logs = self.test_step(x, y, sample_weight)
         return _sorted_dict(logs) if return_dict else self._logs_as_list(logs)
 
@@ -517,7 +531,7 @@ class Model(Layer):
         """The model's outputs for this one batch."""
         x = data.as_float(data.to_array("x", x))
         self._check_input_shape(x)
-        with parallel.one_blas_thread():
+        with self._all_cores():
             return self._forward(x, training=False)[0]
 
     # -------------------------------------------------------------- weights etc.
