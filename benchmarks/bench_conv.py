@@ -278,9 +278,16 @@ def main():
         best, median = min(result["times"]), statistics.median(result["times"])
         print(f"  {engine:>17} {best:7.3f} {median:8.3f} {best / batches * 1e3:8.1f} "
               f"{result['loss']:8.4f} {result['faults_per_batch']:12.0f}")
+    keras_times = results["keras"]["times"]
     for engine in ENGINES[1:]:
-        ratio = min(results["keras"]["times"]) / min(results[engine]["times"])
-        print(f"  {engine} runs at {ratio:.2f}x Keras's speed (best epochs)")
+        times = results[engine]["times"]
+        best_ratio = min(keras_times) / min(times)
+        median_ratio = statistics.median(keras_times) / statistics.median(times)
+        print(f"  {engine} runs at {best_ratio:.2f}x Keras's speed (best epochs), "
+              f"{median_ratio:.2f}x (median epochs)")
+    print("  median ms/batch: " + ", ".join(
+        f"{engine} {statistics.median(result['times']) / batches * 1e3:.1f}"
+        for engine, result in results.items()))
 
     print("\n(c) resident memory of the training subprocess (MB): peak while training, size "
           "when training started, growth, and the whole process's peak (data loading included)")
