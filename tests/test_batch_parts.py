@@ -1,6 +1,7 @@
 """Big batches of pooling, relu and convolution run on parts of the batch in several threads:
 the result must be the one-call result (values, tie rule, gradients)."""
 
+import os
 import threading
 
 import numpy as np
@@ -111,3 +112,21 @@ def test_fit_pins_blas_while_a_convnet_trains_and_only_then(monkeypatch):
     # the Dense stack leaves BLAS alone
     assert seen == [("set", 1), 1, 1, ("set", 4), "evaluate", ("set", 1), ("set", 4),
                     0, 0, "evaluate"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this system")
+def test_a_forked_child_splits_batches_with_threads_of_its_own(monkeypatch):
+    import multiprocessing
+
+    monkeypatch.setattr(parallel, "worker_count", lambda: 2)
+    assert parallel.over_batch_parts(lambda part: part.start, 4, 2**30) == [0, 2]  # pool made
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as children:
+        # the child's inherited pool has no threads: without a pool of its own this hangs
+        result = children.apply_async(parallel.over_batch_parts,
+                                      (_part_start, 4, 2**30)).get(timeout=60)
+    assert result == [0, 2]
+
+
+def _part_start(part):
+    return part.start

@@ -49,8 +49,14 @@ def worker_count():
     return max(1, min(cores, MAX_WORKERS))
 
 
-@functools.cache
 def _pool():
+    """The threads that take the other parts: one pool per process (a child made by fork()
+    inherits the pool object but not its threads, so it must start its own)."""
+    return _pool_of_process(os.getpid())
+
+
+@functools.cache
+def _pool_of_process(pid):
     return ThreadPoolExecutor(max_workers=worker_count() - 1 or 1,
                               thread_name_prefix="minikeras-part")
 
