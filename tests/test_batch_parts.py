@@ -130,3 +130,18 @@ def test_a_forked_child_splits_batches_with_threads_of_its_own(monkeypatch):
 
 def _part_start(part):
     return part.start
+
+
+def test_parts_split_again_inside_a_part_run_without_deadlock(monkeypatch):
+    monkeypatch.setattr(parallel, "worker_count", lambda: 2)
+
+    def outer(part):
+        return parallel.over_batch_parts(lambda inner: (part.start, inner.start), 4, 2**30)
+
+    results = []
+    # in a daemon thread, so that a deadlock fails the test instead of hanging the suite
+    runner = threading.Thread(target=lambda: results.append(
+        parallel.over_batch_parts(outer, 8, 2**30)), daemon=True)
+    runner.start()
+    runner.join(timeout=30)
+    assert results == [[[(0, 0), (0, 2)], [(4, 0), (4, 2)]]]

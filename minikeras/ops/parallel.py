@@ -49,6 +49,9 @@ def worker_count():
     return max(1, min(cores, MAX_WORKERS))
 
 
+_THREAD_PREFIX = "minikeras-part"
+
+
 def _pool():
     """The threads that take the other parts: one pool per process (a child made by fork()
     inherits the pool object but not its threads, so it must start its own)."""
@@ -58,7 +61,7 @@ def _pool():
 @functools.cache
 def _pool_of_process(pid):
     return ThreadPoolExecutor(max_workers=worker_count() - 1 or 1,
-                              thread_name_prefix="minikeras-part")
+                              thread_name_prefix=_THREAD_PREFIX)
 
 
 def batch_parts(batch, elements, minimum=None):
@@ -92,8 +95,10 @@ def over_batch_parts(work, batch, elements, minimum=None):
         The list of work(part) results, in batch order.
     """
     parts = batch_parts(batch, elements, minimum)
-    if len(parts) == 1:
-        return [work(parts[0])]
+    if len(parts) == 1 or threading.current_thread().name.startswith(_THREAD_PREFIX):
+        # one part, or called from a part already running in the pool: waiting there for
+        # the pool's other threads could wait forever, so the parts run here in turn
+        return [work(part) for part in parts]
     # The other threads take all parts but the last, which this thread does meanwhile.
     futures = [_pool().submit(work, part) for part in parts[:-1]]
     last = work(parts[-1])
