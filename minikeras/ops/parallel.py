@@ -8,11 +8,13 @@ convolution GEMMs, pooling, relu.
 Why not leave the matrix products to BLAS's own threads? OpenBLAS (NumPy's BLAS on Linux
 and Windows) keeps its worker threads spinning for a long while (about 0.1 s) after every
 product, waiting for the next one. Between two products a training step runs pooling, relu,
-im2col copies for milliseconds, and the spinning workers take the cores (or, on a VM, the
-core's other hyperthread) away from that work: the MNIST convnet ran 40% slower that way.
-So while a model trains, evaluates or predicts (`one_blas_thread()`), OpenBLAS is told to
-use one thread per call, its workers go to sleep, and the batch is split here instead:
-`over_batch_parts` gives each thread its own slice of the batch axis.
+im2col copies for milliseconds, and the spinning workers take CPU time away from that work:
+the MNIST convnet's epochs took 20-50% longer that way (benchmarks/bench_conv.py, its
+minikeras-blas-threads line). So while a model with convolution or pooling layers trains,
+evaluates or predicts (Model._all_cores, `one_blas_thread()`), OpenBLAS is told to use one
+thread per call, its workers go to sleep, and the batch is split here instead:
+`over_batch_parts` gives each thread its own slice of the batch axis. Models of Dense layers
+alone keep BLAS's threads: their time is nearly all in products, which BLAS shares out best.
 
 The work given to `over_batch_parts` must write only into its own part of preallocated
 outputs (or return its result, as partial sums do).
