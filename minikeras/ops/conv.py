@@ -197,7 +197,7 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
                       out=out_rows[:, g * group_filters : (g + 1) * group_filters])
         if bias is not None:
             images = out[part].reshape(-1, image_bias.size)
-            images += image_bias                                  # while the part is in cache
+            images += image_bias                  # each thread adds the bias to its own images
 
     parallel.over_batch_parts(convolve, batch, out.size + sum(c.size for c in cols),
                               parallel.gemm_minimum())
