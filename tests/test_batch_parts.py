@@ -145,3 +145,16 @@ def test_parts_split_again_inside_a_part_run_without_deadlock(monkeypatch):
     runner.start()
     runner.join(timeout=30)
     assert results == [[[(0, 0), (0, 2)], [(4, 0), (4, 2)]]]
+
+
+def test_split_products_match_numpy(monkeypatch):
+    monkeypatch.setattr(parallel._blas_pinned, "depth", 1)     # as inside one_blas_thread()
+    monkeypatch.setattr(parallel, "GEMM_MIN_ELEMENTS", 0)     # split even these
+    monkeypatch.setattr(parallel, "worker_count", lambda: 3)
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((5, 2, 3))                         # (batch, inner, k), as Dense
+    b = rng.standard_normal((3, 4))
+    np.testing.assert_allclose(parallel.matmul(a, b), a @ b, rtol=1e-12)
+    x2 = a.reshape(10, 3)
+    dz = rng.standard_normal((10, 4))
+    np.testing.assert_allclose(parallel.matmul_transposed_a(x2, dz), x2.T @ dz, rtol=1e-12)

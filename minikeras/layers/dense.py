@@ -72,9 +72,7 @@ class Dense(ActivationMixin, Layer):
 
     def forward(self, x, training=False):
         """x: (batch, ..., in). Returns (a, cache), a: (batch, ..., units)."""
-        # (batch, ..., units); big batches in parallel parts (ops/parallel.py)
-        z = parallel.matmul(x.reshape(-1, x.shape[-1]), self.kernel.value)
-        z = z.reshape(x.shape[:-1] + (self.units,))
+        z = parallel.matmul(x, self.kernel.value)   # (batch, ..., units); big ones in parts
         if self.use_bias:
             z += self.bias.value
         a, act_cache = self._activate(z)
@@ -93,7 +91,7 @@ class Dense(ActivationMixin, Layer):
         dkernel = parallel.matmul_transposed_a(x2, dz2)               # (in, units) = x2.T @ dz2
         dx = None
         if need_input_gradient:
-            dx = parallel.matmul(dz2, self.kernel.value.T).reshape(x.shape)   # (batch, ..., in)
+            dx = parallel.matmul(dz, self.kernel.value.T)        # (batch, ..., in)
         grads = [dkernel]
         if self.use_bias:
             grads.append(dz2.sum(axis=0))            # (units,)

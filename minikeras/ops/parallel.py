@@ -120,16 +120,19 @@ def _split_product(rows, columns):
 
 
 def matmul(a, b):
-    """a @ b for 2-D a (rows, k) and b (k, n); the rows of `a` split over the workers."""
-    if not _split_product(a.shape[0], a.shape[1] + b.shape[1]):
-        return a @ b
-    out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
+    """a @ b for a (..., k) and 2-D b (k, n); big products split over the workers by rows
+    (all of a's leading axes flattened into one)."""
+    rows = a.size // a.shape[-1] if a.shape[-1] else 0
+    if not _split_product(rows, a.shape[-1] + b.shape[1]):
+        return np.matmul(a, b)           # the usual case: no reshape on the hot path
+    a2 = a.reshape(rows, a.shape[-1])
+    out = np.empty((rows, b.shape[1]), dtype=np.result_type(a, b))
 
     def work(part):
-        np.matmul(a[part], b, out=out[part])
+        np.matmul(a2[part], b, out=out[part])
 
-    over_batch_parts(work, a.shape[0], a.size + out.size, GEMM_MIN_ELEMENTS)
-    return out
+    over_batch_parts(work, rows, a2.size + out.size, GEMM_MIN_ELEMENTS)
+    return out.reshape(a.shape[:-1] + (b.shape[1],))
 
 
 def matmul_transposed_a(a, b):
