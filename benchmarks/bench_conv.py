@@ -9,9 +9,9 @@
     ratio. Each engine runs in its own subprocess so that (c) can read its peak memory.
     Besides plain minikeras: minikeras leaving BLAS its own threads (SPLIT_BATCHES = False,
     how minikeras trained before it split batches itself), and minikeras with glibc's
-    malloc keeping freed memory (minikeras.ops.memory.keep_freed_memory()); minor page
+    malloc keeping freed memory (minikeras.kernels.memory.keep_freed_memory()); minor page
     faults per batch shown.
-(b) Conv2D forward + backward GFLOP/s (minikeras.ops.conv, float32, as minikeras trains:
+(b) Conv2D forward + backward GFLOP/s (minikeras.kernels.conv, float32, as minikeras trains:
     batch split over the cores, BLAS on one thread) for a few layer shapes, against NumPy's
     own float32 matmul GFLOP/s (BLAS's threads) on this machine. The convnet's first layer
     is shown as trained (no input gradient: nothing uses it) and with one.
@@ -41,10 +41,10 @@ import numpy as np  # noqa: E402
 BATCH = 128
 N_DIGITS = 4500
 ENGINES = ("keras", "minikeras", "minikeras-blas-threads", "minikeras-keepmem")
-# "minikeras-blas-threads": minikeras with minikeras.ops.parallel.SPLIT_BATCHES = False, which
+# "minikeras-blas-threads": minikeras with minikeras.kernels.parallel.SPLIT_BATCHES = False, which
 # leaves OpenBLAS its own threads for the products instead of pinning it to one thread and
 # splitting each batch over the cores (ops/parallel.py says why minikeras does the latter).
-# "minikeras-keepmem": minikeras after minikeras.ops.memory.keep_freed_memory(), which tells
+# "minikeras-keepmem": minikeras after minikeras.kernels.memory.keep_freed_memory(), which tells
 # glibc's malloc to keep freed memory for reuse: by default it hands the top of the heap back
 # to the kernel at the end of every training step, and the next step takes a page fault for
 # every 4 KB it touches again. Keras's TensorFlow runtime keeps its own memory pool.
@@ -109,11 +109,11 @@ def reset_peak_resident():
 def child(engine, epochs, weights_path):
     """Runs in a subprocess: trains the convnet with one engine, prints a JSON line."""
     if engine == "minikeras-blas-threads":
-        from minikeras.ops import parallel
+        from minikeras.kernels import parallel
 
         parallel.SPLIT_BATCHES = False
     if engine == "minikeras-keepmem":
-        from minikeras.ops.memory import keep_freed_memory
+        from minikeras.kernels.memory import keep_freed_memory
 
         if not keep_freed_memory():
             raise RuntimeError("keep_freed_memory() needs glibc's mallopt")
@@ -198,8 +198,8 @@ def conv_gflops(repeats):
     timed as minikeras trains: inside one_blas_thread(), the batch split over the cores.
     A model's first layer skips the input gradient (need_dx False): its backward is the
     kernel gradient alone, 2 x the forward's FLOPs in all instead of 3 x."""
-    from minikeras.ops.conv import conv2d_backward, conv2d_flops, conv2d_forward
-    from minikeras.ops.parallel import one_blas_thread
+    from minikeras.kernels.conv import conv2d_backward, conv2d_flops, conv2d_forward
+    from minikeras.kernels.parallel import one_blas_thread
 
     rng = np.random.default_rng(0)
     rows = []
@@ -242,7 +242,7 @@ def main():
     print(f"NumPy {np.__version__}, BLAS {blas}, OPENBLAS_CORETYPE="
           f"{os.environ.get('OPENBLAS_CORETYPE')}, load average {os.getloadavg()}")
 
-    print("\n(b) Conv2D forward + backward, float32, minikeras.ops.conv (best of "
+    print("\n(b) Conv2D forward + backward, float32, minikeras.kernels.conv (best of "
           f"{args.repeats})")
     matmul = matmul_gflops(args.repeats)
     print(f"  NumPy float32 matmul 2048x2048: {matmul:6.1f} GFLOP/s")

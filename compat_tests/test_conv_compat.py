@@ -10,8 +10,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from minikeras.kernels.conv import conv2d_backward, conv2d_forward  # noqa: E402
 from minikeras.layers.conv2d import Conv2D  # noqa: E402
-from minikeras.ops.conv import conv2d_backward, conv2d_forward  # noqa: E402
 
 
 def tf_conv_with_gradients(x, kernel, dout, strides, padding, dilation):

@@ -10,12 +10,12 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from minikeras.kernels.pooling import pool2d_backward, pool2d_forward  # noqa: E402
 from minikeras.layers.average_pooling2d import AveragePooling2D  # noqa: E402
 from minikeras.layers.global_average_pooling2d import GlobalAveragePooling2D  # noqa: E402
 from minikeras.layers.global_max_pooling2d import GlobalMaxPooling2D  # noqa: E402
 from minikeras.layers.max_pooling2d import MaxPooling2D  # noqa: E402
 from minikeras.layers.zero_padding2d import ZeroPadding2D  # noqa: E402
-from minikeras.ops.pooling import pool2d_backward, pool2d_forward  # noqa: E402
 
 
 def tf_pool_with_gradient(x, dout, pool_size, strides, padding, mode):

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from minikeras.ops import conv, parallel, pooling
+from minikeras.kernels import conv, parallel, pooling
 
 
 @pytest.mark.parametrize("padding,hw", [("valid", (26, 26)), ("valid", (11, 13)),

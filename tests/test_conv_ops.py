@@ -1,4 +1,4 @@
-"""Unit tests of minikeras.ops.conv: shapes, TensorFlow's padding, float64 finite differences."""
+"""Unit tests of minikeras.kernels.conv: shapes, TensorFlow padding, float64 finite differences."""
 
 import itertools
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from gradcheck import numerical_gradient
 
-from minikeras.ops.conv import (
+from minikeras.kernels.conv import (
     conv2d_backward,
     conv2d_forward,
     conv_output_length,

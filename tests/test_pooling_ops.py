@@ -1,10 +1,10 @@
-"""Unit tests of minikeras.ops.pooling: padding, TensorFlow's tie rule, finite differences."""
+"""Unit tests of minikeras.kernels.pooling: padding, TensorFlow's tie rule, finite differences."""
 
 import numpy as np
 import pytest
 from gradcheck import numerical_gradient
 
-from minikeras.ops.pooling import pool2d_backward, pool2d_forward
+from minikeras.kernels.pooling import pool2d_backward, pool2d_forward
 
 CONFIGS = [
     # pool_size, strides, padding, input (h, w)

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from minikeras.activations.base import ActivationFunction
-from minikeras.ops import parallel
+from minikeras.kernels import parallel
 
 # ------------------------------------------------------------------- shared helpers
 

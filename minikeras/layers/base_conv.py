@@ -1,14 +1,14 @@
 """Helpers shared by the 2-D convolution, pooling and padding layers.
 
 They normalise constructor arguments (padding strings, data formats), move channels between
-"channels_first" and the NHWC layout the kernels in minikeras.ops use, and check input shapes
+"channels_first" and the NHWC layout the kernels in minikeras.kernels use, and check input shapes
 once the layer sees them, with errors that name the layer, the input shape and the window.
 """
 
 import numpy as np
 
 from minikeras import backend
-from minikeras.ops.conv import conv_output_length
+from minikeras.kernels.conv import conv_output_length
 from minikeras.utils.argument_validation import int_tuple, one_of
 
 PADDINGS = ("valid", "same")

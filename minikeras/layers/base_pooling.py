@@ -1,8 +1,8 @@
 """Shared parts of the pooling layers: windowed (Max/AveragePooling2D) and global ones."""
 
+from minikeras.kernels.pooling import pool2d_backward, pool2d_forward
 from minikeras.layers import base_conv
 from minikeras.layers.layer import Layer
-from minikeras.ops.pooling import pool2d_backward, pool2d_forward
 
 
 class BasePooling2D(Layer):

@@ -3,9 +3,9 @@
 import numpy as np
 
 from minikeras import constraints, initializers, regularizers
+from minikeras.kernels.conv import conv2d_backward, conv2d_bias_gradient, conv2d_forward
 from minikeras.layers import base_conv
 from minikeras.layers.layer import ActivationMixin, Layer, activation_of, maybe_serialize
-from minikeras.ops.conv import conv2d_backward, conv2d_bias_gradient, conv2d_forward
 from minikeras.utils.argument_validation import positive_int
 
 
@@ -26,7 +26,7 @@ class Conv2D(ActivationMixin, Layer):
         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint: as in Keras.
 
     Weights: kernel (kh, kw, in_channels // groups, filters), bias (filters,) -- Keras's layout,
-    so get_weights()/set_weights() copy across. The maths runs in NHWC (minikeras.ops.conv);
+    so get_weights()/set_weights() copy across. The maths runs in NHWC (minikeras.kernels.conv);
     channels_first inputs are transposed in and out.
     """
 

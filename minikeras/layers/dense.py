@@ -2,8 +2,8 @@
 
 
 from minikeras import constraints, initializers, regularizers
+from minikeras.kernels import parallel
 from minikeras.layers.layer import ActivationMixin, Layer, activation_of, maybe_serialize
-from minikeras.ops import parallel
 from minikeras.utils.argument_validation import positive_int
 
 

@@ -177,11 +177,25 @@ class Layer:
 
     # -------------------------------------------------------------------- maths
 
+    # The contract every layer keeps, and the only way the graph executor talks to a layer:
+    #
+    #   forward(x, training=False[, mask=None]) -> (out, cache)
+    #       x is one array, or a list of arrays for a layer called on several tensors (merge
+    #       layers). A layer that uses masks declares a `mask` parameter and receives the mask
+    #       of its input (None when there is none).
+    #   backward(dout, cache, from_logits=False, need_input_gradient=True) -> (dx, grads)
+    #       dx: dL/dx, shaped like x (a list for a list input); None is allowed when
+    #       need_input_gradient is False (nothing upstream uses it).
+    #       grads: one array per weight in `self.trainable_weights`, in that order. A frozen
+    #       layer (trainable=False) therefore returns [] and may skip that work.
+    #       from_logits: True only for a layer whose output_logits() was used by the loss;
+    #       dout is then dL/d(logits).
+
     def forward(self, x, training=False):
         """Computes the output. Returns (out, cache); the cache is what backward needs."""
         raise NotImplementedError(f"{type(self).__name__} does not implement forward().")
 
-    def backward(self, dout, cache):
+    def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
         """dout: dL/d(out). Returns (dL/dx, grads), grads aligned with trainable_weights."""
         raise NotImplementedError(f"{type(self).__name__} does not implement backward().")
 

@@ -19,11 +19,11 @@ import numpy as np
 
 from minikeras import optimizers as optimizers_module
 from minikeras.callbacks import CallbackList
+from minikeras.kernels import parallel
 from minikeras.layers.layer import Layer
 from minikeras.losses import reduce_weighted_values
 from minikeras.metrics import Mean
 from minikeras.models import compile_utils, data
-from minikeras.ops import parallel
 
 
 class Model(Layer):
@@ -77,7 +77,7 @@ class Model(Layer):
         """The context fit, evaluate and predict run their batches in.
 
         A model with convolution or pooling layers runs with BLAS pinned to one thread while
-        those layers split each big batch over the cores themselves (ops/parallel.py says
+        those layers split each big batch over the cores themselves (kernels/parallel.py says
         why that is faster); a stack of Dense layers leaves its products to BLAS's threads.
         """
         if self.splits_batches:

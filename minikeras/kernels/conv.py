@@ -17,7 +17,7 @@ reuses `cols` for the kernel gradient (one GEMM), and builds the input gradient 
 per kernel offset whose result is added into a strided slice of the input gradient (for a fixed
 offset the slices never overlap, so no np.add.at is needed).
 
-All of it runs on parts of the batch at once (ops/parallel.py): every image's rows of `cols`,
+All of it runs on parts of the batch at once (kernels/parallel.py): every image's rows of `cols`,
 its output and its input gradient belong to one part, and the kernel gradient is the sum of
 the parts' gradients.
 """
@@ -27,7 +27,7 @@ import functools
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from minikeras.ops import parallel
+from minikeras.kernels import parallel
 
 
 def conv_output_length(length, window, stride, padding, dilation=1):

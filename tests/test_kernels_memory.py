@@ -1,4 +1,4 @@
-"""minikeras.ops.memory.keep_freed_memory: freed arrays are reused without new page faults."""
+"""minikeras.kernels.memory.keep_freed_memory: freed arrays are reused without new page faults."""
 
 import subprocess
 import sys
@@ -9,7 +9,7 @@ import pytest
 STEP_FAULTS = """
 import resource, sys
 import numpy as np
-from minikeras.ops.memory import keep_freed_memory
+from minikeras.kernels.memory import keep_freed_memory
 
 if sys.argv[1] == "keep":
     assert keep_freed_memory() is True

@@ -21,8 +21,8 @@ average pooling divides each window by the number of real (non-padded) pixels it
 
 import numpy as np
 
-from minikeras.ops import parallel
-from minikeras.ops.conv import conv_output_length, pad_amounts
+from minikeras.kernels import parallel
+from minikeras.kernels.conv import conv_output_length, pad_amounts
 
 
 def _offset_slices(i, j, strides, out_hw):
