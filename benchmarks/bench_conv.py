@@ -9,7 +9,7 @@
     ratio. Each engine runs in its own subprocess so that (c) can read its peak memory.
     Besides plain minikeras: minikeras leaving BLAS its own threads (SPLIT_BATCHES = False,
     how minikeras trained before it split batches itself), and minikeras with glibc's
-    malloc keeping freed memory (minikeras.kernels.memory.keep_freed_memory()); minor page
+    malloc keeping freed memory (benchmarks/memory.py: keep_freed_memory()); minor page
     faults per batch shown.
 (b) Conv2D forward + backward GFLOP/s (minikeras.kernels.conv, float32, as minikeras trains:
     batch split over the cores, BLAS on one thread) for a few layer shapes, against NumPy's
@@ -43,8 +43,8 @@ N_DIGITS = 4500
 ENGINES = ("keras", "minikeras", "minikeras-blas-threads", "minikeras-keepmem")
 # "minikeras-blas-threads": minikeras with minikeras.kernels.parallel.SPLIT_BATCHES = False, which
 # leaves OpenBLAS its own threads for the products instead of pinning it to one thread and
-# splitting each batch over the cores (ops/parallel.py says why minikeras does the latter).
-# "minikeras-keepmem": minikeras after minikeras.kernels.memory.keep_freed_memory(), which tells
+# splitting each batch over the cores (kernels/parallel.py says why minikeras does the latter).
+# "minikeras-keepmem": minikeras after benchmarks/memory.py's keep_freed_memory(), which tells
 # glibc's malloc to keep freed memory for reuse: by default it hands the top of the heap back
 # to the kernel at the end of every training step, and the next step takes a page fault for
 # every 4 KB it touches again. Keras's TensorFlow runtime keeps its own memory pool.
@@ -113,7 +113,7 @@ def child(engine, epochs, weights_path):
 
         parallel.SPLIT_BATCHES = False
     if engine == "minikeras-keepmem":
-        from minikeras.kernels.memory import keep_freed_memory
+        from memory import keep_freed_memory     # benchmarks/memory.py
 
         if not keep_freed_memory():
             raise RuntimeError("keep_freed_memory() needs glibc's mallopt")
@@ -200,17 +200,21 @@ def conv_gflops(repeats):
     kernel gradient alone, 2 x the forward's FLOPs in all instead of 3 x."""
     from minikeras.kernels.conv import conv2d_backward, conv2d_flops, conv2d_forward
     from minikeras.kernels.parallel import one_blas_thread
+    from minikeras.kernels.workspace import Workspace
 
     rng = np.random.default_rng(0)
     rows = []
     for x_shape, k_shape, strides, padding, need_dx in CONV_SHAPES:
         x = rng.standard_normal(x_shape, dtype=np.float32)
         kernel = rng.standard_normal(k_shape, dtype=np.float32)
+        workspace = Workspace()      # as a Conv2D layer keeps one: buffers reused
         with one_blas_thread():
-            out, cache = conv2d_forward(x, kernel, strides, padding)
+            out, cache = conv2d_forward(x, kernel, strides, padding, workspace=workspace)
             dout = rng.standard_normal(out.shape, dtype=np.float32)
             flops = conv2d_flops(x.shape, kernel.shape, out.shape) * (3 if need_dx else 2)
-            forward = best_seconds(conv2d_forward, (x, kernel, strides, padding), repeats)
+            forward = best_seconds(
+                lambda: conv2d_forward(x, kernel, strides, padding, workspace=workspace), (),
+                repeats)
             backward = best_seconds(conv2d_backward, (dout, cache, need_dx), repeats)
         rows.append((x_shape, k_shape, strides, padding, need_dx, forward, backward,
                      flops / (forward + backward) / 1e9))

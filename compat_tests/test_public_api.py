@@ -22,6 +22,7 @@ EXTRAS = {
     "backend": {"backend", "cast_to_floatx", "get_uid", "unique_name", "standardize_dtype",
                 "standardize_data_format", "set_epsilon", "set_floatx",
                 "set_image_data_format"},
+    "config": {"kernels", "set_kernels"},
     "layers": set(),
     "utils": {"check_gradients", "trace_shapes", "plot_history", "plot_decision_boundary"},
     "callbacks": {"CallbackList"},

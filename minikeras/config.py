@@ -1,4 +1,5 @@
-"""`keras.config`: global settings (float type, epsilon, image data format)."""
+"""`keras.config`: global settings (float type, epsilon, image data format), plus minikeras's
+choice of convolution/pooling kernels (`set_kernels("reference" | "fast")`)."""
 
 from minikeras.backend import (
     backend,
@@ -9,13 +10,16 @@ from minikeras.backend import (
     set_floatx,
     set_image_data_format,
 )
+from minikeras.kernels import kernels, set_kernels
 
 __all__ = [
     "backend",
     "epsilon",
     "floatx",
     "image_data_format",
+    "kernels",
     "set_epsilon",
     "set_floatx",
     "set_image_data_format",
+    "set_kernels",
 ]

@@ -1,6 +1,7 @@
 """Shared parts of the pooling layers: windowed (Max/AveragePooling2D) and global ones."""
 
 from minikeras.kernels.pooling import pool2d_backward, pool2d_forward
+from minikeras.kernels.workspace import Workspace
 from minikeras.layers import base_conv
 from minikeras.layers.layer import Layer
 
@@ -18,7 +19,7 @@ class BasePooling2D(Layer):
     No weights.
     """
 
-    splits_batches = True  # its big batches run in parallel parts (ops/parallel.py)
+    splits_batches = True  # its big batches run in parallel parts (kernels/parallel.py)
 
     _mode = None
 
@@ -30,6 +31,7 @@ class BasePooling2D(Layer):
         self.strides = base_conv.standardize_pair("strides", strides, owner)
         self.padding = base_conv.standardize_padding(padding)
         self.data_format = base_conv.standardize_data_format(data_format)
+        self._workspace = Workspace()  # big arrays reused from step to step (kernels/workspace.py)
 
     def _check_input_shape(self, input_shape):
         base_conv.check_rank(self, input_shape)
@@ -52,7 +54,7 @@ class BasePooling2D(Layer):
         self._check_input_shape(x.shape)
         x_nhwc = base_conv.to_channels_last(x, self.data_format)
         out, pool_cache = pool2d_forward(x_nhwc, self.pool_size, self.strides, self.padding,
-                                         self._mode)
+                                         self._mode, workspace=self._workspace)
         return base_conv.from_channels_last(out, self.data_format), pool_cache
 
     def backward(self, dout, cache):

@@ -4,6 +4,7 @@ import numpy as np
 
 from minikeras import constraints, initializers, regularizers
 from minikeras.kernels.conv import conv2d_backward, conv2d_bias_gradient, conv2d_forward
+from minikeras.kernels.workspace import Workspace
 from minikeras.layers import base_conv
 from minikeras.layers.layer import ActivationMixin, Layer, activation_of, maybe_serialize
 from minikeras.utils.argument_validation import positive_int
@@ -30,7 +31,7 @@ class Conv2D(ActivationMixin, Layer):
     channels_first inputs are transposed in and out.
     """
 
-    splits_batches = True  # its big batches run in parallel parts (ops/parallel.py)
+    splits_batches = True  # its big batches run in parallel parts (kernels/parallel.py)
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
@@ -65,6 +66,7 @@ class Conv2D(ActivationMixin, Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self._input_channels = None
+        self._workspace = Workspace()  # big arrays reused from step to step (kernels/workspace.py)
 
     # ---------------------------------------------------------------- building
 
@@ -126,7 +128,8 @@ class Conv2D(ActivationMixin, Layer):
         x_nhwc = base_conv.to_channels_last(x, self.data_format)
         bias = self.bias.value if self.use_bias else None
         z, conv_cache = conv2d_forward(x_nhwc, self.kernel.value, self.strides, self.padding,
-                                       self.dilation_rate, self.groups, bias)
+                                       self.dilation_rate, self.groups, bias,
+                                       workspace=self._workspace)
         z = base_conv.from_channels_last(z, self.data_format)
         a, act_cache = self._activate(z)
         return a, (conv_cache, act_cache)

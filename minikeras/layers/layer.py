@@ -34,7 +34,7 @@ class Layer:
             first layer of a `Sequential` its input shape (without the batch dimension).
     """
 
-    # True for layers whose big batches run in parallel parts (ops/parallel.py): a model
+    # True for layers whose big batches run in parallel parts (kernels/parallel.py): a model
     # holding one trains with BLAS pinned to one thread (Model._all_cores).
     splits_batches = False
 

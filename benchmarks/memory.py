@@ -1,4 +1,6 @@
-"""How the C allocator treats the large arrays a training step frees (glibc only).
+"""How the C allocator treats the large arrays a training step frees (glibc only): a
+benchmark comparison (bench_conv.py's minikeras-keepmem), not part of minikeras, whose layers
+reuse their big arrays instead (minikeras/kernels/workspace.py).
 
 A training step allocates and frees tens of megabytes of arrays (im2col matrices, conv
 outputs, their gradients). glibc's malloc hands the top of its heap back to the kernel as
@@ -11,7 +13,7 @@ TensorFlow never pays this: it keeps its own memory pool.
 keep_freed_memory() tells malloc to keep freed memory for the next arrays instead. It
 changes the whole process's allocator (memory is not given back to the system until the
 process ends, so its resident size stays at its peak), which is why minikeras does not
-call it on import.
+call it.
 """
 
 import ctypes

@@ -1,0 +1,180 @@
+"""The fast convolution and pooling kernels against the reference ones they must equal.
+
+minikeras.config.set_kernels chooses between conv_reference/pooling_reference (what the
+guide teaches) and conv_fast/pooling_fast (the default). Every argument combination is run
+through both: float64 results agree to 1e-12, float32 to float32 rounding.
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import minikeras
+from minikeras.kernels import conv, pooling
+from minikeras.kernels.workspace import Workspace
+
+TOLERANCE = {np.float64: dict(rtol=1e-12, atol=1e-12), np.float32: dict(rtol=2e-5, atol=2e-5)}
+
+
+@pytest.fixture
+def kernels_choice():
+    """Restores the default ("fast") after a test that switches."""
+    yield minikeras.config.set_kernels
+    minikeras.config.set_kernels("fast")
+
+
+def run_both(kernels_choice, forward, backward, dout_shape_from):
+    """(reference results, fast results): the forward output and the backward's outputs."""
+    results = []
+    for name in ("reference", "fast"):
+        kernels_choice(name)
+        out, cache = forward()
+        results.append((out.copy(), *[None if g is None else g.copy()
+                                      for g in backward(dout_shape_from(out), cache)]))
+    return results
+
+
+def assert_agree(reference, fast, dtype):
+    for ref, got in zip(reference, fast, strict=True):
+        if ref is None:
+            assert got is None
+            continue
+        assert got.dtype == ref.dtype == np.dtype(dtype)
+        assert got.shape == ref.shape
+        np.testing.assert_allclose(got, ref, **TOLERANCE[dtype])
+
+
+CONV_CASES = list(itertools.product(
+    [(1, 1), (3, 3), (2, 3)],                 # kernel size
+    [(1, 1), (2, 2), (1, 2)],                 # strides
+    ["valid", "same"],
+    [(1, 1), (2, 2)],                         # dilation
+    [(1, 1), (2, 6), (4, 4)],                 # (groups, in_channels): 1-channel path too
+))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kernel_size,strides,padding,dilation,groups_channels", CONV_CASES)
+def test_conv_fast_equals_reference(kernels_choice, dtype, kernel_size, strides, padding,
+                                    dilation, groups_channels):
+    groups, channels = groups_channels
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 9, 8, channels)).astype(dtype)
+    kernel = rng.standard_normal((*kernel_size, channels // groups, 4)).astype(dtype)
+    bias = rng.standard_normal(4).astype(dtype)
+
+    def backward(dout, cache):
+        dx, dkernel = conv.conv2d_backward(dout, cache)
+        _, dkernel_first_layer = conv.conv2d_backward(dout, cache, need_dx=False)
+        return dx, dkernel, dkernel_first_layer, conv.conv2d_bias_gradient(dout)
+
+    reference, fast = run_both(
+        kernels_choice,
+        lambda: conv.conv2d_forward(x, kernel, strides, padding, dilation, groups, bias,
+                                    workspace=Workspace()),
+        backward, lambda out: np.random.default_rng(1).standard_normal(out.shape).astype(dtype))
+    assert_agree(reference, fast, dtype)
+
+
+POOL_CASES = list(itertools.product(
+    [(2, 2), (3, 3), (1, 2)],                 # pool size
+    [None, (1, 1), (2, 1)],                   # strides (None: the pool size)
+    ["valid", "same"],
+    ["max", "average"],
+))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("pool_size,strides,padding,mode", POOL_CASES)
+@pytest.mark.parametrize("hw", [(8, 8), (7, 9)])
+def test_pooling_fast_equals_reference(kernels_choice, dtype, pool_size, strides, padding,
+                                       mode, hw):
+    rng = np.random.default_rng(0)
+    # rounded values: tied maxima test that both send the gradient to the same pixel
+    x = np.round(rng.standard_normal((3, *hw, 5)), 1).astype(dtype)
+    reference, fast = run_both(
+        kernels_choice,
+        lambda: pooling.pool2d_forward(x, pool_size, strides, padding, mode,
+                                       workspace=Workspace()),
+        lambda dout, cache: [pooling.pool2d_backward(dout, cache)],
+        lambda out: np.random.default_rng(1).standard_normal(out.shape).astype(dtype))
+    assert_agree(reference, fast, dtype)
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_layers_agree_under_both_kernels_in_both_data_formats(kernels_choice, data_format):
+    model = minikeras.Sequential([
+        minikeras.Input((8, 10, 3) if data_format == "channels_last" else (3, 8, 10)),
+        minikeras.layers.Conv2D(4, 3, padding="same", activation="relu",
+                                data_format=data_format),
+        minikeras.layers.MaxPooling2D(2, data_format=data_format),
+        minikeras.layers.Conv2D(6, (2, 3), strides=(1, 2), data_format=data_format),
+        minikeras.layers.AveragePooling2D(2, padding="same", data_format=data_format),
+        minikeras.layers.Flatten(),
+        minikeras.layers.Dense(2),
+    ])
+    model.compile(loss="mse", optimizer="sgd")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, *model.input_shape[1:]))
+    y = rng.standard_normal((6, 2))
+    start = model.get_weights()
+    results = []
+    for name in ("reference", "fast"):
+        kernels_choice(name)
+        model.set_weights(start)
+        history = model.fit(x, y, batch_size=3, epochs=2, verbose=0, shuffle=False)
+        results.append((history.history["loss"], model.get_weights()))
+    (ref_loss, ref_weights), (fast_loss, fast_weights) = results
+    np.testing.assert_allclose(fast_loss, ref_loss, rtol=1e-5)
+    for ref, got in zip(ref_weights, fast_weights, strict=True):
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
+
+
+def test_switch_checks_its_value_and_a_cache_remembers_its_kernels(kernels_choice):
+    assert minikeras.config.kernels() == "fast"
+    with pytest.raises(ValueError, match="Received: kernels='slow'"):
+        minikeras.config.set_kernels("slow")
+    assert minikeras.config.kernels() == "fast"
+    x = np.random.default_rng(0).standard_normal((2, 5, 5, 2))
+    kernel = np.ones((3, 3, 2, 3))
+    out, cache = conv.conv2d_forward(x, kernel)
+    kernels_choice("reference")              # switched between forward and backward
+    dx, _ = conv.conv2d_backward(np.ones_like(out), cache)
+    assert dx.shape == x.shape
+
+
+def test_workspace_reuses_a_buffer_only_when_nothing_holds_it():
+    ws = Workspace()
+    first = ws.empty("out", (4, 3), np.float32)
+    held = ws.empty("out", (4, 3), np.float32)       # `first` is still held: a new buffer
+    assert held is not first
+    first_id = id(first)
+    del first
+    again = ws.empty("out", (4, 3), np.float32)      # now free: reused
+    assert id(again) == first_id
+    view = again[1:]                                 # a view keeps its buffer busy
+    del again
+    assert ws.empty("out", (4, 3), np.float32).base is None
+    assert id(ws.empty("out", (4, 3), np.float32)) != id(view.base)
+    assert ws.empty("out", (2, 3), np.float32).shape == (2, 3)   # other shape, other buffer
+    padded = ws.zeros("pad", (3,), np.float64)
+    padded[1] = 5.0
+    del padded
+    assert ws.zeros("pad", (3,), np.float64).tolist() == [0.0, 5.0, 0.0]  # not zeroed again
+
+
+def test_a_conv_layer_reuses_its_output_buffer_but_never_one_still_in_use():
+    layer = minikeras.layers.Conv2D(3, 3)
+    x = np.random.default_rng(0).standard_normal((2, 6, 6, 2)).astype("float32")
+    layer.build(x.shape)
+    out, cache = layer.forward(x, training=True)
+    kept = out.copy()
+    second, second_cache = layer.forward(x * 2, training=True)
+    np.testing.assert_array_equal(out, kept)         # the first output was not overwritten
+    assert second is not out
+    out_id = id(out)
+    del out, cache
+    third, _ = layer.forward(x, training=True)
+    assert id(third) == out_id                       # freed, so its memory is reused
+    np.testing.assert_array_equal(third, kept)
