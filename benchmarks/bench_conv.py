@@ -24,6 +24,7 @@ the load average is printed with the results.
 """
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -113,7 +114,7 @@ def child(engine, epochs, weights_path):
 
         parallel.SPLIT_BATCHES = False
     if engine == "minikeras-keepmem":
-        from memory import keep_freed_memory     # benchmarks/memory.py
+        from memory import keep_freed_memory  # benchmarks/memory.py
 
         if not keep_freed_memory():
             raise RuntimeError("keep_freed_memory() needs glibc's mallopt")
@@ -213,8 +214,8 @@ def conv_gflops(repeats):
             dout = rng.standard_normal(out.shape, dtype=np.float32)
             flops = conv2d_flops(x.shape, kernel.shape, out.shape) * (3 if need_dx else 2)
             forward = best_seconds(
-                lambda: conv2d_forward(x, kernel, strides, padding, workspace=workspace), (),
-                repeats)
+                functools.partial(conv2d_forward, workspace=workspace),
+                (x, kernel, strides, padding), repeats)
             backward = best_seconds(conv2d_backward, (dout, cache, need_dx), repeats)
         rows.append((x_shape, k_shape, strides, padding, need_dx, forward, backward,
                      flops / (forward + backward) / 1e9))

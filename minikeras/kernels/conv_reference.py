@@ -8,7 +8,8 @@ Notation (NHWC, Keras's kernel layout):
     kernel: (kh, kw, cg, filters)           cg = in_channels // groups
     out:    (batch, out_h, out_w, filters)
 
-    out[n, y, x, f] = sum_{i, j, c} xpad[n, y*sh + i*dh, x*sw + j*dw, g(f)*cg + c] * kernel[i, j, c, f]
+    out[n, y, x, f] = sum_{i, j, c} xpad[n, y*sh + i*dh, x*sw + j*dw, g(f)*cg + c]
+                                    * kernel[i, j, c, f]
 
 with xpad the zero-padded input and g(f) the group of filter f. Gathering every receptive
 field into one row of a matrix `cols` turns the sum into a matrix product, out = cols @ W.

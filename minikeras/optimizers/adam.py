@@ -47,7 +47,7 @@ class Adam(Optimizer):
         self._layout = FlatLayout(variables) if FlatLayout.fits(variables) else None
         if self._layout is not None:
             # m, v (and v_hat) each in one flat array, the per-variable arrays being views of
-            # it, so that _update_steps can update every variable at once.
+            # it, so that update_step can run once on every variable packed together.
             self._flat_m, self.momentums = self._layout.slots()
             self._flat_v, self.velocities = self._layout.slots()
             self._flat_v_hat, self.velocity_hats = (self._layout.slots() if self.amsgrad
@@ -68,46 +68,32 @@ class Adam(Optimizer):
                 / (1 - dtype(np.float32(self.beta_1)) ** t))
 
     def update_step(self, gradient, variable, learning_rate):
-        i = self._index(variable)
-        m, v = self.momentums[i], self.velocities[i]
+        m, v = self.slot(self.momentums, variable), self.slot(self.velocities, variable)
         alpha = self._alpha(learning_rate, variable.value.dtype.type)
-        m += (gradient - m) * (1 - self.beta_1)
-        v += (np.square(gradient) - v) * (1 - self.beta_2)
-        if self.amsgrad:
-            v_hat = self.velocity_hats[i]
-            np.maximum(v_hat, v, out=v_hat)
-            v = v_hat
-        variable.value -= (m * alpha) / (np.sqrt(v) + self.epsilon)
-
-    def _update_steps(self, grads, variables, learning_rate):
-        """update_step's rule, run once on the flat arrays holding every variable's m and v
-        (see FlatLayout) instead of once per variable: the same float operations on each
-        element, in the same order, without the per-variable call overhead. Falls back to
-        update_step variable by variable when the flat layout does not apply."""
-        layout = self._layout
-        # A subclass with its own update_step gets it called, variable by variable.
-        own_rule = type(self).update_step is Adam.update_step
-        if layout is None or not own_rule or not layout.covers(variables):
-            super()._update_steps(grads, variables, learning_rate)
-            return
-        alpha = self._alpha(learning_rate, layout.dtype.type)
-        g, m, v = layout.gather(grads), self._flat_m, self._flat_v
-        tmp = layout.scratch
-        np.subtract(g, m, out=tmp)              # m += (g - m) (1 - beta_1)
+        # Two work arrays shaped like the variable (reused: no fresh memory at every step).
+        tmp, step = self.scratch(variable)
+        np.subtract(gradient, m, out=tmp)           # m += (g - m) (1 - beta_1)
         tmp *= 1 - self.beta_1
         m += tmp
-        np.square(g, out=tmp)                   # v += (g^2 - v) (1 - beta_2)
+        np.square(gradient, out=tmp)                # v += (g^2 - v) (1 - beta_2)
         tmp -= v
         tmp *= 1 - self.beta_2
         v += tmp
         if self.amsgrad:
-            np.maximum(self._flat_v_hat, v, out=self._flat_v_hat)
-            v = self._flat_v_hat
-        np.sqrt(v, out=tmp)                     # w -= (m alpha) / (sqrt(v) + epsilon)
+            v_hat = self.slot(self.velocity_hats, variable)
+            np.maximum(v_hat, v, out=v_hat)         # v_hat = max(v_hat, v), used instead of v
+            v = v_hat
+        np.sqrt(v, out=tmp)                         # w -= (m alpha) / (sqrt(v) + epsilon)
         tmp += self.epsilon
-        np.multiply(m, alpha, out=layout.step)
-        layout.step /= tmp
-        layout.subtract_from_values(layout.step_views)
+        np.multiply(m, alpha, out=step)
+        step /= tmp
+        variable.value -= step
+
+    def _packs_variables(self):
+        # Elementwise, and only subtracts from variable.value: it may run once on every
+        # variable packed end to end (FlatLayout). A subclass with its own update_step gets
+        # it called variable by variable.
+        return type(self).update_step is Adam.update_step
 
     def get_config(self):
         config = super().get_config()

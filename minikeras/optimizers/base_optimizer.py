@@ -8,8 +8,8 @@ One training step, `apply(grads, variables)`, in the order Keras applies it:
        (lr is the learning rate of this step; nothing is excluded unless
        `exclude_from_weight_decay` says so, biases included);
     4. the optimizer's own rule, `update_step(gradient, variable, lr)`, variable by variable
-       (Adam, AdamW and SGD run the same rule once over all variables laid end to end, with
-       the same result: see `FlatLayout`);
+       (Adam, AdamW and SGD call it once on all the variables packed end to end, with the
+       same result: see `FlatLayout`);
     5. with use_ema, the moving averages of the weights: a = m a + (1 - m) w (m = 0 on the
        first step, ema_momentum afterwards), copied into the weights every
        ema_overwrite_frequency steps and by `finalize_variable_values` at the end of fit;
@@ -42,6 +42,7 @@ import numpy as np
 from minikeras import backend
 from minikeras.optimizers import schedules
 from minikeras.utils.naming import to_snake_case
+from minikeras.variables import Variable
 
 
 class Optimizer:
@@ -160,6 +161,8 @@ class Optimizer:
             self._learning_rate = _as_learning_rate(value)
 
     # -------------------------------------------------------------------- state
+
+    _layout = None   # a FlatLayout, for optimizers whose update_step runs on all at once
 
     def build(self, variables):
         """Creates the per-variable state. Subclasses extend it (and return early when
@@ -368,10 +371,51 @@ class Optimizer:
             variable.value[...] = average
 
     def _update_steps(self, grads, variables, learning_rate):
-        """Runs `update_step` on each variable. Optimizers with state shared by all the
-        variables (Nadam) update it here first."""
+        """Runs `update_step` on each variable, or once on all of them packed end to end
+        (see FlatLayout) when the optimizer keeps a flat layout that covers them. Optimizers
+        with state shared by all the variables (Nadam) update it here first."""
+        layout = self._layout
+        if layout is not None and self._packs_variables() and layout.covers(variables):
+            # update_step on the packed variable, whose value starts at zero, leaves in it
+            # the change of every weight (0 - step is -step exactly): added to each weight,
+            # the result is bit for bit what update_step per variable gives.
+            packed = layout.packed
+            packed.value.fill(0)
+            self.update_step(layout.gather(grads), packed, learning_rate)
+            layout.add_to_values(layout.step_views)
+            return
         for grad, variable in zip(grads, variables):
             self.update_step(grad, variable, learning_rate)
+
+    def _packs_variables(self):
+        """Whether update_step may run once on the packed variables of a FlatLayout: only
+        for a rule that is elementwise and only adds to or subtracts from variable.value
+        (never reads it). Adam and SGD say yes for their own update_step."""
+        return False
+
+    def scratch(self, variable):
+        """Two work arrays shaped like `variable`, in its dtype, for update_step's
+        intermediate results: the flat layout's own for its packed variable, else kept per
+        variable (made on first use)."""
+        if self._layout is not None and variable is self._layout.packed:
+            return self._layout.scratch
+        if not hasattr(self, "_scratch_arrays"):
+            self._scratch_arrays = {}
+        key = id(variable)
+        arrays = self._scratch_arrays.get(key)
+        if arrays is None or arrays[0].shape != variable.shape or \
+                arrays[0].dtype != variable.value.dtype:
+            arrays = (np.empty_like(variable.value), np.empty_like(variable.value))
+            self._scratch_arrays[key] = arrays
+        return arrays
+
+    def slot(self, slots, variable):
+        """`variable`'s array in `slots` (one array per variable, such as an Adam's
+        momentums); for the packed variable of a FlatLayout, the flat array those arrays
+        are views of."""
+        if self._layout is not None and variable is self._layout.packed:
+            return self._layout.flat_array_of(slots)
+        return slots[self._index(variable)]
 
     def update_step(self, gradient, variable, learning_rate):
         """Updates `variable.value` (and the optimizer's state for it) in place.
@@ -451,9 +495,11 @@ class FlatLayout:
     optimizer whose rule is elementwise can instead keep each kind of state (Adam's m, v) in
     one flat array (`slots`; the per-variable arrays are views of it, so `state_arrays()`,
     saving and `set_weights` see the same numbers), gather the gradients into one flat array
-    (`gather`), apply its rule once, and subtract the resulting step from each weight
-    (`subtract_from_values(step_views)`). Every element goes through exactly the same float
-    operations as in `update_step`, so the result is bit-for-bit the same.
+    (`gather`), and call its own `update_step` once, on `packed`: a variable whose value is
+    a flat array of zeros, so that the rule leaves in it the change of every weight, then
+    added to each weight (`add_to_values(step_views)`). The rule that runs is the one
+    `update_step` states; every element goes through the same float operations, so the
+    result is bit for bit the same as calling it variable by variable.
 
     It applies only while the step is about exactly the variables it was built with, in that
     order, all of one dtype, with their arrays not swapped since (`covers`).
@@ -470,10 +516,12 @@ class FlatLayout:
         self.bounds = list(zip([0, *ends[:-1]], ends))
         self.size = int(ends[-1])
         self.gradient = np.empty(self.size, dtype=self.dtype)     # gather() fills it
-        # Scratch space for the rule's intermediate results (a step then allocates nothing);
-        # the rule leaves the step to subtract from the weights in `step`.
-        self.scratch = np.empty(self.size, dtype=self.dtype)
+        self._flat_arrays = {}      # id(per-variable views) -> the flat array (slots())
+        # The packed variable: update_step leaves the change of every weight in its value.
         self.step, self.step_views = self.slots()
+        self.packed = Variable(np.zeros(0, dtype=self.dtype), name="packed")
+        self.packed.value = self.step
+        self.scratch = (np.empty(self.size, self.dtype), np.empty(self.size, self.dtype))
 
     @staticmethod
     def fits(variables):
@@ -488,7 +536,13 @@ class FlatLayout:
     def slots(self, initial_value=0.0):
         """One kind of per-variable state: (flat array, per-variable views of it)."""
         flat = np.full(self.size, initial_value, dtype=self.dtype)
-        return flat, self.views_of(flat)
+        views = self.views_of(flat)
+        self._flat_arrays[id(views)] = (flat, views)   # (holding views keeps its id unique)
+        return flat, views
+
+    def flat_array_of(self, views):
+        """The flat array that `views` (a list made by slots()) are views of."""
+        return self._flat_arrays[id(views)][0]
 
     def covers(self, variables):
         """True when a flat update of `variables` may replace the per-variable one."""
@@ -501,14 +555,9 @@ class FlatLayout:
         np.concatenate([g.reshape(-1) for g in grads], out=self.gradient)
         return self.gradient
 
-    def subtract_from_values(self, views):
-        """w -= d for each variable's w and its d in `views` (per-variable views of a flat
-        array, such as `step_views`)."""
-        for value, delta in zip(self.values, views):
-            value -= delta
-
     def add_to_values(self, views):
-        """w += d for each variable's w and its d in `views`."""
+        """w += d for each variable's w and its d in `views` (per-variable views of a flat
+        array, such as `step_views`)."""
         for value, delta in zip(self.values, views):
             value += delta
 

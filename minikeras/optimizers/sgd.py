@@ -41,7 +41,8 @@ class SGD(Optimizer):
         if self.momentum == 0:
             self.momentums = []
         elif self._layout is not None:
-            # v in one flat array, the per-variable arrays being views of it (_update_steps).
+            # v in one flat array, the per-variable arrays being views of it, so that
+            # update_step can run once on every variable packed together.
             self._flat_v, self.momentums = self._layout.slots()
         else:
             self.momentums = [self.add_slot(v) for v in variables]
@@ -52,45 +53,27 @@ class SGD(Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.value.dtype.type
         lr = dtype(learning_rate)
+        # Two work arrays shaped like the variable (reused: no fresh memory at every step).
+        g_lr, step = self.scratch(variable)
+        np.multiply(gradient, lr, out=g_lr)
         if self.momentum == 0:
-            variable.value -= gradient * lr
+            variable.value -= g_lr                  # w -= lr g
             return
         momentum = dtype(np.float32(self.momentum))
-        v = self.momentums[self._index(variable)]
-        v[...] = v * momentum - gradient * lr
-        if self.nesterov:
-            variable.value += v * momentum - gradient * lr
-        else:
-            variable.value += v
-
-    def _update_steps(self, grads, variables, learning_rate):
-        """update_step's rule, run once on flat arrays holding every variable (see
-        FlatLayout): the same float operations on each element, without the per-variable
-        call overhead. Falls back to update_step when the flat layout does not apply."""
-        layout = self._layout
-        # A subclass with its own update_step gets it called, variable by variable.
-        own_rule = type(self).update_step is SGD.update_step
-        if layout is None or not own_rule or not layout.covers(variables):
-            super()._update_steps(grads, variables, learning_rate)
-            return
-        dtype = layout.dtype.type
-        lr = dtype(learning_rate)
-        g = layout.gather(grads)
-        if self.momentum == 0:
-            np.multiply(g, lr, out=layout.step)     # w -= g lr
-            layout.subtract_from_values(layout.step_views)
-            return
-        momentum = dtype(np.float32(self.momentum))
-        g_lr = np.multiply(g, lr, out=layout.scratch)
-        v = self._flat_v                            # v = v momentum - g lr
-        v *= momentum
+        v = self.slot(self.momentums, variable)
+        v *= momentum                               # v = momentum v - lr g
         v -= g_lr
         if self.nesterov:
-            np.multiply(v, momentum, out=layout.step)   # w += v momentum - g lr
-            layout.step -= g_lr
-            layout.add_to_values(layout.step_views)
+            np.multiply(v, momentum, out=step)      # w += momentum v - lr g
+            step -= g_lr
+            variable.value += step
         else:
-            layout.add_to_values(self.momentums)        # w += v
+            variable.value += v                     # w += v
+
+    def _packs_variables(self):
+        # Elementwise, and only adds to variable.value: it may run once on every variable
+        # packed end to end (FlatLayout). A subclass's own update_step is called per variable.
+        return type(self).update_step is SGD.update_step
 
     def get_config(self):
         config = super().get_config()
