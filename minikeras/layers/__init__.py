@@ -2,16 +2,22 @@
 
 from minikeras.layers.activation import Activation
 from minikeras.layers.average_pooling2d import AveragePooling2D
+from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.conv2d import Conv2D
 from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
+from minikeras.layers.elu import ELU
 from minikeras.layers.flatten import Flatten
 from minikeras.layers.global_average_pooling2d import GlobalAveragePooling2D
 from minikeras.layers.global_max_pooling2d import GlobalMaxPooling2D
 from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.layers.layer import Layer
+from minikeras.layers.leaky_relu import LeakyReLU
 from minikeras.layers.max_pooling2d import MaxPooling2D
+from minikeras.layers.prelu import PReLU
+from minikeras.layers.relu import ReLU
 from minikeras.layers.reshape import Reshape
+from minikeras.layers.softmax import Softmax
 from minikeras.layers.zero_padding2d import ZeroPadding2D
 
 # Keras's alternative names for the same classes.
@@ -23,22 +29,28 @@ GlobalMaxPool2D = GlobalMaxPooling2D
 
 __all__ = [
     "Activation",
-    "AvgPool2D",
     "AveragePooling2D",
+    "AvgPool2D",
+    "BatchNormalization",
     "Conv2D",
     "Convolution2D",
     "Dense",
     "Dropout",
+    "ELU",
     "Flatten",
-    "GlobalAvgPool2D",
     "GlobalAveragePooling2D",
+    "GlobalAvgPool2D",
     "GlobalMaxPool2D",
     "GlobalMaxPooling2D",
     "Input",
     "InputLayer",
     "Layer",
+    "LeakyReLU",
     "MaxPool2D",
     "MaxPooling2D",
+    "PReLU",
+    "ReLU",
     "Reshape",
+    "Softmax",
     "ZeroPadding2D",
 ]

@@ -1,0 +1,228 @@
+"""BatchNormalization and the activation layers (ReLU, LeakyReLU, PReLU, ELU, Softmax):
+arguments, forward maths, backward against float64 finite differences, masks, configs."""
+
+import numpy as np
+import pytest
+from gradcheck import check_gradient, check_layer
+
+import minikeras as keras
+from minikeras import layers
+
+
+@pytest.fixture
+def float64():
+    keras.backend.set_floatx("float64")
+    yield
+    keras.backend.set_floatx("float32")
+
+
+def _away_from_zero(shape, seed=0, margin=0.05):
+    """Random values at least `margin` from 0, where the rectifiers have their kinks."""
+    x = np.random.default_rng(seed).normal(size=shape)
+    return np.where(np.abs(x) < margin, np.sign(x + 1e-12) * margin * 2, x)
+
+
+# ---------------------------------------------------------------- BatchNormalization
+
+
+@pytest.mark.parametrize("shape, axis", [((6, 4), -1), ((3, 4, 5, 2), -1), ((3, 2, 4, 5), 1)],
+                         ids=["dense", "images_last", "images_first"])
+@pytest.mark.parametrize("training", [True, False], ids=["batch_stats", "moving_stats"])
+def test_batchnorm_gradients(float64, shape, axis, training):
+    layer = layers.BatchNormalization(axis=axis, momentum=0.0)
+    x = np.random.default_rng(1).normal(size=shape) * 3 + 1
+    layer.build(x.shape)
+    rng = np.random.default_rng(2)
+    features = shape[axis]
+    layer.gamma.assign(rng.uniform(0.5, 1.5, features))
+    layer.beta.assign(rng.normal(size=features))
+    layer.moving_mean.assign(rng.normal(size=features))
+    layer.moving_variance.assign(rng.uniform(0.5, 2, features))
+    assert check_layer(layer, x, training=training) < 1e-6
+
+
+def test_batchnorm_masked_gradients(float64):
+    layer = layers.BatchNormalization()
+    x = np.random.default_rng(3).normal(size=(3, 5, 4))
+    layer.build(x.shape)
+    layer.gamma.assign(np.array([0.5, 1.0, 1.5, 2.0]))
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]], dtype=bool)
+    r = np.random.default_rng(4).normal(size=x.shape)
+
+    def loss(inputs):
+        return float(np.sum(layer.forward(inputs, training=True, mask=mask)[0] * r))
+
+    out, cache = layer.forward(x, training=True, mask=mask)
+    dx, (dgamma, dbeta) = layer.backward(r, cache)
+    check_gradient(loss, x, dx, name="dL/dx")
+    check_gradient(lambda _: loss(x), layer.gamma.value, dgamma, name="dgamma")
+    check_gradient(lambda _: loss(x), layer.beta.value, dbeta, name="dbeta")
+
+
+def test_batchnorm_masked_statistics_ignore_masked_steps():
+    layer = layers.BatchNormalization(momentum=0.0)
+    x = np.zeros((1, 4, 1), dtype="float32")
+    x[0, :2, 0] = [1.0, 3.0]
+    x[0, 2:, 0] = 1000.0                    # masked out: must not move the statistics
+    layer.build(x.shape)
+    layer.forward(x, training=True, mask=np.array([[True, True, False, False]]))
+    np.testing.assert_allclose(layer.moving_mean.numpy(), [2.0], rtol=1e-6)
+    np.testing.assert_allclose(layer.moving_variance.numpy(), [1.0], rtol=1e-6)
+
+
+def test_batchnorm_training_normalises_and_updates_moving_statistics():
+    rng = np.random.default_rng(5)
+    x = (rng.normal(size=(64, 3)) * [1.0, 2.0, 3.0] + [5.0, -1.0, 0.0]).astype("float32")
+    layer = layers.BatchNormalization(momentum=0.9, epsilon=1e-3)
+    out, _ = (layer._maybe_build(x.shape), layer.forward(x, training=True))[1]
+    np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(out.var(axis=0), x.var(axis=0) / (x.var(axis=0) + 1e-3),
+                               rtol=1e-4)
+    np.testing.assert_allclose(layer.moving_mean.numpy(), 0.1 * x.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(layer.moving_variance.numpy(), 0.9 + 0.1 * x.var(axis=0),
+                               rtol=1e-5)
+    # inference: the moving statistics, whatever the batch
+    before = layer.get_weights()
+    inference = layer.forward(x[:2], training=False)[0]
+    expected = (x[:2] - layer.moving_mean.numpy()) / np.sqrt(
+        layer.moving_variance.numpy() + 1e-3)
+    np.testing.assert_allclose(inference, expected, rtol=1e-5, atol=1e-6)
+    for a, b in zip(before, layer.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_frozen_batchnorm_runs_in_inference_mode_and_returns_no_gradients():
+    x = np.random.default_rng(6).normal(size=(8, 3)).astype("float32")
+    layer = layers.BatchNormalization()
+    layer._maybe_build(x.shape)
+    layer.trainable = False
+    out, cache = layer.forward(x, training=True)
+    np.testing.assert_allclose(out, x / np.sqrt(1 + 1e-3), rtol=1e-6)
+    np.testing.assert_array_equal(layer.moving_mean.numpy(), 0)
+    dx, grads = layer.backward(np.ones_like(out), cache)
+    assert grads == []
+    np.testing.assert_allclose(dx, np.full_like(x, 1 / np.sqrt(1 + 1e-3)), rtol=1e-6)
+
+
+def test_batchnorm_weights_order_and_names():
+    layer = layers.BatchNormalization()
+    layer._maybe_build((None, 4))
+    assert [w.name for w in layer.weights] == ["gamma", "beta", "moving_mean",
+                                               "moving_variance"]
+    assert [w.name for w in layer.trainable_weights] == ["gamma", "beta"]
+    bare = layers.BatchNormalization(center=False, scale=False)
+    bare._maybe_build((None, 4))
+    assert [w.name for w in bare.weights] == ["moving_mean", "moving_variance"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"axis": "x"}, "axis='x'"),
+    ({"momentum": None}, "momentum=None"),
+    ({"epsilon": 0}, "epsilon=0"),
+    ({"renorm": True}, "renorm=True"),
+])
+def test_batchnorm_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        layers.BatchNormalization(**kwargs)
+
+
+def test_batchnorm_axis_out_of_range_and_wrong_input():
+    with pytest.raises(ValueError, match="Axis 3 is out of bounds"):
+        layers.BatchNormalization(axis=3)._maybe_build((None, 4))
+    layer = layers.BatchNormalization()
+    layer._maybe_build((None, 4))
+    with pytest.raises(ValueError, match="incompatible with the layer"):
+        layer.forward(np.ones((2, 5), dtype="float32"))
+
+
+# ---------------------------------------------------------------- activation layers
+
+
+@pytest.mark.parametrize("make", [
+    lambda: layers.ReLU(),
+    lambda: layers.ReLU(max_value=1.0),
+    lambda: layers.ReLU(negative_slope=0.1, threshold=0.5),
+    lambda: layers.LeakyReLU(),
+    lambda: layers.LeakyReLU(negative_slope=0.05),
+    lambda: layers.ELU(alpha=0.7),
+    lambda: layers.Softmax(),
+    lambda: layers.Softmax(axis=1),
+    lambda: layers.Softmax(axis=[1, 2]),
+    lambda: layers.PReLU(alpha_initializer="random_normal"),
+    lambda: layers.PReLU(alpha_initializer="random_normal", shared_axes=[1, 2]),
+], ids=["relu", "relu_max", "relu_slope_threshold", "leaky", "leaky_slope", "elu",
+        "softmax", "softmax_axis1", "softmax_two_axes", "prelu", "prelu_shared"])
+def test_activation_layer_gradients(float64, make):
+    x = _away_from_zero((3, 4, 5, 2))
+    # keep the relu threshold and max_value kinks away from the test points too
+    x = np.where(np.abs(x - 0.5) < 0.05, 0.6, x)
+    x = np.where(np.abs(x - 1.0) < 0.05, 1.1, x)
+    assert check_layer(make(), x) < 1e-6
+
+
+def test_softmax_mask_gradients_and_zeros(float64):
+    layer = layers.Softmax()
+    x = np.random.default_rng(7).normal(size=(2, 3, 4))
+    mask = np.array([[1, 1, 0, 0], [1, 0, 1, 1], [0, 1, 1, 1]], dtype=bool)  # (3, 4)
+    out, cache = layer.forward(x, mask=mask)
+    assert np.all(out[:, ~mask] == 0)
+    np.testing.assert_allclose(out.sum(axis=-1), 1.0)
+    r = np.random.default_rng(8).normal(size=x.shape)
+    dx, _ = layer.backward(r, cache)
+    check_gradient(lambda v: float(np.sum(layer.forward(v, mask=mask)[0] * r)), x, dx)
+
+
+def test_activation_layer_maths():
+    x = np.array([[-2.0, -0.5, 0.5, 2.0, 8.0]], dtype="float32")
+    np.testing.assert_allclose(layers.ReLU(max_value=6)(x), [[0, 0, 0.5, 2, 6]])
+    np.testing.assert_allclose(layers.ReLU(negative_slope=0.1, threshold=1.0)(x),
+                               [[-0.3, -0.15, -0.05, 2, 8]], rtol=1e-6)
+    np.testing.assert_allclose(layers.LeakyReLU()(x), [[-0.6, -0.15, 0.5, 2, 8]], rtol=1e-6)
+    np.testing.assert_allclose(layers.ELU(alpha=2.0)(x)[0, :2], 2 * (np.exp([-2, -0.5]) - 1),
+                               rtol=1e-6)
+    prelu = layers.PReLU(alpha_initializer=keras.initializers.Constant(0.25))
+    np.testing.assert_allclose(prelu(x), [[-0.5, -0.125, 0.5, 2, 8]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: layers.ReLU(max_value=-1), "max_value=-1"),
+    (lambda: layers.ReLU(negative_slope=None), "negative_slope=None"),
+    (lambda: layers.ReLU(threshold=-0.5), "threshold=-0.5"),
+    (lambda: layers.LeakyReLU(negative_slope=-0.1), "negative_slope=-0.1"),
+    (lambda: layers.ELU(alpha="big"), "alpha='big'"),
+    (lambda: layers.Softmax(axis="last"), "axis='last'"),
+    (lambda: layers.PReLU(shared_axes=[0]), r"shared_axes=\[0\]"),
+])
+def test_activation_layer_bad_arguments(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_leaky_relu_alpha_is_deprecated_like_keras():
+    with pytest.warns(UserWarning, match="`alpha` is deprecated"):
+        layer = layers.LeakyReLU(alpha=0.1)
+    assert layer.negative_slope == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: layers.BatchNormalization(axis=1, momentum=0.9, center=False),
+    lambda: layers.ReLU(max_value=6.0, negative_slope=0.1),
+    lambda: layers.LeakyReLU(negative_slope=0.2),
+    lambda: layers.PReLU(shared_axes=[1]),
+    lambda: layers.ELU(alpha=0.5),
+    lambda: layers.Softmax(axis=[1, 2]),
+])
+def test_configs_round_trip(make):
+    layer = make()
+    config = layer.get_config()
+    again = type(layer).from_config(config)
+    assert again.get_config() == config
+
+
+def test_frozen_prelu_returns_no_gradients():
+    layer = layers.PReLU()
+    x = np.ones((2, 3), dtype="float32")
+    layer._maybe_build(x.shape)
+    layer.trainable = False
+    dx, grads = layer.backward(np.ones_like(x), layer.forward(x)[1])
+    assert grads == [] and dx.shape == x.shape
