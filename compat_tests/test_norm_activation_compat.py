@@ -139,3 +139,47 @@ def test_batchnorm_model_saves_and_loads_both_ways(tmp_path, images):
     np.testing.assert_allclose(minikeras.models.load_model(theirs_path).predict(x[:4],
                                                                                verbose=0),
                                expected, rtol=1e-5, atol=1e-6)
+
+
+NORMALIZERS = {
+    "layer_norm": lambda k: k.layers.LayerNormalization(),
+    "layer_norm_two_axes": lambda k: k.layers.LayerNormalization(axis=[1, 2], epsilon=0.01),
+    "group_norm": lambda k: k.layers.GroupNormalization(groups=5),
+    "instance_norm": lambda k: k.layers.GroupNormalization(groups=-1, center=False),
+    "unit_norm": lambda k: k.layers.UnitNormalization(axis=[1, 2]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NORMALIZERS))
+def test_normalizers_match_keras(name):
+    x = (RNG.normal(size=(4, 3, 5)) * 2 + 0.5).astype("float32")
+    reference, ours = NORMALIZERS[name](keras), NORMALIZERS[name](minikeras)
+    reference.build(x.shape)
+    ours._maybe_build(x.shape)
+    weights = [w + RNG.uniform(0.1, 0.5, size=w.shape).astype("float32")
+               for w in map(np.asarray, reference.get_weights())]
+    reference.set_weights(weights)
+    ours.set_weights(weights)
+    np.testing.assert_allclose(ours.forward(x)[0], np.asarray(reference(x)), rtol=1e-5,
+                               atol=1e-5)
+    assert set(reference.get_config()) <= set(ours.get_config()) | {"dtype"}
+    assert [(w.name, tuple(w.shape)) for w in reference.weights] == [
+        (w.name, w.shape) for w in ours.weights]
+
+
+def test_layer_and_group_normalization_train_like_keras():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(48, 4, 6)).astype("float32")
+    y = rng.normal(size=(48, 2)).astype("float32")
+
+    def build(k):
+        return k.Sequential([
+            k.Input((4, 6)), k.layers.Dense(6), k.layers.LayerNormalization(),
+            k.layers.GroupNormalization(groups=3), k.layers.UnitNormalization(),
+            k.layers.Flatten(), k.layers.Dense(2),
+        ])
+
+    reference, ours = build_pair(build)
+    ref, mine = fit_both(reference, ours, x, y, {"optimizer": "adam", "loss": "mse"},
+                         epochs=4, batch_size=16, validation_data=(x[:8], y[:8]))
+    assert_histories_close(ref, mine)

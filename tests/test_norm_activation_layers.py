@@ -226,3 +226,68 @@ def test_frozen_prelu_returns_no_gradients():
     layer.trainable = False
     dx, grads = layer.backward(np.ones_like(x), layer.forward(x)[1])
     assert grads == [] and dx.shape == x.shape
+
+
+# ------------------------------------------------- Layer, Group and Unit normalization
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: layers.LayerNormalization(), (4, 6)),
+    (lambda: layers.LayerNormalization(axis=[1, 2]), (3, 4, 5, 2)),
+    (lambda: layers.LayerNormalization(axis=1, center=False), (3, 4, 5)),
+    (lambda: layers.GroupNormalization(groups=2), (3, 4, 5, 6)),
+    (lambda: layers.GroupNormalization(groups=-1, axis=1, scale=False), (3, 4, 5)),
+    (lambda: layers.GroupNormalization(groups=1), (3, 6)),
+    (lambda: layers.UnitNormalization(), (4, 6)),
+    (lambda: layers.UnitNormalization(axis=[1, 2]), (3, 4, 5)),
+], ids=["ln", "ln_two_axes", "ln_axis1_no_center", "gn", "gn_instance_axis1", "gn_one_group",
+        "unit", "unit_two_axes"])
+def test_normalization_gradients(float64, make, shape):
+    layer = make()
+    x = np.random.default_rng(9).normal(size=shape) * 2 + 0.3
+    layer._maybe_build(x.shape)
+    rng = np.random.default_rng(10)
+    for weight in layer.trainable_weights:
+        weight.assign(rng.uniform(0.5, 1.5, weight.shape))
+    assert check_layer(layer, x) < 1e-6
+
+
+def test_layer_normalization_maths():
+    x = np.random.default_rng(11).normal(size=(5, 7)).astype("float32") * 3 + 2
+    out = layers.LayerNormalization(epsilon=1e-3)(x)
+    expected = (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True)
+                                                             + 1e-3)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_group_normalization_is_layer_norm_per_group():
+    x = np.random.default_rng(12).normal(size=(2, 3, 6)).astype("float32")
+    out = layers.GroupNormalization(groups=2)(x)
+    for g in range(2):
+        part = x[..., 3 * g:3 * g + 3]
+        mean = part.mean(axis=(1, 2), keepdims=True)
+        var = part.var(axis=(1, 2), keepdims=True)
+        np.testing.assert_allclose(out[..., 3 * g:3 * g + 3],
+                                   (part - mean) / np.sqrt(var + 1e-3), rtol=1e-5, atol=1e-5)
+
+
+def test_unit_normalization_gives_unit_norms_and_zero_for_zero():
+    x = np.array([[3.0, 4.0], [0.0, 0.0]], dtype="float32")
+    np.testing.assert_allclose(layers.UnitNormalization()(x), [[0.6, 0.8], [0, 0]])
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: layers.GroupNormalization(groups=0), ValueError, "groups=0"),
+    (lambda: layers.GroupNormalization(groups=4)._maybe_build((None, 6)), ValueError,
+     "must be a multiple"),
+    (lambda: layers.GroupNormalization(groups=8)._maybe_build((None, 6)), ValueError,
+     "cannot be more than"),
+    (lambda: layers.LayerNormalization(axis="last"), TypeError, "axis='last'"),
+    (lambda: layers.LayerNormalization(axis=2)._maybe_build((None, 6)), ValueError,
+     "out of bounds"),
+    (lambda: layers.UnitNormalization(axis=1.5), TypeError, "axis=1.5"),
+    (lambda: layers.LayerNormalization(epsilon=-1), ValueError, "epsilon=-1"),
+])
+def test_normalization_bad_arguments(make, error, message):
+    with pytest.raises(error, match=message):
+        make()

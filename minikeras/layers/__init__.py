@@ -10,14 +10,17 @@ from minikeras.layers.elu import ELU
 from minikeras.layers.flatten import Flatten
 from minikeras.layers.global_average_pooling2d import GlobalAveragePooling2D
 from minikeras.layers.global_max_pooling2d import GlobalMaxPooling2D
+from minikeras.layers.group_normalization import GroupNormalization
 from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.layers.layer import Layer
+from minikeras.layers.layer_normalization import LayerNormalization
 from minikeras.layers.leaky_relu import LeakyReLU
 from minikeras.layers.max_pooling2d import MaxPooling2D
 from minikeras.layers.prelu import PReLU
 from minikeras.layers.relu import ReLU
 from minikeras.layers.reshape import Reshape
 from minikeras.layers.softmax import Softmax
+from minikeras.layers.unit_normalization import UnitNormalization
 from minikeras.layers.zero_padding2d import ZeroPadding2D
 
 # Keras's alternative names for the same classes.
@@ -42,9 +45,11 @@ __all__ = [
     "GlobalAvgPool2D",
     "GlobalMaxPool2D",
     "GlobalMaxPooling2D",
+    "GroupNormalization",
     "Input",
     "InputLayer",
     "Layer",
+    "LayerNormalization",
     "LeakyReLU",
     "MaxPool2D",
     "MaxPooling2D",
@@ -52,5 +57,6 @@ __all__ = [
     "ReLU",
     "Reshape",
     "Softmax",
+    "UnitNormalization",
     "ZeroPadding2D",
 ]
