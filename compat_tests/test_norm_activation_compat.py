@@ -183,3 +183,42 @@ def test_layer_and_group_normalization_train_like_keras():
     ref, mine = fit_both(reference, ours, x, y, {"optimizer": "adam", "loss": "mse"},
                          epochs=4, batch_size=16, validation_data=(x[:8], y[:8]))
     assert_histories_close(ref, mine)
+
+
+def test_normalization_adapt_matches_keras():
+    x = (RNG.normal(size=(40, 3, 4)) * 3 + 1).astype("float32")
+    for axis in (-1, (1, 2), None):
+        reference, ours = keras.layers.Normalization(axis=axis), \
+            minikeras.layers.Normalization(axis=axis)
+        reference.adapt(x)
+        ours.adapt(x)
+        for theirs, mine in zip(reference.get_weights(), ours.get_weights()):
+            np.testing.assert_allclose(mine, np.asarray(theirs), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ours(x[:5]), np.asarray(reference(x[:5])), rtol=1e-5,
+                                   atol=1e-5)
+
+
+def test_adapted_normalization_model_trains_and_saves_like_keras(tmp_path):
+    rng = np.random.default_rng(4)
+    x = (rng.normal(size=(64, 3)) * [1.0, 50.0, 0.01] + [0.0, 100.0, 5.0]).astype("float32")
+    y = (x[:, :1] + x[:, 1:2] / 50).astype("float32")
+
+    def build(k):
+        norm = k.layers.Normalization()
+        norm.adapt(x)
+        return k.Sequential([k.Input((3,)), norm, k.layers.Dense(4, activation="tanh"),
+                             k.layers.Dense(1)])
+
+    reference, ours = build_pair(build)
+    ref, mine = fit_both(reference, ours, x, y, {"optimizer": "adam", "loss": "mse"},
+                         epochs=4, batch_size=16)
+    assert_histories_close(ref, mine)
+    ours.save(tmp_path / "ours.keras")
+    reference.save(tmp_path / "theirs.keras")
+    expected = reference.predict(x[:4], verbose=0)
+    np.testing.assert_allclose(
+        keras.models.load_model(tmp_path / "ours.keras").predict(x[:4], verbose=0), expected,
+        rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        minikeras.models.load_model(tmp_path / "theirs.keras").predict(x[:4], verbose=0),
+        expected, rtol=1e-5, atol=1e-6)

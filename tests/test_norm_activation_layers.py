@@ -291,3 +291,61 @@ def test_unit_normalization_gives_unit_norms_and_zero_for_zero():
 def test_normalization_bad_arguments(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+# ------------------------------------------------------------- Normalization (adapt)
+
+
+def test_normalization_adapt_standardises_features():
+    x = np.random.default_rng(13).normal(size=(200, 3)) * [1.0, 5.0, 0.1] + [0.0, 3.0, -2.0]
+    layer = layers.Normalization()
+    layer.adapt(x)
+    out = layer(x.astype("float32"))
+    np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(out.std(axis=0), 1, rtol=1e-4)
+    assert [w.name for w in layer.weights] == ["mean", "variance", "count"]
+    assert layer.trainable_weights == []
+
+
+def test_normalization_adapt_on_batches_equals_adapt_on_all():
+    x = np.random.default_rng(14).normal(size=(50, 4, 2))
+    whole, batched = layers.Normalization(axis=(1, 2)), layers.Normalization(axis=(1, 2))
+    whole.adapt(x)
+    batched.adapt([x[:7], x[7:30], x[30:]])
+    for a, b in zip(whole.get_weights(), batched.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_normalization_fixed_statistics_and_invert():
+    layer = layers.Normalization(mean=[1.0, 2.0], variance=[4.0, 9.0])
+    x = np.array([[3.0, 8.0]], dtype="float32")
+    np.testing.assert_allclose(layer(x), [[1.0, 2.0]])
+    assert layer.weights == []
+    back = layers.Normalization(mean=[1.0, 2.0], variance=[4.0, 9.0], invert=True)
+    np.testing.assert_allclose(back(np.array([[1.0, 2.0]], dtype="float32")), [[3.0, 8.0]])
+
+
+def test_normalization_gradient(float64):
+    layer = layers.Normalization(mean=[1.0, 2.0, 0.5], variance=[4.0, 9.0, 0.25])
+    assert check_layer(layer, np.random.default_rng(15).normal(size=(4, 3))) < 1e-6
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: layers.Normalization().adapt(np.zeros((0, 3))), ValueError, "at least one value"),
+    (lambda: layers.Normalization().adapt(np.array([["a", "b"]])), TypeError, "needs numbers"),
+    (lambda: layers.Normalization().adapt([]), ValueError, "empty iterable"),
+    (lambda: layers.Normalization(mean=1.0), ValueError, "both `mean` and `variance`"),
+    (lambda: layers.Normalization(axis=3).adapt(np.ones((2, 3))), ValueError,
+     "range \\[-ndim, ndim\\)"),
+    (lambda: layers.Normalization(axis="x"), ValueError, "axis='x'"),
+])
+def test_normalization_bad_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_normalization_adapt_rejects_other_feature_sizes():
+    layer = layers.Normalization()
+    layer.adapt(np.ones((4, 3)))
+    with pytest.raises(ValueError, match="incompatible shape"):
+        layer.adapt(np.ones((4, 5)))

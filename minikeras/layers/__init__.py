@@ -16,6 +16,7 @@ from minikeras.layers.layer import Layer
 from minikeras.layers.layer_normalization import LayerNormalization
 from minikeras.layers.leaky_relu import LeakyReLU
 from minikeras.layers.max_pooling2d import MaxPooling2D
+from minikeras.layers.normalization import Normalization
 from minikeras.layers.prelu import PReLU
 from minikeras.layers.relu import ReLU
 from minikeras.layers.reshape import Reshape
@@ -53,6 +54,7 @@ __all__ = [
     "LeakyReLU",
     "MaxPool2D",
     "MaxPooling2D",
+    "Normalization",
     "PReLU",
     "ReLU",
     "Reshape",
