@@ -76,3 +76,8 @@ def test_the_mirrored_keras_release_is_the_one_the_compat_tests_use():
     assert _aliasing.KERAS_API_VERSION == importlib.metadata.version("keras")
     assert _aliasing.KERAS_VERSION == f"{importlib.metadata.version('keras')}+minikeras." \
                                       f"{minikeras.__version__}"
+
+
+def test_the_readme_states_the_version_keras_scripts_see():
+    readme = (PACKAGE_PARENT / "README.md").read_text()
+    assert f"`keras.__version__` then reads\n`{_aliasing.KERAS_VERSION}`" in readme
