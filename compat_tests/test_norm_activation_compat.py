@@ -222,3 +222,42 @@ def test_adapted_normalization_model_trains_and_saves_like_keras(tmp_path):
     np.testing.assert_allclose(
         minikeras.models.load_model(tmp_path / "theirs.keras").predict(x[:4], verbose=0),
         expected, rtol=1e-5, atol=1e-6)
+
+
+NOISE = {
+    "spatial1d": (lambda k: k.layers.SpatialDropout1D(0.3, seed=1), (2, 3, 4)),
+    "spatial2d": (lambda k: k.layers.SpatialDropout2D(0.3, seed=1), (2, 3, 4, 2)),
+    "spatial3d": (lambda k: k.layers.SpatialDropout3D(0.3, data_format="channels_first",
+                                                      seed=1), (2, 3, 4, 2, 2)),
+    "gaussian_noise": (lambda k: k.layers.GaussianNoise(0.2, seed=1), (2, 3)),
+    "gaussian_dropout": (lambda k: k.layers.GaussianDropout(0.2, seed=1), (2, 3)),
+    "alpha_dropout": (lambda k: k.layers.AlphaDropout(0.2, noise_shape=(None, 1), seed=1),
+                      (2, 3)),
+    "activity": (lambda k: k.layers.ActivityRegularization(l1=0.01, l2=0.02), (2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOISE))
+def test_noise_layers_match_keras_at_inference_and_in_config(name):
+    make, shape = NOISE[name]
+    x = RNG.normal(size=shape).astype("float32")
+    reference, ours = make(keras), make(minikeras)
+    np.testing.assert_array_equal(ours.forward(x, training=False)[0],
+                                  np.asarray(reference(x, training=False)))
+    assert set(reference.get_config()) <= set(ours.get_config()) | {"dtype"}
+
+
+def test_activity_regularization_trains_like_keras():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(32, 4)).astype("float32")
+    y = rng.normal(size=(32, 1)).astype("float32")
+
+    def build(k):
+        return k.Sequential([k.Input((4,)), k.layers.Dense(5, activation="tanh"),
+                             k.layers.ActivityRegularization(l1=0.01, l2=0.05),
+                             k.layers.Dense(1)])
+
+    reference, ours = build_pair(build)
+    ref, mine = fit_both(reference, ours, x, y, {"optimizer": "adam", "loss": "mse"},
+                         epochs=4, batch_size=8)
+    assert_histories_close(ref, mine)

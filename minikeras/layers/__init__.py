@@ -1,6 +1,8 @@
 """`keras.layers`: the layers, one public class per file in this folder."""
 
 from minikeras.layers.activation import Activation
+from minikeras.layers.activity_regularization import ActivityRegularization
+from minikeras.layers.alpha_dropout import AlphaDropout
 from minikeras.layers.average_pooling2d import AveragePooling2D
 from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.conv2d import Conv2D
@@ -8,6 +10,8 @@ from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.elu import ELU
 from minikeras.layers.flatten import Flatten
+from minikeras.layers.gaussian_dropout import GaussianDropout
+from minikeras.layers.gaussian_noise import GaussianNoise
 from minikeras.layers.global_average_pooling2d import GlobalAveragePooling2D
 from minikeras.layers.global_max_pooling2d import GlobalMaxPooling2D
 from minikeras.layers.group_normalization import GroupNormalization
@@ -21,6 +25,9 @@ from minikeras.layers.prelu import PReLU
 from minikeras.layers.relu import ReLU
 from minikeras.layers.reshape import Reshape
 from minikeras.layers.softmax import Softmax
+from minikeras.layers.spatial_dropout1d import SpatialDropout1D
+from minikeras.layers.spatial_dropout2d import SpatialDropout2D
+from minikeras.layers.spatial_dropout3d import SpatialDropout3D
 from minikeras.layers.unit_normalization import UnitNormalization
 from minikeras.layers.zero_padding2d import ZeroPadding2D
 
@@ -33,6 +40,8 @@ GlobalMaxPool2D = GlobalMaxPooling2D
 
 __all__ = [
     "Activation",
+    "ActivityRegularization",
+    "AlphaDropout",
     "AveragePooling2D",
     "AvgPool2D",
     "BatchNormalization",
@@ -42,6 +51,8 @@ __all__ = [
     "Dropout",
     "ELU",
     "Flatten",
+    "GaussianDropout",
+    "GaussianNoise",
     "GlobalAveragePooling2D",
     "GlobalAvgPool2D",
     "GlobalMaxPool2D",
@@ -59,6 +70,9 @@ __all__ = [
     "ReLU",
     "Reshape",
     "Softmax",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
     "UnitNormalization",
     "ZeroPadding2D",
 ]
