@@ -6,6 +6,7 @@ from minikeras.layers.alpha_dropout import AlphaDropout
 from minikeras.layers.average_pooling2d import AveragePooling2D
 from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.conv2d import Conv2D
+from minikeras.layers.cropping2d import Cropping2D
 from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.elu import ELU
@@ -23,12 +24,14 @@ from minikeras.layers.max_pooling2d import MaxPooling2D
 from minikeras.layers.normalization import Normalization
 from minikeras.layers.prelu import PReLU
 from minikeras.layers.relu import ReLU
+from minikeras.layers.rescaling import Rescaling
 from minikeras.layers.reshape import Reshape
 from minikeras.layers.softmax import Softmax
 from minikeras.layers.spatial_dropout1d import SpatialDropout1D
 from minikeras.layers.spatial_dropout2d import SpatialDropout2D
 from minikeras.layers.spatial_dropout3d import SpatialDropout3D
 from minikeras.layers.unit_normalization import UnitNormalization
+from minikeras.layers.up_sampling2d import UpSampling2D
 from minikeras.layers.zero_padding2d import ZeroPadding2D
 
 # Keras's alternative names for the same classes.
@@ -47,6 +50,7 @@ __all__ = [
     "BatchNormalization",
     "Conv2D",
     "Convolution2D",
+    "Cropping2D",
     "Dense",
     "Dropout",
     "ELU",
@@ -68,11 +72,13 @@ __all__ = [
     "Normalization",
     "PReLU",
     "ReLU",
+    "Rescaling",
     "Reshape",
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",
     "SpatialDropout3D",
     "UnitNormalization",
+    "UpSampling2D",
     "ZeroPadding2D",
 ]
