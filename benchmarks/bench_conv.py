@@ -304,6 +304,7 @@ def main():
               f"{result['process_peak_mb']:12.0f}")
     ratio = results["minikeras"]["peak_mb"] / results["keras"]["peak_mb"]
     print(f"  minikeras's training peak is {ratio:.0%} of Keras's")
+    print(f"\nload average at the end {os.getloadavg()}")
 
 
 if __name__ == "__main__":
