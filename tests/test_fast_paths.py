@@ -269,3 +269,20 @@ def test_a_subclass_with_its_own_update_step_is_not_bypassed():
     SignAdam().apply(grads, variables)
     for v, w0, g in zip(variables, before, grads):
         np.testing.assert_array_equal(v.value, w0 - np.sign(g) * np.float32(0.5))
+
+
+def test_packed_variable_holds_the_weights_and_assign_keeps_the_flat_path():
+    optimizer = optimizers.Adam(learning_rate=0.01)
+    variables = make_variables(0)
+    before = [v.numpy() for v in variables]
+    optimizer.build(variables)
+    packed = optimizer._layout.packed
+    # the weights moved into one flat array, unchanged; each variable keeps a view of it
+    np.testing.assert_array_equal(packed.value, np.concatenate([b.ravel() for b in before]))
+    for variable, value in zip(variables, before):
+        assert variable.value.base is packed.value
+        np.testing.assert_array_equal(variable.value, value)
+    variables[0].assign(np.ones(variables[0].shape))          # in place: still a view
+    optimizer.apply(gradient_steps(0, 1)[0], variables)
+    assert optimizer._layout.covers(variables)
+    assert not np.array_equal(variables[0].value, np.ones(variables[0].shape))

@@ -90,9 +90,8 @@ class Adam(Optimizer):
         variable.value -= step
 
     def _packs_variables(self):
-        # Elementwise, and only subtracts from variable.value: it may run once on every
-        # variable packed end to end (FlatLayout). A subclass with its own update_step gets
-        # it called variable by variable.
+        # Elementwise: it may run once on every variable packed end to end (FlatLayout).
+        # A subclass with its own update_step gets it called variable by variable.
         return type(self).update_step is Adam.update_step
 
     def get_config(self):

@@ -376,21 +376,17 @@ class Optimizer:
         with state shared by all the variables (Nadam) update it here first."""
         layout = self._layout
         if layout is not None and self._packs_variables() and layout.covers(variables):
-            # update_step on the packed variable, whose value starts at zero, leaves in it
-            # the change of every weight (0 - step is -step exactly): added to each weight,
-            # the result is bit for bit what update_step per variable gives.
-            packed = layout.packed
-            packed.value.fill(0)
-            self.update_step(layout.gather(grads), packed, learning_rate)
-            layout.add_to_values(layout.step_views)
+            # One call of the rule on every weight laid end to end: elementwise, so each
+            # number goes through the same float operations as in a call per variable.
+            self.update_step(layout.gather(grads), layout.packed, learning_rate)
             return
         for grad, variable in zip(grads, variables):
             self.update_step(grad, variable, learning_rate)
 
     def _packs_variables(self):
         """Whether update_step may run once on the packed variables of a FlatLayout: only
-        for a rule that is elementwise and only adds to or subtracts from variable.value
-        (never reads it). Adam and SGD say yes for their own update_step."""
+        for an elementwise rule (each number's update depends on that number alone). Adam
+        and SGD say yes for their own update_step."""
         return False
 
     def scratch(self, variable):
@@ -494,33 +490,39 @@ class FlatLayout:
     dozen operations per variable cost about the same for 4 numbers as for 4,000. An
     optimizer whose rule is elementwise can instead keep each kind of state (Adam's m, v) in
     one flat array (`slots`; the per-variable arrays are views of it, so `state_arrays()`,
-    saving and `set_weights` see the same numbers), gather the gradients into one flat array
-    (`gather`), and call its own `update_step` once, on `packed`: a variable whose value is
-    a flat array of zeros, so that the rule leaves in it the change of every weight, then
-    added to each weight (`add_to_values(step_views)`). The rule that runs is the one
-    `update_step` states; every element goes through the same float operations, so the
-    result is bit for bit the same as calling it variable by variable.
+    saving and `set_weights` see the same numbers), and the weights themselves too: the
+    layout moves every variable's value into one flat array, the value of the variable
+    `packed`, each variable keeping a view of its own part (its shape and numbers
+    unchanged). The optimizer then gathers the gradients into one flat array (`gather`) and
+    calls its own `update_step` once, on `packed`, which updates every weight in place. The
+    rule that runs is the one `update_step` states; every element goes through the same
+    float operations, so the result is bit for bit the same as calling it variable by
+    variable.
 
     It applies only while the step is about exactly the variables it was built with, in that
-    order, all of one dtype, with their arrays not swapped since (`covers`).
+    order, all of one dtype, with their arrays not swapped since (`covers`): a variable whose
+    value was replaced by another array is updated by update_step on its own.
 
     variables: list of Variable, all of one float dtype.
     """
 
     def __init__(self, variables):
         self.variables = list(variables)
-        self.values = [v.value for v in self.variables]   # the arrays the views line up with
-        self.dtype = self.values[0].dtype
-        self.shapes = [value.shape for value in self.values]
-        ends = np.cumsum([value.size for value in self.values])
+        self.dtype = self.variables[0].value.dtype
+        self.shapes = [v.value.shape for v in self.variables]
+        ends = np.cumsum([v.value.size for v in self.variables])
         self.bounds = list(zip([0, *ends[:-1]], ends))
         self.size = int(ends[-1])
         self.gradient = np.empty(self.size, dtype=self.dtype)     # gather() fills it
         self._flat_arrays = {}      # id(per-variable views) -> the flat array (slots())
-        # The packed variable: update_step leaves the change of every weight in its value.
-        self.step, self.step_views = self.slots()
+        # The packed variable: every weight end to end; each variable's value becomes a view
+        # of its part, so that updating packed.value updates them all.
         self.packed = Variable(np.zeros(0, dtype=self.dtype), name="packed")
-        self.packed.value = self.step
+        self.packed.value = np.concatenate([v.value.reshape(-1) for v in self.variables])
+        self.values = self.views_of(self.packed.value)
+        for variable, view in zip(self.variables, self.values):
+            variable.value = view
+        # Two work arrays for update_step's intermediate results (Optimizer.scratch).
         self.scratch = (np.empty(self.size, self.dtype), np.empty(self.size, self.dtype))
 
     @staticmethod
@@ -554,12 +556,6 @@ class FlatLayout:
         """grads (one per variable, each of its variable's shape) -> one flat array."""
         np.concatenate([g.reshape(-1) for g in grads], out=self.gradient)
         return self.gradient
-
-    def add_to_values(self, views):
-        """w += d for each variable's w and its d in `views` (per-variable views of a flat
-        array, such as `step_views`)."""
-        for value, delta in zip(self.values, views):
-            value += delta
 
 
 def _in_dtype(gradient, dtype):

@@ -71,8 +71,8 @@ class SGD(Optimizer):
             variable.value += v                     # w += v
 
     def _packs_variables(self):
-        # Elementwise, and only adds to variable.value: it may run once on every variable
-        # packed end to end (FlatLayout). A subclass's own update_step is called per variable.
+        # Elementwise: it may run once on every variable packed end to end (FlatLayout).
+        # A subclass's own update_step is called variable by variable.
         return type(self).update_step is SGD.update_step
 
     def get_config(self):
