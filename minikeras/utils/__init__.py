@@ -6,6 +6,7 @@ from minikeras import random
 from minikeras.backend import clear_session
 from minikeras.callbacks.progbar import Progbar
 from minikeras.utils.gradient_check import check_gradients
+from minikeras.utils.model_visualization import plot_model
 from minikeras.utils.plotting import plot_decision_boundary, plot_history
 from minikeras.utils.shape_trace import trace_shapes
 
@@ -53,6 +54,7 @@ __all__ = [
     "normalize",
     "plot_decision_boundary",
     "plot_history",
+    "plot_model",
     "set_random_seed",
     "to_categorical",
     "trace_shapes",
