@@ -864,12 +864,13 @@ class Model(Layer):
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
-        """Prints a table of the layers, their output shapes and parameter counts (Keras's text;
-        `expand_nested` changes nothing: minikeras models do not nest)."""
+        """Prints a table of the layers, their output shapes and parameter counts (Keras's text);
+        `expand_nested` also lists the layers of nested models, indented."""
         from minikeras.utils.summary_utils import print_summary
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
-                      show_trainable=show_trainable, layer_range=layer_range)
+                      show_trainable=show_trainable, layer_range=layer_range,
+                      expand_nested=expand_nested)
 
 
 def _sorted_dict(logs):
