@@ -385,10 +385,12 @@ def _serialize_model(model):
 def compile_config(model):
     """What Keras stores about `compile()`: optimizer, loss, metrics and their weights."""
     weighted = model._weighted_metric_identifiers
+    # One weight per output; None when they are all 1 (Keras's default).
+    loss_weights = list(getattr(model, "_output_loss_weights", None) or [model.loss_weight])
     return {
         "optimizer": serialize_keras_object(model.optimizer),
         "loss": _serialize_loss(model.loss),
-        "loss_weights": None if model.loss_weight == 1.0 else [model.loss_weight],
+        "loss_weights": None if all(w == 1.0 for w in loss_weights) else loss_weights,
         "metrics": _serialize_metric_list(model._metric_identifiers),
         "weighted_metrics": _serialize_metric_list(weighted) if weighted else None,
         "run_eagerly": False,
@@ -398,7 +400,14 @@ def compile_config(model):
 
 
 def _serialize_loss(loss):
-    """A built-in loss with default arguments is written by name ("mse"), as users write it."""
+    """A built-in loss with default arguments is written by name ("mse"), as users write it;
+    a list or dict of losses (one per output) keeps its shape."""
+    if isinstance(loss, (list, tuple)):
+        return [_serialize_loss(item) for item in loss]
+    if isinstance(loss, dict):
+        return {key: _serialize_loss(item) for key, item in loss.items()}
+    if loss is None or isinstance(loss, str):
+        return loss
     from minikeras.losses import LOSS_CLASSES
 
     for name, cls in LOSS_CLASSES.items():
@@ -408,12 +417,19 @@ def _serialize_loss(loss):
 
 
 def _serialize_metric_list(identifiers):
+    """Metrics as compile() got them: a list, a list of lists or a dict by output name."""
     if not identifiers:
         return None
+    if isinstance(identifiers, dict):
+        return {key: _serialize_metric_list(value) for key, value in identifiers.items()}
+    if not isinstance(identifiers, (list, tuple)):
+        return _serialize_metric_list([identifiers])
     result = []
     for identifier in identifiers:
-        if isinstance(identifier, str):
+        if isinstance(identifier, str) or identifier is None:
             result.append(identifier)
+        elif isinstance(identifier, (list, tuple, dict)):
+            result.append(_serialize_metric_list(identifier))
         else:
             result.append(serialize_keras_object(identifier))
     return result
@@ -663,9 +679,7 @@ def compile_from_config(model, config, where="config"):
     optimizer = config.get("optimizer", "rmsprop")
     if isinstance(optimizer, dict):
         optimizer = _deserialize(optimizer, "optimizers", f"{where} (optimizer)")
-    loss = config.get("loss")
-    if isinstance(loss, dict):
-        loss = _deserialize(loss, "losses", f"{where} (loss)")
+    loss = _deserialize_per_output(config.get("loss"), "losses", f"{where} (loss)")
     metrics = _deserialize_metric_list(config.get("metrics"), where)
     weighted = _deserialize_metric_list(config.get("weighted_metrics"), where)
     try:
@@ -681,10 +695,26 @@ def compile_from_config(model, config, where="config"):
 def _deserialize_metric_list(identifiers, where):
     if identifiers is None:
         return None
+    if isinstance(identifiers, dict) and "class_name" not in identifiers:
+        return {key: _deserialize_metric_list(value, where)
+                for key, value in identifiers.items()}
     if not isinstance(identifiers, list):
-        raise SerializationError(f"{where}: metrics must be a list. Received: {identifiers!r}")
-    return [_deserialize(m, "metrics", f"{where} (metrics)") if isinstance(m, dict) else m
-            for m in identifiers]
+        raise SerializationError(f"{where}: metrics must be a list. Received: "
+                                 f"{_short(identifiers)}")
+    return [_deserialize_per_output(m, "metrics", f"{where} (metrics)") for m in identifiers]
+
+
+def _deserialize_per_output(value, kind, where):
+    """A loss or metric, or a list / dict of them (one per output, one level deep)."""
+    if isinstance(value, dict) and "class_name" in value:
+        return _deserialize(value, kind, where)
+    if isinstance(value, dict):
+        return {key: _deserialize(item, kind, where) if isinstance(item, dict) else item
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [_deserialize(item, kind, where) if isinstance(item, dict) else item
+                for item in value]
+    return value
 
 
 # ------------------------------------------------------------------ functional models
