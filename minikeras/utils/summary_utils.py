@@ -62,8 +62,13 @@ def _column_widths(line_length, positions, console_width):
 def _wrap(text, width):
     """Splits a cell's text into lines of at most `width` characters (rich's word wrap; a word
     longer than a line is cut and ends with an ellipsis)."""
+    # Leading spaces (the indent of a nested model's layers) are kept, as rich keeps them.
+    stripped = text.lstrip(" ")
     lines, line = [], ""
-    for word in text.split(" "):
+    words = stripped.split(" ")
+    if len(stripped) < len(text):
+        words[0] = text[:len(text) - len(stripped)] + words[0]
+    for word in words:
         if len(word) > width:
             word = word[:width - 1] + "…"
         if line and len(line) + 1 + len(word) <= width:
