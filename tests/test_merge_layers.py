@@ -216,3 +216,28 @@ def test_elementwise_masks_are_ored():
     np.testing.assert_array_equal(layers.Add().compute_mask(None, [m1, m2]), [[1, 0, 1]])
     assert layers.Add().compute_mask(None, [m1, None]) is None
     assert layers.Dot(axes=1).compute_mask(None, [m1, m2]) is None
+
+
+@pytest.mark.parametrize("make, shapes, message", [
+    (layers.Add, [(3,), (4,)], r"Inputs have incompatible shapes. Received shapes \(3,\) and "
+                               r"\(4,\)"),
+    (layers.Concatenate, [(2, 3), (4, 5)], "A `Concatenate` layer requires inputs with "
+                                           "matching shapes"),
+    (lambda: layers.Dot(axes=1), [(3,), (4,)], "Incompatible input shapes"),
+    (layers.Subtract, [(3,), (3,), (3,)], "exactly 2 inputs"),
+], ids=["add", "concatenate", "dot", "subtract"])
+def test_symbolic_call_on_unmergeable_inputs_fails_at_the_call(make, shapes, message):
+    from minikeras import Input
+
+    tensors = [Input(shape) for shape in shapes]
+    with pytest.raises(ValueError, match=message):
+        make()(tensors)
+
+
+def test_symbolic_call_gives_the_output_shape():
+    from minikeras import Input
+
+    a, b = Input((4, 3)), Input((3,))
+    assert layers.add([a, b]).shape == (None, 4, 3)
+    assert layers.concatenate([a, a], axis=1).shape == (None, 8, 3)
+    assert layers.dot([a, b], axes=(2, 1)).shape == (None, 4)
