@@ -134,3 +134,41 @@ def test_json_round_trip(direction):
     rebuilt.set_weights(model.get_weights())
     for p, q in zip(_predictions(model), _predictions(rebuilt), strict=True):
         np.testing.assert_allclose(q, p, rtol=1e-5, atol=1e-6)
+
+
+def nested(k):
+    """A Sequential encoder shared by two inputs (frozen), and a functional head called twice."""
+    encoder = k.Sequential([k.Input((6,)), k.layers.Dense(4, name="enc_dense")],
+                           name="encoder")
+    encoder.trainable = False
+    inner_in = k.Input((4,), name="inner_in")
+    head = k.Model(inner_in, k.layers.Dense(2, name="head_dense")(inner_in), name="head")
+    left, right = k.Input((6,), name="left"), k.Input((6,), name="right")
+    joined = k.layers.concatenate([encoder(left), encoder(right)], name="joined")
+    out = head(k.layers.Dense(4, name="mix")(joined))
+    model = k.Model([left, right], [out, head(encoder(left))], name="siamese")
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+@pytest.mark.parametrize("direction", ["keras_to_minikeras", "minikeras_to_keras"])
+def test_nested_models_round_trip(direction, tmp_path):
+    x = [RNG.normal(size=(5, 6)).astype("float32"), RNG.normal(size=(5, 6)).astype("float32")]
+    y = [np.ones((5, 2), "float32"), np.zeros((5, 2), "float32")]
+    source, target = (keras, minikeras) if direction == "keras_to_minikeras" else (
+        minikeras, keras)
+    keras.backend.clear_session()
+    minikeras.backend.clear_session()
+    model = nested(source)
+    model.save(tmp_path / "nested.keras")
+    loaded = target.models.load_model(tmp_path / "nested.keras")
+    # The frozen encoder's weights stay frozen (Keras writes and reads the freeze on its
+    # layers: a Keras-loaded encoder itself says trainable=True even from Keras's own file).
+    assert len(loaded.trainable_weights) == len(model.trainable_weights) == 4
+    assert loaded.get_layer("encoder").trainable_weights == []
+    for p, q in zip(model.predict(x, verbose=0), loaded.predict(x, verbose=0), strict=True):
+        np.testing.assert_allclose(np.asarray(q), np.asarray(p), rtol=1e-5, atol=1e-6)
+    expected = model.fit(x, y, epochs=2, shuffle=False, verbose=0).history
+    received = loaded.fit(x, y, epochs=2, shuffle=False, verbose=0).history
+    for key in expected:
+        np.testing.assert_allclose(received[key], expected[key], rtol=1e-4, err_msg=key)

@@ -350,6 +350,25 @@ def _serialize_layer_entry(layer, input_shape=None):
 
 
 def _serialize_model(model):
+    entry = _serialize_model_entry(model)
+    if not model.trainable:
+        _freeze(entry["config"]["layers"])
+    return entry
+
+
+def _freeze(layer_entries):
+    """Keras writes every layer of a frozen model as `trainable: false` (setting a model's
+    trainable sets its layers'), and reads them so: a frozen model's layers say it too."""
+    for entry in layer_entries:
+        config = entry.get("config")
+        if entry.get("class_name") == "InputLayer" or not isinstance(config, dict):
+            continue
+        config["trainable"] = False
+        if isinstance(config.get("layers"), list):
+            _freeze(config["layers"])
+
+
+def _serialize_model_entry(model):
     from minikeras.models import Sequential
     from minikeras.models.functional import Functional
 
