@@ -1,6 +1,7 @@
 """Benchmark: functional models on Keras and on minikeras, in the same run.
 
     python benchmarks/bench_functional.py [--repeats 3] [--epochs 20] [--inception-epochs 1]
+                                          [--models residual inception]
 
 Two models, each trained by both engines from the same initial weights (Keras's, copied) on
 the same data with shuffle=False; only fit() is timed (median of the repeats):
@@ -117,11 +118,15 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--inception-epochs", type=int, default=1)
+    parser.add_argument("--models", nargs="+", choices=["residual", "inception"],
+                        default=["residual", "inception"])
     args = parser.parse_args()
-    compare("residual MLP (2 Add blocks)", residual_mlp, circles(), args.epochs, 32,
-            args.repeats)
-    compare("Inception block (Concatenate of 4 branches)", inception, images(),
-            args.inception_epochs, 64, args.repeats)
+    if "residual" in args.models:
+        compare("residual MLP (2 Add blocks)", residual_mlp, circles(), args.epochs, 32,
+                args.repeats)
+    if "inception" in args.models:
+        compare("Inception block (Concatenate of 4 branches)", inception, images(),
+                args.inception_epochs, 64, args.repeats)
 
 
 if __name__ == "__main__":

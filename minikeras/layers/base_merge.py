@@ -26,6 +26,8 @@ class Merge(Layer):
     """
 
     supports_masking = True
+    # compute_mask only combines the inputs' masks (models/graph.py: no mask is made from none).
+    combines_masks = True
 
     # Subtract and Dot take exactly two inputs; the others take any number from one up.
     exact_inputs = None
@@ -70,24 +72,32 @@ class Merge(Layer):
     # ------------------------------------------------------------------- maths
 
     def forward(self, x, training=False):
-        """x: list of arrays (batch, ...). Returns (out, cache), out: the broadcast shape."""
+        """x: list of arrays (batch, ...). Returns (out, cache), out: the broadcast shape.
+
+        cache: (the subclass's cache, the input shapes when some input is broadcast, else
+        None: the common case of equal shapes needs no un-broadcasting).
+        """
+        shape = x[0].shape
+        if all(xi.shape == shape for xi in x):
+            out, merge_cache = self._merge_forward(x)
+            return out, (merge_cache, None)
         rank = max(xi.ndim for xi in x)
         # Keras's alignment: insert length-1 axes right after the batch axis.
         aligned = [xi.reshape(xi.shape[:1] + (1,) * (rank - xi.ndim) + xi.shape[1:])
                    for xi in x]
         out, merge_cache = self._merge_forward(aligned)
-        shapes = [xi.shape for xi in x]
-        aligned_shapes = [xi.shape for xi in aligned]
-        return out, (merge_cache, shapes, aligned_shapes)
+        return out, (merge_cache, [(xi.shape, ai.shape) for xi, ai in zip(x, aligned)])
 
     def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
         """dout: dL/dout. Returns ([dL/dx_i, shaped like each input], []): no weights."""
-        merge_cache, shapes, aligned_shapes = cache
+        merge_cache, shapes = cache
         if not need_input_gradient:
             return None, []
         dxs = self._merge_backward(dout, merge_cache)
+        if shapes is None:
+            return dxs, []
         return [_unbroadcast(dx, aligned).reshape(shape)
-                for dx, aligned, shape in zip(dxs, aligned_shapes, shapes, strict=True)], []
+                for dx, (shape, aligned) in zip(dxs, shapes, strict=True)], []
 
     def _merge_forward(self, inputs):
         raise NotImplementedError
