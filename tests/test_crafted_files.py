@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import zipfile
+import zlib
 
 import h5py
 import numpy as np
@@ -185,6 +186,21 @@ def _unknown_filter(f):
     dataset.id.write_direct_chunk((0, 0), b"not really compressed")
 
 
+def _huge_chunk(f):
+    """The right shape, stored (gzip) in one chunk of 256 MiB that packs into 256 KB."""
+    _replace(f, "layers/dense/vars/0", shape=(2, 3), maxshape=(None, None), dtype="float32",
+             chunks=(2**14, 2**12), compression="gzip")
+    packer = zlib.compressobj(1)
+    packed = [packer.compress(bytes(2**24)) for _ in range(16)] + [packer.flush()]
+    f["layers/dense/vars/0"].id.write_direct_chunk((0, 0), b"".join(packed))
+
+
+def _many_extra_layers(f):
+    empty = f.create_group("empty")
+    for i in range(2000):
+        f[f"layers/extra_{i}"] = empty
+
+
 H5_CASES = {
     # name: (edit, None for "loads correctly" or the regex the error message must match)
     "external_storage": ("secret", r"'layers/dense/vars/0'.*external"),
@@ -202,6 +218,8 @@ H5_CASES = {
     "absurd_shape": (_absurd_shape, r"(?=.*'layers/dense/vars')"
                                     r".*\(2, 3\) in the model but \(2147483648, 2147483648\)"),
     "absurd_shape_beside": (_absurd_shape_beside, None),
+    "huge_chunk": (_huge_chunk, r"'layers/dense/vars/0'.*chunks"),
+    "many_extra_layers": (_many_extra_layers, r"'layers' holds 2002 entries"),
     "null_dataspace": (_null_dataspace, r"'layers/dense/vars/1'.*no shape"),
     "enum": (_enum, r"'layers/dense/vars/1'.*enum"),
     "compound": (_compound, r"'layers/dense/vars/1'.*non-numeric"),

@@ -17,6 +17,7 @@ extra or wrongly shaped array is an error naming the file and the path inside it
 h5py is optional: it is imported inside the functions that need it.
 """
 
+import math
 import warnings
 
 import numpy as np
@@ -128,6 +129,9 @@ def write_weights(h5file, model, include_optimizer=True):
 # array types are refused.
 _NUMERIC_KINDS = "biuf"
 _MAX_ITEMSIZE = 16
+# HDF5 reads a compressed array chunk by chunk, each whole: a 2 MB file can declare one 2 GiB
+# chunk for a 6-number array. A chunk may be larger than its array only up to this size.
+_MAX_CHUNK_BYTES = 16 * 2**20
 # A `layers` group may hold this many entries beyond the model's layers (Keras writes none).
 _MAX_EXTRA_ENTRIES = 1000
 
@@ -250,6 +254,15 @@ class _Reader:
             raise WeightsFileError(
                 f"{self.source}: array '{full}' has no shape (an empty HDF5 dataspace)."
             )
+        if dataset.chunks is not None:
+            itemsize = dataset.dtype.itemsize
+            chunk_bytes = math.prod(dataset.chunks) * itemsize
+            if chunk_bytes > max(math.prod(dataset.shape) * itemsize, _MAX_CHUNK_BYTES):
+                raise WeightsFileError(
+                    f"{self.source}: not allowed: array '{full}' of shape {dataset.shape} is "
+                    f"stored in chunks of shape {dataset.chunks} ({chunk_bytes} bytes each), "
+                    "far larger than the array: reading it would unpack all of that."
+                )
         return dataset
 
     def read(self, dataset, dtype):
