@@ -11,8 +11,9 @@ The layout Keras writes for a Sequential model:
                                   optimizer's slots in Keras's order
 
 Each `vars` group lists a layer's weights trainable first, then non-trainable, in creation
-order. Loading checks the whole file against the model before changing anything: a missing,
-extra or wrongly shaped array is an error naming the file and the path inside it.
+order. Loading opens only the paths the model's layers need (see "reading" below) and checks
+every array there against the model before changing anything: a missing, extra or wrongly
+shaped array is an error naming the file and the path inside it.
 
 h5py is optional: it is imported inside the functions that need it.
 """
