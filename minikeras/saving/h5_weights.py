@@ -162,7 +162,7 @@ def read_weights(h5file, model, source, skip_mismatch=False, load_optimizer=True
         else:
             planned += zip(weights, datasets)
     problems += _extra_layers(reader, model, layers)
-    optimizer_plan, optimizer_problem = _plan_optimizer(model, reader, load_optimizer)
+    optimizer_planned, optimizer_problem = _plan_optimizer(model, reader, load_optimizer)
     if optimizer_problem:
         problems.append(optimizer_problem)
     if problems and not skip_mismatch:
@@ -170,10 +170,8 @@ def read_weights(h5file, model, source, skip_mismatch=False, load_optimizer=True
     for problem in problems:
         warnings.warn(f"Skipping: {problem}", stacklevel=3)
     values = [(weight, reader.read(dataset, weight.value.dtype)) for weight, dataset in planned]
-    optimizer_values = []
-    if optimizer_plan is not None:
-        optimizer_values = [(target, reader.read(dataset, target.dtype))
-                            for target, dataset in optimizer_plan()]
+    optimizer_values = [(target, reader.read(dataset, target.dtype))
+                        for target, dataset in optimizer_planned]
     for weight, value in values:
         weight.assign(value)
     for target, value in optimizer_values:
@@ -374,16 +372,15 @@ def _layer_paths(layers):
 def _plan_optimizer(model, reader, load_optimizer):
     """Checks the optimizer's arrays against its variables.
 
-    Returns (plan, problem): plan() gives (state array, dataset) pairs to copy, or is None
-    when there is nothing to load.
+    Returns ((state array, dataset) pairs to copy, problem or None).
     """
     optimizer = getattr(model, "optimizer", None)
     if not load_optimizer or optimizer is None or not getattr(model, "compiled", False):
-        return None, None
+        return [], None
     group = reader.group("optimizer/vars")
     count = 0 if group is None else len(group)
     if not count:
-        return None, None
+        return [], None
     source = reader.source
     n_head = _optimizer_head_size(optimizer)
     if count > n_head and not optimizer.built:
@@ -396,15 +393,15 @@ def _plan_optimizer(model, reader, load_optimizer):
             f"{source}: skipping the optimizer state: optimizer {optimizer.name!r} has "
             f"{len(targets)} variables but the file has {count} (was it saved with "
             "another optimizer?).", stacklevel=4)
-        return None, None
+        return [], None
     datasets = [reader.dataset(group, str(i), f"optimizer/vars/{i}") for i in range(count)]
     if any(dataset is None for dataset in datasets):
-        return None, (f"{source}: the optimizer arrays at 'optimizer/vars' are not named 0 to "
-                      f"{count - 1}.")
+        return [], (f"{source}: the optimizer arrays at 'optimizer/vars' are not named 0 to "
+                    f"{count - 1}.")
     for i, (target, dataset) in enumerate(zip(targets, datasets)):
         if tuple(dataset.shape) != tuple(np.shape(target)):
-            return None, (
+            return [], (
                 f"{source}: optimizer variable {i} has shape {tuple(np.shape(target))} in "
                 f"the model but {tuple(dataset.shape)} in the file at 'optimizer/vars'."
             )
-    return (lambda: list(zip(targets, datasets))), None
+    return list(zip(targets, datasets)), None
