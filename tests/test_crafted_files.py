@@ -62,9 +62,9 @@ def _replace(f, path, **create):
     f.create_dataset(path, **create)
 
 
-def _external_storage(secret_path):
+def _external_storage(secret_path, path="layers/dense/vars/0"):
     def edit(f):
-        _replace(f, "layers/dense/vars/0", shape=(2, 3), dtype="float32",
+        _replace(f, path, shape=(2, 3), dtype="float32",
                  external=[(str(secret_path), 0, len(SECRET))])
     return edit
 
@@ -204,6 +204,7 @@ def _many_extra_layers(f):
 H5_CASES = {
     # name: (edit, None for "loads correctly" or the regex the error message must match)
     "external_storage": ("secret", r"'layers/dense/vars/0'.*external"),
+    "external_storage_optimizer": ("secret_optimizer", r"'optimizer/vars/2'.*external"),
     "virtual": ("source", r"'layers/dense/vars/0'.*virtual"),
     "external_link": ("source_link", r"'layers/dense/vars/0'.*ExternalLink"),
     "soft_link": (_soft_link, r"'layers/dense/vars/0'.*SoftLink"),
@@ -230,7 +231,8 @@ H5_CASES = {
     "unknown_filter": (_unknown_filter, r"'layers/dense_1/vars/0'.*cannot be read"),
 }
 # Refusals that skip_mismatch=True must not turn into a warning.
-SECURITY_CASES = ["external_storage", "virtual", "external_link", "soft_link", "enum"]
+SECURITY_CASES = ["external_storage", "external_storage_optimizer", "virtual", "external_link",
+                  "soft_link", "enum"]
 
 
 def _deep_config(config, depth):
@@ -283,7 +285,9 @@ def files(tmp_path_factory):
     source = folder / "source.h5"
     with h5py.File(source, "w") as f:
         f.create_dataset("data", data=np.full((2, 3), 42.0, "float32"))
-    edits = {"secret": _external_storage(secret), "source": _virtual(source),
+    edits = {"secret": _external_storage(secret),
+             "secret_optimizer": _external_storage(secret, "optimizer/vars/2"),
+             "source": _virtual(source),
              "source_link": _external_link(source)}
     paths = {}
     for name, (edit, _) in H5_CASES.items():
