@@ -163,5 +163,9 @@ def test_models_nested_without_end_are_refused_without_recursing_deeply():
         outer = json.loads(json.dumps(entry))
         layer_entry(outer, "d").update(entry)
         entry = outer
+    # A config given as a dict (from_config, layers.deserialize) meets the depth limit ...
     with pytest.raises(ValueError, match=f"nested more than {serialization.MAX_CONFIG_DEPTH}"):
+        serialization.deserialize_keras_object(entry)
+    # ... and a file or JSON string is refused even earlier, by the JSON reader's own limit.
+    with pytest.raises(ValueError, match="nested more than"):
         keras.models.model_from_json(json.dumps(entry))
