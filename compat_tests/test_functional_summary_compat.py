@@ -54,9 +54,20 @@ def _residual(k):
     return k.Model(inputs, out, name="residual")
 
 
+def _shared_nested_model(k):
+    """A functional model called twice: the calls are head[0][0] and head[1][0]."""
+    inner_in = k.Input((4,), name="inner_in")
+    head = k.Model(inner_in, k.layers.Dense(2, name="head_dense")(inner_in), name="head")
+    a, b = k.Input((4,), name="a"), k.Input((4,), name="b")
+    out = k.layers.Dense(1, name="o")(k.layers.add([head(a), head(b)], name="s"))
+    return k.Model([a, b], out, name="m")
+
+
 @pytest.mark.parametrize("columns", ["80", "200"])
-@pytest.mark.parametrize("build", [_two_inputs_shared_layer, _inception, _chain, _residual],
-                         ids=["two_inputs_shared", "inception", "chain", "residual"])
+@pytest.mark.parametrize("build", [_two_inputs_shared_layer, _inception, _chain, _residual,
+                                   _shared_nested_model],
+                         ids=["two_inputs_shared", "inception", "chain", "residual",
+                              "shared_nested_model"])
 def test_functional_summary_matches_keras(build, columns, monkeypatch):
     monkeypatch.setenv("COLUMNS", columns)
     keras.backend.clear_session()
