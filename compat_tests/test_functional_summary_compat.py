@@ -106,3 +106,18 @@ def test_nested_models_summary_matches_keras(expand_nested, monkeypatch):
     minikeras.backend.clear_session()
     assert (_summary(_nested(minikeras), expand_nested=expand_nested, show_trainable=True)
             == _summary(_nested(keras), expand_nested=expand_nested, show_trainable=True))
+
+
+def _sequential_in_sequential(k):
+    inner = k.Sequential([k.Input((4,)), k.layers.Dense(3, name="in1"),
+                          k.layers.Dense(2, name="in2")], name="inner")
+    return k.Sequential([k.Input((4,)), inner, k.layers.Dense(1, name="out")], name="outer")
+
+
+@pytest.mark.parametrize("expand_nested", [False, True])
+def test_sequential_in_sequential_summary_matches_keras(expand_nested, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")
+    keras.backend.clear_session()
+    minikeras.backend.clear_session()
+    assert (_summary(_sequential_in_sequential(minikeras), expand_nested=expand_nested)
+            == _summary(_sequential_in_sequential(keras), expand_nested=expand_nested))
