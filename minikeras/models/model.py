@@ -482,7 +482,10 @@ class Model(Layer):
         # The epoch loss is a mean over batches weighted by batch size, as in Keras.
         self._loss_tracker.update_state(float(loss), sample_weight=batch_size)
         for index, tracker in self._output_loss_trackers:
-            tracker.update_state(float(output_losses[index]), sample_weight=batch_size)
+            # Keras on TensorFlow averages each output's loss over batches with equal
+            # weights (a short last batch counts as much as a full one): measured, and
+            # matched here.
+            tracker.update_state(float(output_losses[index]))
         if self._compiled_metrics is None:
             self._build_metrics(ys, y_preds)
         masks = self._graph.output_masks(tape) if tape.masks is not None else None
