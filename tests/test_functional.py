@@ -453,3 +453,35 @@ def test_duplicate_layer_names():
 def test_model_arguments_must_be_tensors():
     with pytest.raises(ValueError, match="must be KerasTensors"):
         mk.Model(np.zeros((1, 2)), mk.Input((2,)))
+
+
+# ------------------------------------------------------ tools on graph models
+
+
+def test_trace_shapes_walks_the_graph():
+    model, x, _ = _multi_io()
+    rows = mk.utils.trace_shapes(model, [a[:3] for a in x], print_table=False)
+    by_name = {row["layer"]: row for row in rows}
+    assert [row["layer"] for row in rows] == [step.layer.name for step in model._graph.steps]
+    assert by_name["h"]["A_prev"] == (3, 3) and by_name["h"]["dW"] == (3, 4)
+    # h fans out to out1 and ha: its dA is the sum of both, shaped like its output
+    assert by_name["h"]["dA"] == (3, 4)
+    merge = by_name[[r["layer"] for r in rows if r["type"] == "Sum"][0]]
+    assert merge["A_prev"] == [(3, 2), (3, 2)] and merge["dA_prev"] == [(3, 2), (3, 2)]
+
+
+def test_check_gradients_on_a_two_output_model():
+    model, x, y = _multi_io()
+    model.compile(optimizer="sgd", loss=["binary_crossentropy", "mse"],
+                  loss_weights=[0.3, 1.7])
+    errors = mk.utils.check_gradients(model, [a[:4] for a in x], [a[:4] for a in y])
+    assert len(errors) == len(model.trainable_weights)
+    assert max(errors.values()) < 1e-6
+
+
+def test_compare_describes_several_input_arrays():
+    from minikeras.compare_child import describe_array
+
+    described = describe_array([np.zeros((2, 3)), np.ones((2, 1))])
+    assert [item["shape"] for item in described["arrays"]] == [[2, 3], [2, 1]]
+    assert describe_array({"a": np.zeros(2)})["arrays"]["a"]["shape"] == [2]
