@@ -157,3 +157,42 @@ def test_evaluate_order_with_two_outputs(trained):
     assert ours.evaluate(x, y, verbose=0, return_dict=True).keys() == \
         reference.evaluate(x, y, verbose=0, return_dict=True).keys()
     assert isinstance(minikeras.Model(ours.input, ours.output), minikeras.Model)
+
+
+class _ZeroMask(Layer):
+    """Keras's Masking(mask_value=0.0) for inputs whose masked steps are all zeros: stands in
+    until minikeras has a Masking layer. Output = input; mask = any feature non-zero."""
+
+    def forward(self, x, training=False):
+        return x, None
+
+    def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
+        return dout, []
+
+    def compute_mask(self, inputs, previous_mask):
+        return np.any(inputs != 0, axis=-1)
+
+
+def masked_sequence_model(k):
+    inputs = k.Input((5, 3), name="steps")
+    masked = k.layers.Masking(0.0, name="mask") if k is keras else _ZeroMask(name="mask")
+    h = k.layers.Dense(4, activation="tanh", name="per_step")(masked(inputs))
+    return k.Model(inputs, k.layers.Dense(1, name="out")(h))
+
+
+def test_masked_steps_weigh_nothing_in_loss_and_metrics_as_in_keras():
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(24, 5, 3)).astype("float32")
+    lengths = rng.integers(2, 6, size=24)
+    x[np.arange(5)[None, :] >= lengths[:, None]] = 0.0        # padding after each length
+    y = rng.normal(size=(24, 5, 1)).astype("float32")
+    reference, ours = build_pair(masked_sequence_model)
+    compile_kwargs = dict(loss="mse", optimizer="adam", metrics=["mae"])
+    reference.compile(**compile_kwargs)
+    ours.compile(**compile_kwargs)
+    fit = dict(epochs=4, batch_size=8, verbose=0, shuffle=False)
+    ref_history = reference.fit(x, y, **fit).history
+    our_history = ours.fit(x, y, **fit).history
+    assert_histories_close(ref_history, our_history, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(ours.evaluate(x, y, verbose=0),
+                               reference.evaluate(x, y, verbose=0), rtol=1e-4)
