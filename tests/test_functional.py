@@ -485,3 +485,15 @@ def test_compare_describes_several_input_arrays():
     described = describe_array([np.zeros((2, 3)), np.ones((2, 1))])
     assert [item["shape"] for item in described["arrays"]] == [[2, 3], [2, 1]]
     assert describe_array({"a": np.zeros(2)})["arrays"]["a"]["shape"] == [2]
+
+
+def test_one_sample_weight_array_serves_every_output():
+    model, x, y = _multi_io()
+    model.compile(optimizer="sgd", loss=["binary_crossentropy", "mse"])
+    weights = np.linspace(0.0, 2.0, 10)
+    weighted = model.evaluate(x, y, sample_weight=weights, verbose=0, return_dict=True)
+    zeroed = weights.copy()
+    zeroed[5:] = 0.0
+    assert weighted != model.evaluate(x, y, sample_weight=zeroed, verbose=0, return_dict=True)
+    with pytest.raises(ValueError, match="Expected one array for `sample_weight`"):
+        model.fit(x, y, sample_weight=[weights, weights], verbose=0)
