@@ -497,3 +497,14 @@ def test_one_sample_weight_array_serves_every_output():
     assert weighted != model.evaluate(x, y, sample_weight=zeroed, verbose=0, return_dict=True)
     with pytest.raises(ValueError, match="Expected one array for `sample_weight`"):
         model.fit(x, y, sample_weight=[weights, weights], verbose=0)
+
+
+def test_freezing_a_model_freezes_its_layers_as_keras():
+    tower = mk.Sequential([mk.Input((2,)), layers.Dense(2, name="t")])
+    inputs = mk.Input((2,))
+    model = mk.Model(inputs, layers.Dense(1, name="top")(tower(inputs)))
+    model.trainable = False
+    assert not tower.trainable and not tower.get_layer("t").trainable
+    assert model.trainable_weights == []
+    model.trainable = True
+    assert tower.get_layer("t").trainable and len(model.trainable_weights) == 4

@@ -136,6 +136,17 @@ class Model(Layer):
         return [layer for layer in self._graph.layers] if getattr(self, "_graph", None) else []
 
     @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        # As Keras: freezing (or unfreezing) a model sets every layer in it, nested ones too.
+        self._trainable = bool(value)
+        for layer in self.layers:
+            layer.trainable = value
+
+    @property
     def trainable_weights(self):
         if not self.trainable:
             return []
