@@ -229,6 +229,8 @@ class Graph:
                 continue
             # Fan-out: a tensor used by several nodes sums the gradients they send back.
             if step.list_input:
+                if not isinstance(dx, (list, tuple)):
+                    dx = [dx]           # a list of one tensor: a model with one input
                 for slot, d in zip(step.in_slots, dx):
                     _add(grads, slot, d)
             else:
