@@ -526,3 +526,17 @@ def test_nested_model_with_two_inputs_and_two_outputs(float64):
     y = rng.normal(size=(4, 1))
     errors = mk.utils.check_gradients(model, x, y)
     assert len(errors) == 10 and max(errors.values()) < 1e-6
+
+
+def test_a_layer_used_directly_and_inside_a_nested_model(float64):
+    dense = layers.Dense(3, activation="tanh", name="both")
+    inner_in = mk.Input((3,))
+    inner = mk.Model(inner_in, dense(inner_in), name="inner")
+    inputs = mk.Input((3,))
+    model = mk.Model(inputs, layers.Dense(1, name="top")(dense(inner(inputs))))
+    model.compile(optimizer="sgd", loss="mse")
+    assert [w.path for w in model.trainable_weights] == [
+        "both/kernel", "both/bias", "top/kernel", "top/bias"]
+    rng = _rng(8)
+    errors = mk.utils.check_gradients(model, rng.normal(size=(4, 3)), rng.normal(size=(4, 1)))
+    assert len(errors) == 4 and max(errors.values()) < 1e-6

@@ -84,6 +84,10 @@ class Model(Layer):
             if layer_grad is None:
                 layer_grad = [np.zeros_like(w.value) for w in layer.trainable_weights]
             grads.extend(layer_grad)
+        if self._graph.repeats_weights:
+            grads = _sum_repeated(
+                [w for layer in self._graph.called_layers for w in layer.trainable_weights],
+                grads)
         return grads
 
     def _output_logits(self, tape):
@@ -950,6 +954,15 @@ def _unique(weights):
             seen.add(id(weight))
             result.append(weight)
     return result
+
+
+def _sum_repeated(weights, grads):
+    """One gradient per distinct weight (the order of `_unique`): a weight reached through two
+    layers (a layer also used inside a nested model) gets the sum of its gradients."""
+    summed = {}
+    for weight, grad in zip(weights, grads):
+        summed[id(weight)] = grad if id(weight) not in summed else summed[id(weight)] + grad
+    return [summed[id(weight)] for weight in _unique(weights)]
 
 
 def _is_array_list(value):
