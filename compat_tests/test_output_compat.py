@@ -2,8 +2,17 @@
 roundings of History and evaluate() values, Keras's warnings, and the progress bars written
 to a pipe or a terminal, byte for byte once times are masked."""
 
+import linecache
+import os
+import re
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
 import keras
 import numpy as np
+import pytest
 
 import minikeras
 from compat_tests.compare import build_pair
@@ -65,3 +74,72 @@ def test_reported_values_in_float64_keep_float64():
             np.testing.assert_allclose(ours[key], ref[key], rtol=1e-6, err_msg=key)
             assert float(np.float32(ours[key])) != ours[key], key
             assert float(np.float32(ref[key])) != ref[key], key
+
+
+# ------------------------------------------------------------------ warnings (item 17)
+
+
+def _warnings_of(make):
+    """(category, message, source line shown) of each warning make() raises."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        make()
+    return [(w.category, str(w.message), linecache.getline(w.filename, w.lineno).strip())
+            for w in caught]
+
+
+@pytest.mark.parametrize("make", [
+    lambda k: k.layers.Dense(2, input_dim=3),
+    lambda k: k.layers.Dense(2, input_shape=(3,)),
+    lambda k: k.layers.Conv2D(2, 3, input_shape=(8, 8, 1)),
+    lambda k: k.layers.Flatten(input_shape=(8, 8, 1)),
+    lambda k: k.layers.Dropout(0.5, input_shape=(8,)),
+    lambda k: k.Sequential([k.layers.Dense(2, input_dim=3), k.layers.Dense(1)]),
+    lambda k: k.Sequential([k.Input((3,)), k.layers.Dense(1)]),
+], ids=["input_dim", "input_shape", "conv2d", "flatten", "dropout", "sequential", "input"])
+def test_layer_warnings_match_keras(make):
+    ours, ref = _warnings_of(lambda: make(minikeras)), _warnings_of(lambda: make(keras))
+    assert ours == ref
+
+
+def _rebuilt_warnings(module, folder):
+    """Warnings of from_config, clone_model, load_model and model_from_json, each applied to
+    a model built with input_dim."""
+    model = module.Sequential([module.layers.Dense(2, input_dim=3)])
+    path = folder / f"{module.__name__}.keras"
+    model.save(path)
+    return [_warnings_of(make) for make in (
+        lambda: module.Sequential.from_config(model.get_config()),
+        lambda: module.models.clone_model(model),
+        lambda: module.models.load_model(path),
+        lambda: module.models.model_from_json(model.to_json()))]
+
+
+def test_models_from_config_warn_as_keras_does(tmp_path):
+    assert _rebuilt_warnings(minikeras, tmp_path) == _rebuilt_warnings(keras, tmp_path)
+
+
+def _stderr_lines(text):
+    """stderr without TensorFlow's start-up log lines, file paths reduced to their names."""
+    lines = [line for line in text.splitlines()
+             if not line.startswith(("WARNING: All log messages", "I0000 "))]
+    return [re.sub(r"^\S*/([^/]+\.py):\d+:", r"\1:", line) for line in lines]
+
+
+@pytest.mark.slow
+def test_two_circles_example_warns_exactly_as_keras(tmp_path):
+    """examples/two_circles.py uses input_dim: the one warning Keras prints, and nothing
+    else, on both engines (paths and line numbers aside)."""
+    script = Path(minikeras.__file__).resolve().parents[1] / "examples" / "two_circles.py"
+    env = {k: v for k, v in os.environ.items() if k not in ("KERAS_BACKEND", "PYTHONPATH")}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    runs = {}
+    for engine, command in (("keras", [sys.executable, str(script)]),
+                            ("minikeras", [sys.executable, "-m", "minikeras", "run",
+                                           str(script)])):
+        proc = subprocess.run(command + ["--epochs", "1"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        runs[engine] = _stderr_lines(proc.stderr)
+    assert runs["minikeras"] == runs["keras"]
+    assert runs["keras"][0].startswith("dense.py: UserWarning: Do not pass an `input_shape`")
