@@ -2,19 +2,23 @@
 roundings of History and evaluate() values, Keras's warnings, and the progress bars written
 to a pipe or a terminal, byte for byte once times are masked."""
 
+import contextlib
 import linecache
 import os
 import re
 import subprocess
 import sys
+import threading
 import warnings
 from pathlib import Path
 
 import keras
+import keras.src.utils.progbar as keras_progbar
 import numpy as np
 import pytest
 
 import minikeras
+import minikeras.callbacks.progbar as minikeras_progbar
 from compat_tests.compare import build_pair
 
 RNG = np.random.default_rng(3)
@@ -143,3 +147,104 @@ def test_two_circles_example_warns_exactly_as_keras(tmp_path):
         runs[engine] = _stderr_lines(proc.stderr)
     assert runs["minikeras"] == runs["keras"]
     assert runs["keras"][0].startswith("dense.py: UserWarning: Do not pass an `input_shape`")
+
+
+# ------------------------------------------------------------------ progress bars (item 18)
+
+
+class _Clock:
+    """A stand-in for time.time() in both progress-bar modules: each reading is `tick`
+    seconds after the previous one, so that ETAs, elapsed times and ms/step are the same on
+    both engines and the outputs can be compared byte for byte, times included."""
+
+    def __init__(self, tick):
+        self.now = 1000.0
+        self.tick = tick
+
+    def time(self):
+        self.now += self.tick
+        return self.now
+
+
+@contextlib.contextmanager
+def _stdout_into(kind, folder):
+    """Redirects sys.stdout into a file, a pipe or a pseudo-terminal; yields a list that holds
+    the bytes written once the block ends."""
+    captured = []
+    if kind == "file":
+        path = folder / "stdout.txt"
+        with open(path, "w", encoding="utf-8") as stream, contextlib.redirect_stdout(stream):
+            yield captured
+        captured.append(path.read_bytes())
+        return
+    read_end, write_end = os.openpty() if kind == "tty" else os.pipe()
+    chunks = []
+
+    def drain():
+        while True:
+            try:
+                chunk = os.read(read_end, 65536)
+            except OSError:         # a pty's reader gets EIO once the writer is closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    try:
+        with open(write_end, "w", encoding="utf-8") as stream, \
+                contextlib.redirect_stdout(stream):
+            assert stream.isatty() == (kind == "tty")
+            yield captured
+    finally:
+        reader.join()
+        os.close(read_end)
+    captured.append(b"".join(chunks))
+
+
+def _progress_run(module, verbose, loss):
+    """fit (with validation), evaluate and predict of a fixed small model."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3)).astype("float32")
+    y = (x[:, :1] > 0).astype("float32")
+    model = module.Sequential([module.Input((3,)), module.layers.Dense(1, activation="sigmoid")])
+    model.set_weights([np.array([[0.3], [-0.2], [0.5]], "float32"),
+                       np.array([0.1], "float32")])
+    metrics = ["accuracy"] if loss == "binary_crossentropy" else []
+    model.compile(optimizer="adam", loss=loss, metrics=metrics)
+    model.fit(x, y, epochs=2, batch_size=4, verbose=verbose, shuffle=False,
+              validation_split=0.2)
+    model.evaluate(x, y, verbose=verbose)
+    model.predict(x, verbose=verbose, batch_size=16)
+
+
+@pytest.mark.parametrize("kind, verbose, tick, loss", [
+    # ms/step and ETAs in seconds, into each kind of stream
+    *[(kind, verbose, 0.0123, "binary_crossentropy")
+      for kind in ("file", "pipe", "tty") for verbose in (1, 2)],
+    # s/step and ETAs of minutes ("1:35")
+    *[("pipe", verbose, 13.7, "binary_crossentropy") for verbose in (1, 2)],
+    # us/step and negative losses (verbose=2 prints them as -4.6875e-01, as Keras does)
+    *[("pipe", verbose, 0.0007, "cosine_similarity") for verbose in (1, 2)],
+])
+def test_progress_output_is_keras_s_byte_for_byte(kind, verbose, tick, loss, tmp_path,
+                                                   monkeypatch):
+    outputs = {}
+    for module, progbar_module in ((keras, keras_progbar), (minikeras, minikeras_progbar)):
+        monkeypatch.setattr(progbar_module, "time", _Clock(tick))
+        with _stdout_into(kind, tmp_path) as captured:
+            _progress_run(module, verbose, loss)
+        outputs[module] = captured[0]
+    assert outputs[minikeras] == outputs[keras]
+    text = outputs[keras].decode("utf-8")
+    # The comparison covers what it means to: bars, their redraws and metric values.
+    assert text.count("Epoch ") == 2 and "/step" in text
+    if verbose == 1:
+        assert "\x1b[1m8/8\x1b[0m \x1b[32m" + "━" * 20 in text and "\b\r" in text
+        assert "\b" * 20 in text and "\x1b[37m━" in text
+    else:
+        assert "\b" not in text and "\x1b[" not in text
+    assert ("1:" in text) == (tick > 1 and verbose == 1)
+    negative_in_scientific = re.search(r"loss: -\d\.\d{4}e-01", text) is not None
+    assert negative_in_scientific == (loss == "cosine_similarity" and verbose == 2)

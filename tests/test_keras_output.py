@@ -2,14 +2,18 @@
 fit/evaluate, Keras's warnings, and the progress bars. compat_tests/test_output_compat.py
 checks the same against Keras itself."""
 
+import io
 import linecache
 import os
+import re
+import sys
 import warnings
 
 import numpy as np
 import pytest
 
 import minikeras as keras
+from minikeras.callbacks.progbar import Progbar
 
 RNG = np.random.default_rng(5)
 X = RNG.normal(size=(50, 3)).astype("float32")
@@ -101,3 +105,44 @@ def test_models_rebuilt_from_their_config_do_not_warn(tmp_path):
                  lambda: keras.models.model_from_json(model.to_json()),
                  lambda: keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])):
         assert _recorded(make) == []
+
+
+# ------------------------------------------------------------------ progress bars (item 18)
+
+
+def test_progbar_writes_keras_s_bytes_into_any_stream():
+    """compat_tests/test_output_compat.py compares whole fits with Keras byte for byte; here
+    the parts of one redraw: colour codes, backspaces over what was shown, the return."""
+    out = io.StringIO()
+    bar = Progbar(target=4, stream=out, interval=0.0, stateless_metrics=set())
+    bar.update(1, [("loss", 0.5)])
+    bar.update(4, [("loss", 0.25)])
+    first, second = out.getvalue().split("\r")[1:]
+    assert first.startswith("\x1b[1m1/4\x1b[0m \x1b[32m━━━━━\x1b[0m\x1b[37m" + "━" * 15
+                            + "\x1b[0m \x1b[1m")
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", first.rstrip("\b"))
+    assert first.endswith(" - loss: 0.5000" + "\b" * len(shown))
+    assert second.startswith("\x1b[1m4/4\x1b[0m \x1b[32m" + "━" * 20 + "\x1b[0m\x1b[37m\x1b[0m ")
+    assert second.endswith(" - loss: 0.2500\n")
+
+
+def test_progbar_without_dynamic_display_starts_a_line_per_state(monkeypatch):
+    """Keras redraws in place on POSIX systems, terminal or not; elsewhere, on a stream that
+    is not a terminal, each state gets its own line."""
+    monkeypatch.delitem(sys.modules, "posix", raising=False)
+    monkeypatch.delenv("PYCHARM_HOSTED", raising=False)
+    out = io.StringIO()
+    bar = Progbar(target=2, stream=out, interval=0.0)
+    bar.update(1)
+    bar.update(2)
+    text = out.getvalue()
+    assert "\b" not in text and "\r" not in text
+    assert text.startswith("\n\x1b[1m1/2\x1b[0m") and "\n\x1b[1m2/2\x1b[0m" in text
+
+
+def test_progbar_into_a_stream_without_the_bar_character_falls_back_to_equals():
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="ascii")
+    Progbar(target=2, stream=out).update(2, [("loss", 1.0)])
+    text = raw.getvalue().decode("ascii")
+    assert "\x1b[32m" + "=" * 20 in text and text.endswith(" - loss: 1.0000\n")
