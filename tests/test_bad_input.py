@@ -520,3 +520,15 @@ def test_the_step_does_not_silence_numpy_for_the_user():
     with warnings_recorded() as caught:
         np.float32(1e38) * np.float32(10)
     assert any(issubclass(w.category, RuntimeWarning) for w in caught)
+
+
+def test_huge_but_finite_inputs_train_to_an_inf_loss_without_numpy_warnings():
+    """float32 values near the top of the range overflow in the first layer: Keras shows that
+    only as its loss; so does minikeras, from the checks before training on."""
+    big = np.full((10, 3), 3e38, dtype="float32")
+    keras.utils.set_random_seed(0)
+    model = binary_model()
+    with warnings_recorded() as caught:
+        history = model.fit(big, Y, epochs=1, verbose=0)
+    assert [str(w.message) for w in caught] == []
+    assert np.isnan(history.history["loss"][0])

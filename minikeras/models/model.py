@@ -431,11 +431,13 @@ class Model(Layer):
         """Checks, before any callback runs or any weight changes, that y fits the model's
         output and the loss: the model runs on two samples, and the loss sees every target
         (against stand-in predictions of 0.5), so a bad label anywhere is reported now."""
-        y_pred, tape = self._forward(x[:2], training=False)
+        with np.errstate(all="ignore"):     # overflow is the loss's to show, as in train_step
+            y_pred, tape = self._forward(x[:2], training=False)
         sw = None if sample_weight is None else sample_weight[:2]
         try:
             stand_in = np.full((y.shape[0],) + y_pred.shape[1:], 0.5, dtype=y_pred.dtype)
-            values = self.loss.forward(y, stand_in)[0]
+            with np.errstate(all="ignore"):
+                values = self.loss.forward(y, stand_in)[0]
         except ValueError as error:
             raise ValueError(
                 f"The targets `y` do not fit the output of model {self.name!r} (shape "
@@ -443,7 +445,8 @@ class Model(Layer):
             ) from None
         data.check_sample_weight_shape(sample_weight, np.shape(values), sample_weight_name)
         try:
-            self.compute_loss(y[:2], y_pred, tape, sw)
+            with np.errstate(all="ignore"):
+                self.compute_loss(y[:2], y_pred, tape, sw)
         except ValueError as error:
             raise ValueError(
                 f"The targets `y` do not fit the output of model {self.name!r} (shape "
