@@ -114,7 +114,7 @@ class Merge(Layer):
         if not isinstance(inputs, (list, tuple)):
             shape = getattr(inputs, "shape", None)
             self.compute_output_shape(tuple(shape) if shape is not None else inputs)  # raises
-        arrays = [_as_array(x, self.dtype) for x in inputs]
+        arrays = [self._as_input_array(x) for x in inputs]
         shapes = [x.shape for x in arrays]
         if not self.built:
             self.build(shapes)
@@ -128,13 +128,6 @@ class Merge(Layer):
         if mask is None or any(m is None for m in mask):
             return None
         return np.logical_or.reduce([np.asarray(m, dtype=bool) for m in mask])
-
-
-def _as_array(x, dtype):
-    x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.floating):
-        x = x.astype(dtype)     # integer data meets the layer's float type, as in Keras
-    return x
 
 
 def _plain(shapes):
