@@ -3,9 +3,11 @@ History compared epoch by epoch (rtol 1e-4). A residual block (Add), an Inceptio
 (Concatenate of 1x1 / 3x3 / 5x5 / pooling branches on small images), and every merge layer
 in one two-input model."""
 
+import keras
 import numpy as np
 import pytest
 
+import minikeras
 from compat_tests.compare import assert_histories_close, build_pair, fit_both, per_module
 
 RNG = np.random.default_rng(0)
@@ -89,3 +91,48 @@ def test_inception_block_trains_like_keras(inception_histories):
 
 def test_every_merge_layer_trains_like_keras(every_merge_histories):
     assert_histories_close(*every_merge_histories)
+
+
+class _ZeroMask(minikeras.layers.Layer):
+    """Keras's Masking(mask_value=0.0) for inputs whose masked steps are all zeros (minikeras
+    has no Masking layer yet). Output = input; mask = any feature non-zero."""
+
+    def forward(self, x, training=False):
+        return x, None
+
+    def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
+        return dout, []
+
+    def compute_mask(self, inputs, previous_mask):
+        return np.any(inputs != 0, axis=-1)
+
+
+def masked_merges(k):
+    """Two padded sequences with different lengths: Maximum, Minimum and Multiply see
+    different masks on their two inputs."""
+    layers = k.layers
+    a, b = k.Input((5, 3), name="a"), k.Input((5, 3), name="b")
+
+    def mask(name):
+        return layers.Masking(0.0, name=name) if k is keras else _ZeroMask(name=name)
+
+    p = layers.Dense(4, activation="tanh", name="p")(mask("mask_a")(a))
+    q = layers.Dense(4, activation="tanh", name="q")(mask("mask_b")(b))
+    joined = layers.Concatenate()([layers.Maximum()([p, q]), layers.Minimum()([p, q]),
+                                   layers.Multiply()([p, q]), layers.Add()([p, q])])
+    return k.Model([a, b], layers.Dense(1, name="out")(joined))
+
+
+def test_masked_maximum_minimum_multiply_train_like_keras():
+    rng = np.random.default_rng(5)
+    x = [rng.normal(size=(24, 5, 3)).astype("float32") for _ in range(2)]
+    for xi, lengths in zip(x, (rng.integers(1, 6, 24), rng.integers(1, 6, 24))):
+        xi[np.arange(5)[None, :] >= lengths[:, None]] = 0.0      # padding after each length
+    y = rng.normal(size=(24, 5, 1)).astype("float32")
+    reference, ours = build_pair(masked_merges)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), reference.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    histories = fit_both(reference, ours, x, y, dict(optimizer="adam", loss="mse",
+                                                     metrics=["mae"]),
+                         epochs=3, batch_size=8)
+    assert_histories_close(*histories)

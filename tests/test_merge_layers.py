@@ -241,3 +241,30 @@ def test_symbolic_call_gives_the_output_shape():
     assert layers.add([a, b]).shape == (None, 4, 3)
     assert layers.concatenate([a, a], axis=1).shape == (None, 8, 3)
     assert layers.dot([a, b], axes=(2, 1)).shape == (None, 4)
+
+
+@pytest.mark.parametrize("cls", [layers.Maximum, layers.Minimum, layers.Multiply])
+@pytest.mark.parametrize("which", ["both", "first", "second"])
+def test_masked_merges_match_finite_differences(cls, which):
+    rng = np.random.default_rng(3)
+    xs = [rng.normal(size=(3, 4, 2)) for _ in range(2)]
+    m1, m2 = rng.random((3, 4)) > 0.4, rng.random((3, 4)) > 0.4
+    mask = {"both": [m1, m2], "first": [m1, None], "second": [None, m2]}[which]
+    layer = cls()
+    out, cache = layer.forward(xs, mask=mask)
+    r = rng.normal(size=out.shape)
+    dxs, _ = layer.backward(r, cache)
+    for i, (x, dx) in enumerate(zip(xs, dxs, strict=True)):
+        check_gradient(lambda _: np.sum(layer.forward(xs, mask=mask)[0] * r), x, dx,
+                       name=f"{layer.name} input {i}")
+
+
+def test_masked_maximum_follows_keras_rule():
+    # A masked entry of the second input is replaced by the first, and the other way round.
+    a, b = np.array([[[1.0], [5.0], [2.0]]]), np.array([[[3.0], [4.0], [9.0]]])
+    out, _ = layers.Maximum().forward([a, b], mask=[np.array([[True, True, False]]),
+                                                    np.array([[True, False, True]])])
+    np.testing.assert_array_equal(out[0, :, 0], [3.0, 5.0, 9.0])
+    out, _ = layers.Multiply().forward([a, b], mask=[np.array([[True, False, False]]),
+                                                     np.array([[True, True, False]])])
+    np.testing.assert_array_equal(out[0, :, 0], [3.0, 4.0, 0.0])   # masked -> 1; none -> 0

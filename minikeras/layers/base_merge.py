@@ -71,29 +71,44 @@ class Merge(Layer):
 
     # ------------------------------------------------------------------- maths
 
-    def forward(self, x, training=False):
+    # Maximum, Minimum and Multiply compute differently where an input is masked (Keras's
+    # rule); the other merges ignore masks in their maths.
+    masks_values = False
+
+    def forward(self, x, training=False, mask=None):
         """x: list of arrays (batch, ...). Returns (out, cache), out: the broadcast shape.
 
+        mask: None, or one mask (batch, steps) or None per input (used by Maximum, Minimum
+        and Multiply only).
         cache: (the subclass's cache, the input shapes when some input is broadcast, else
         None: the common case of equal shapes needs no un-broadcasting).
         """
         shape = x[0].shape
         if all(xi.shape == shape for xi in x):
-            out, merge_cache = self._merge_forward(x)
-            return out, (merge_cache, None)
-        rank = max(xi.ndim for xi in x)
-        # Keras's alignment: insert length-1 axes right after the batch axis.
-        aligned = [xi.reshape(xi.shape[:1] + (1,) * (rank - xi.ndim) + xi.shape[1:])
-                   for xi in x]
-        out, merge_cache = self._merge_forward(aligned)
-        return out, (merge_cache, [(xi.shape, ai.shape) for xi, ai in zip(x, aligned)])
+            aligned, shapes = x, None
+        else:
+            rank = max(xi.ndim for xi in x)
+            # Keras's alignment: insert length-1 axes right after the batch axis.
+            aligned = [xi.reshape(xi.shape[:1] + (1,) * (rank - xi.ndim) + xi.shape[1:])
+                       for xi in x]
+            shapes = [(xi.shape, ai.shape) for xi, ai in zip(x, aligned)]
+        masked = self.masks_values and mask is not None and any(m is not None for m in mask)
+        if masked:
+            out, merge_cache = self._masked_merge_forward(
+                aligned, [_mask_like(m, xi) for m, xi in zip(mask, aligned, strict=True)])
+        else:
+            out, merge_cache = self._merge_forward(aligned)
+        return out, (merge_cache, shapes, masked)
 
     def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
         """dout: dL/dout. Returns ([dL/dx_i, shaped like each input], []): no weights."""
-        merge_cache, shapes = cache
+        merge_cache, shapes, masked = cache
         if not need_input_gradient:
             return None, []
-        dxs = self._merge_backward(dout, merge_cache)
+        if masked:
+            dxs = self._masked_backward(dout, merge_cache)
+        else:
+            dxs = self._merge_backward(dout, merge_cache)
         if shapes is None:
             return dxs, []
         return [_unbroadcast(dx, aligned).reshape(shape)
@@ -104,6 +119,10 @@ class Merge(Layer):
 
     def _merge_backward(self, dout, cache):
         raise NotImplementedError
+
+    def _masked_backward(self, dout, cache):
+        """The backward of _masked_merge_forward; the same rule unless a subclass says."""
+        return self._merge_backward(dout, cache)
 
     # --------------------------------------------------------------- calling
 
@@ -142,6 +161,16 @@ def _plain(shapes):
     return shapes
 
 
+def _mask_like(mask, x):
+    """A (batch, steps) mask spread over x's feature axes (None stays None), as Keras does."""
+    if mask is None:
+        return None
+    mask = np.asarray(mask, dtype=bool)
+    if mask.ndim < x.ndim:
+        mask = mask.reshape(mask.shape + (1,) * (x.ndim - mask.ndim))
+    return np.broadcast_to(mask, x.shape)
+
+
 def _broadcast_shapes(shape1, shape2):
     """Two shapes without the batch axis, aligned from the right: NumPy's broadcast, with
     None (unknown) staying unknown. Raises Keras's error for a mismatch."""
@@ -175,6 +204,33 @@ def _unbroadcast(grad, shape):
 
 
 # ------------------------------------------------ Maximum and Minimum share these two
+
+
+def select_forward_masked(inputs, masks, beats):
+    """select_forward with masks, following Keras's rule step by step: a masked entry of the
+    next input is replaced by the running result, a masked entry of the running result by the
+    next input, and the result stays masked only where both were. Every step only selects, so
+    each output entry still comes from exactly one input: `winner` records which, and the
+    gradient goes there (ties keep the earlier one, as before)."""
+    shape = np.broadcast_shapes(*(x.shape for x in inputs))
+    best = np.broadcast_to(inputs[0], shape)
+    winner = np.zeros(shape, dtype=np.intp)
+    best_mask = None if masks[0] is None else np.broadcast_to(masks[0], shape)
+    for i, (x, mask) in enumerate(zip(inputs[1:], masks[1:]), start=1):
+        x = np.broadcast_to(x, shape)
+        x_winner = np.full(shape, i, dtype=np.intp)
+        if mask is not None:
+            mask = np.broadcast_to(mask, shape)
+            x = np.where(mask, x, best)
+            x_winner = np.where(mask, x_winner, winner)
+        if best_mask is not None:
+            best = np.where(best_mask, best, x)
+            winner = np.where(best_mask, winner, x_winner)
+        best_mask = best_mask | mask if mask is not None and best_mask is not None else None
+        takes_over = beats(x, best)
+        best = np.where(takes_over, x, best)
+        winner = np.where(takes_over, x_winner, winner)
+    return np.array(best), (winner, len(inputs))
 
 
 def select_forward(inputs, beats):

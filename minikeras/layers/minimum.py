@@ -1,6 +1,11 @@
 """`Minimum`: out = min(x_1, ..., x_n), elementwise."""
 
-from minikeras.layers.base_merge import Merge, select_forward, selected_gradients
+from minikeras.layers.base_merge import (
+    Merge,
+    select_forward,
+    select_forward_masked,
+    selected_gradients,
+)
 
 
 class Minimum(Merge):
@@ -12,8 +17,13 @@ class Minimum(Merge):
     Shapes: [(batch, ...), ...] -> (batch, ...). No weights.
     """
 
+    masks_values = True
+
     def _merge_forward(self, inputs):
         return select_forward(inputs, beats=lambda x, best: x < best)
+
+    def _masked_merge_forward(self, inputs, masks):
+        return select_forward_masked(inputs, masks, beats=lambda x, best: x < best)
 
     def _merge_backward(self, dout, cache):
         return selected_gradients(dout, cache)
