@@ -8,8 +8,10 @@ One training step (`train_step`) is the whole algorithm:
     optimizer.apply(grads, weights)           one step downhill
 
 `fit` repeats it over mini-batches for a number of epochs and records the running means of the
-loss and metrics in a History. A subclass (Sequential) says how layers connect by implementing
-`_forward`, `_backward` and `_output_logits`; everything else is shared here.
+loss and metrics in a History. How the layers connect is the model's graph (models/graph.py
+runs it forward and backward): Sequential builds a chain, Functional (`Model(inputs, outputs)`)
+any graph; everything else is shared here. Data is handled as lists, one array per model input
+and one per output, whatever structure (array, list, dict) the user passed.
 """
 
 import contextlib
@@ -137,7 +139,9 @@ class Model(Layer):
 
     @property
     def layers(self):
-        return [layer for layer in self._graph.layers] if getattr(self, "_graph", None) else []
+        """The layers of the graph, Keras's order (InputLayers included, as Keras lists them for
+        a functional model)."""
+        return list(self._graph.layers) if getattr(self, "_graph", None) else []
 
     @property
     def trainable(self):
