@@ -2,16 +2,25 @@
 
 from minikeras.layers.activation import Activation
 from minikeras.layers.average_pooling2d import AveragePooling2D
+from minikeras.layers.bidirectional import Bidirectional
 from minikeras.layers.conv2d import Conv2D
 from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
+from minikeras.layers.embedding import Embedding
 from minikeras.layers.flatten import Flatten
 from minikeras.layers.global_average_pooling2d import GlobalAveragePooling2D
 from minikeras.layers.global_max_pooling2d import GlobalMaxPooling2D
+from minikeras.layers.gru import GRU
 from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.layers.layer import Layer
+from minikeras.layers.lstm import LSTM
+from minikeras.layers.masking import Masking
 from minikeras.layers.max_pooling2d import MaxPooling2D
+from minikeras.layers.permute import Permute
+from minikeras.layers.repeat_vector import RepeatVector
 from minikeras.layers.reshape import Reshape
+from minikeras.layers.simple_rnn import SimpleRNN
+from minikeras.layers.time_distributed import TimeDistributed
 from minikeras.layers.zero_padding2d import ZeroPadding2D
 
 # Keras's alternative names for the same classes.
@@ -23,22 +32,31 @@ GlobalMaxPool2D = GlobalMaxPooling2D
 
 __all__ = [
     "Activation",
-    "AvgPool2D",
     "AveragePooling2D",
+    "AvgPool2D",
+    "Bidirectional",
     "Conv2D",
     "Convolution2D",
     "Dense",
     "Dropout",
+    "Embedding",
     "Flatten",
-    "GlobalAvgPool2D",
+    "GRU",
     "GlobalAveragePooling2D",
+    "GlobalAvgPool2D",
     "GlobalMaxPool2D",
     "GlobalMaxPooling2D",
     "Input",
     "InputLayer",
+    "LSTM",
     "Layer",
+    "Masking",
     "MaxPool2D",
     "MaxPooling2D",
+    "Permute",
+    "RepeatVector",
     "Reshape",
+    "SimpleRNN",
+    "TimeDistributed",
     "ZeroPadding2D",
 ]
