@@ -78,8 +78,8 @@ class Embedding(Layer):
             if not np.array_equal(ids, x):
                 bad = x[ids != x].flat[0]
                 raise ValueError(
-                    f"Layer {self.name!r} expects integer token ids. Received a value that "
-                    f"is not a whole number: {bad!r} (inputs of dtype {x.dtype})"
+                    f"Layer {self.name!r} expects integer token ids. Received: inputs of "
+                    f"dtype {x.dtype} holding {float(bad)!r}, which is not a whole number"
                 )
         elif np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
             ids = x.astype(np.intp, copy=False)
