@@ -479,6 +479,8 @@ class BaseRNN(Layer):
             "recurrent_regularizer": maybe_serialize(regularizers.serialize,
                                                      self.recurrent_regularizer),
             "bias_regularizer": maybe_serialize(regularizers.serialize, self.bias_regularizer),
+            "activity_regularizer": maybe_serialize(regularizers.serialize,
+                                                    self.activity_regularizer),
             "kernel_constraint": maybe_serialize(constraints.serialize, self.kernel_constraint),
             "recurrent_constraint": maybe_serialize(constraints.serialize,
                                                     self.recurrent_constraint),

@@ -134,5 +134,7 @@ class Embedding(Layer):
             "embeddings_constraint": maybe_serialize(constraints.serialize,
                                                      self.embeddings_constraint),
             "mask_zero": self.mask_zero,
+            "activity_regularizer": maybe_serialize(regularizers.serialize,
+                                                    self.activity_regularizer),
         })
         return config
