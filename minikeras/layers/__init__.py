@@ -1,30 +1,44 @@
 """`keras.layers`: the layers, one public class per file in this folder."""
 
 from minikeras.layers.activation import Activation
+from minikeras.layers.average_pooling1d import AveragePooling1D
 from minikeras.layers.average_pooling2d import AveragePooling2D
 from minikeras.layers.bidirectional import Bidirectional
+from minikeras.layers.conv1d import Conv1D
+from minikeras.layers.conv1d_transpose import Conv1DTranspose
 from minikeras.layers.conv2d import Conv2D
+from minikeras.layers.cropping1d import Cropping1D
 from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.embedding import Embedding
 from minikeras.layers.flatten import Flatten
+from minikeras.layers.global_average_pooling1d import GlobalAveragePooling1D
 from minikeras.layers.global_average_pooling2d import GlobalAveragePooling2D
+from minikeras.layers.global_max_pooling1d import GlobalMaxPooling1D
 from minikeras.layers.global_max_pooling2d import GlobalMaxPooling2D
 from minikeras.layers.gru import GRU
 from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.layers.layer import Layer
 from minikeras.layers.lstm import LSTM
 from minikeras.layers.masking import Masking
+from minikeras.layers.max_pooling1d import MaxPooling1D
 from minikeras.layers.max_pooling2d import MaxPooling2D
 from minikeras.layers.permute import Permute
 from minikeras.layers.repeat_vector import RepeatVector
 from minikeras.layers.reshape import Reshape
 from minikeras.layers.simple_rnn import SimpleRNN
 from minikeras.layers.time_distributed import TimeDistributed
+from minikeras.layers.up_sampling1d import UpSampling1D
+from minikeras.layers.zero_padding1d import ZeroPadding1D
 from minikeras.layers.zero_padding2d import ZeroPadding2D
 
 # Keras's alternative names for the same classes.
+Convolution1D = Conv1D
 Convolution2D = Conv2D
+MaxPool1D = MaxPooling1D
+AvgPool1D = AveragePooling1D
+GlobalAvgPool1D = GlobalAveragePooling1D
+GlobalMaxPool1D = GlobalMaxPooling1D
 MaxPool2D = MaxPooling2D
 AvgPool2D = AveragePooling2D
 GlobalAvgPool2D = GlobalAveragePooling2D
@@ -32,31 +46,45 @@ GlobalMaxPool2D = GlobalMaxPooling2D
 
 __all__ = [
     "Activation",
+    "AveragePooling1D",
     "AveragePooling2D",
+    "AvgPool1D",
     "AvgPool2D",
     "Bidirectional",
+    "Conv1D",
+    "Conv1DTranspose",
     "Conv2D",
+    "Convolution1D",
     "Convolution2D",
+    "Cropping1D",
     "Dense",
     "Dropout",
     "Embedding",
     "Flatten",
     "GRU",
+    "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
+    "GlobalAvgPool1D",
     "GlobalAvgPool2D",
+    "GlobalMaxPool1D",
     "GlobalMaxPool2D",
+    "GlobalMaxPooling1D",
     "GlobalMaxPooling2D",
     "Input",
     "InputLayer",
     "LSTM",
     "Layer",
     "Masking",
+    "MaxPool1D",
     "MaxPool2D",
+    "MaxPooling1D",
     "MaxPooling2D",
     "Permute",
     "RepeatVector",
     "Reshape",
     "SimpleRNN",
     "TimeDistributed",
+    "UpSampling1D",
+    "ZeroPadding1D",
     "ZeroPadding2D",
 ]
