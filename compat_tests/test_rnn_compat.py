@@ -178,6 +178,27 @@ def _ids(seed=1):
     return x, y
 
 
+def _padded_ids(seed=2):
+    """Id sequences of lengths 2..T padded with 0, before the ids (pre) or after (post)."""
+    x, y = _ids(seed)
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(2, T + 1, size=N)
+    steps = np.arange(T)
+    pre = steps[None, :] >= (T - lengths)[:, None]
+    post = steps[None, :] < lengths[:, None]
+    keep = np.where((np.arange(N) % 2 == 0)[:, None], pre, post)
+    return x * keep, y
+
+
+def _padded_sequences(seed=3):
+    """Float sequences with zero steps at the end; y per step (N, T, 1)."""
+    x, _ = _sequences(seed)
+    lengths = np.random.default_rng(seed).integers(2, T + 1, size=N)
+    x = x * (np.arange(T)[None, :, None] < lengths[:, None, None])
+    y = (np.cumsum(x[:, :, :1], axis=1) > 0).astype("float32")
+    return x, y
+
+
 def _with_input(k, shape, layers):
     return k.Sequential([k.Input(shape)] + layers)
 
@@ -199,6 +220,21 @@ MODELS = {
         k.layers.LSTM(4, return_sequences=True),
         k.layers.TimeDistributed(k.layers.Dense(2, activation="tanh")), k.layers.Flatten(),
         k.layers.Dense(1, activation="sigmoid")]), _sequences),
+    "embedding_mask_zero_lstm": (lambda k: _with_input(k, (T,), [
+        k.layers.Embedding(20, 4, mask_zero=True), k.layers.LSTM(5),
+        k.layers.Dense(1, activation="sigmoid")]), _padded_ids),
+    "embedding_mask_zero_bidirectional_gru_pooling": (lambda k: _with_input(k, (T,), [
+        k.layers.Embedding(20, 4, mask_zero=True),
+        k.layers.Bidirectional(k.layers.GRU(3, return_sequences=True)),
+        k.layers.GlobalAveragePooling1D(),
+        k.layers.Dense(1, activation="sigmoid")]), _padded_ids),
+    "embedding_global_average_pooling": (lambda k: _with_input(k, (T,), [
+        k.layers.Embedding(20, 4), k.layers.GlobalAveragePooling1D(),
+        k.layers.Dense(1, activation="sigmoid")]), _ids),
+    "masking_simple_rnn_per_step": (lambda k: _with_input(k, (T, FEATURES), [
+        k.layers.Masking(), k.layers.SimpleRNN(4, return_sequences=True),
+        k.layers.TimeDistributed(k.layers.Dense(1, activation="sigmoid"))]),
+        _padded_sequences),
 }
 for _name in ["SimpleRNN", "LSTM", "GRU"]:
     for _sequences_on in (False, True):
@@ -249,6 +285,28 @@ def test_time_distributed_regression_matches_keras():
     compile_kwargs = {"optimizer": per_module(lambda k: k.optimizers.RMSprop(0.01)),
                       "loss": "mse"}
     ref, our = fit_both(reference, ours, x, y, compile_kwargs, epochs=3, batch_size=16)
+    assert_histories_close(ref, our)
+
+
+def test_encoder_decoder_with_states_matches_keras():
+    """The functional API: an encoder's final states start the decoder (initial_state)."""
+    x, _ = _sequences(4)
+    decoder_x = x[:, ::-1, :2].copy()
+    y = np.tanh(np.cumsum(decoder_x, axis=1))
+
+    def build(k):
+        encoder_in = k.Input((T, FEATURES))
+        decoder_in = k.Input((T, 2))
+        _, h, c = k.layers.LSTM(4, return_state=True)(encoder_in)
+        decoded = k.layers.LSTM(4, return_sequences=True)(decoder_in, initial_state=[h, c])
+        out = k.layers.TimeDistributed(k.layers.Dense(2))(decoded)
+        return k.Model([encoder_in, decoder_in], out)
+
+    reference, ours = build_pair(build)
+    compile_kwargs = {"optimizer": per_module(lambda k: k.optimizers.Adam(0.01)),
+                      "loss": "mse"}
+    ref, our = fit_both(reference, ours, [x, decoder_x], y, compile_kwargs, epochs=3,
+                        batch_size=16)
     assert_histories_close(ref, our)
 
 

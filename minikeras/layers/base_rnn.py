@@ -24,6 +24,7 @@ its own input mask and its own mask on the previous h.
 import numpy as np
 
 from minikeras import constraints, initializers, random, regularizers
+from minikeras.backend.keras_tensor import KerasTensor
 from minikeras.layers.layer import Layer, activation_of, maybe_serialize
 from minikeras.utils.argument_validation import positive_int
 
@@ -119,6 +120,7 @@ class BaseRNN(Layer):
         return [("cell", self.cell)]
 
     def build(self, input_shape):
+        input_shape = sequence_shape(input_shape)
         if len(input_shape) != 3:
             raise ValueError(
                 f"Input 0 of layer {self.name!r} is incompatible with the layer: expected "
@@ -154,6 +156,7 @@ class BaseRNN(Layer):
         return None if self.bias is None else self.bias.value
 
     def compute_output_shape(self, input_shape):
+        input_shape = sequence_shape(input_shape)
         batch, steps = input_shape[0], input_shape[1]
         if self.return_sequences:
             output = (batch, steps, self.units)
@@ -174,9 +177,13 @@ class BaseRNN(Layer):
     # -------------------------------------------------------------------- calling
 
     def __call__(self, x, training=False, mask=None, initial_state=None):
-        """Applies the layer to arrays (x, and optionally a mask and initial states)."""
+        """On arrays: applies the layer (x, and optionally a mask and initial states). On
+        symbolic tensors: records the call; initial states become extra inputs."""
+        x = with_initial_state(x, initial_state)
+        if is_symbolic(x):
+            return self._call_symbolic(x)
         self._maybe_build(np.shape(x[0] if isinstance(x, (list, tuple)) else x))
-        out, _ = self.forward(x, training=training, mask=mask, initial_state=initial_state)
+        out, _ = self.forward(x, training=training, mask=mask)
         return out
 
     def _split_inputs(self, x, initial_state):
@@ -226,6 +233,8 @@ class BaseRNN(Layer):
         return x, states, True
 
     def _check_mask(self, mask, x):
+        if isinstance(mask, (list, tuple)):         # masks of [x, *initial_states]
+            mask = mask[0]
         if mask is None:
             return None
         mask = np.asarray(mask)
@@ -490,6 +499,34 @@ class BaseRNN(Layer):
             "seed": self.seed,
         })
         return config
+
+
+def sequence_shape(input_shape):
+    """The sequence's shape from a layer's input shape, or from the list of shapes of
+    [sequence, *initial_states] (a call with initial_state on symbolic tensors)."""
+    if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0],
+                                                                     (tuple, list)):
+        return tuple(input_shape[0])
+    return tuple(input_shape)
+
+
+def with_initial_state(x, initial_state):
+    """x, or [x, *initial_state] when initial states are given as an argument."""
+    if initial_state is None:
+        return x
+    if isinstance(x, (list, tuple)):
+        raise ValueError(
+            "Initial states were passed both in the inputs and as `initial_state`. "
+            "Pass them one way."
+        )
+    states = list(initial_state) if isinstance(initial_state, (list, tuple)) \
+        else [initial_state]
+    return [x] + states
+
+
+def is_symbolic(x):
+    items = x if isinstance(x, (list, tuple)) else [x]
+    return any(isinstance(item, KerasTensor) for item in items)
 
 
 def backend_unique(name):

@@ -3,7 +3,7 @@ backwards, and their outputs are merged."""
 
 import numpy as np
 
-from minikeras.layers.base_rnn import BaseRNN
+from minikeras.layers.base_rnn import BaseRNN, is_symbolic, sequence_shape, with_initial_state
 from minikeras.layers.layer import Layer
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
@@ -101,8 +101,9 @@ class Bidirectional(Layer):
         return [("backward_layer", self.backward_layer), ("forward_layer", self.forward_layer)]
 
     def build(self, input_shape):
-        self.forward_layer._maybe_build(tuple(input_shape))
-        self.backward_layer._maybe_build(tuple(input_shape))
+        input_shape = sequence_shape(input_shape)
+        self.forward_layer._maybe_build(input_shape)
+        self.backward_layer._maybe_build(input_shape)
         self._expected_last_dim = self.forward_layer._expected_last_dim
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
@@ -110,7 +111,7 @@ class Bidirectional(Layer):
         self.built = True
 
     def compute_output_shape(self, input_shape):
-        shape = self.forward_layer.compute_output_shape(tuple(input_shape))
+        shape = self.forward_layer.compute_output_shape(sequence_shape(input_shape))
         states = []
         if self.return_state:
             shape, states = shape[0], list(shape[1:])
@@ -142,8 +143,11 @@ class Bidirectional(Layer):
     # -------------------------------------------------------------------- maths
 
     def __call__(self, x, training=False, mask=None, initial_state=None):
+        x = with_initial_state(x, initial_state)
+        if is_symbolic(x):
+            return self._call_symbolic(x)
         self._maybe_build(np.shape(x[0] if isinstance(x, (list, tuple)) else x))
-        return self.forward(x, training=training, mask=mask, initial_state=initial_state)[0]
+        return self.forward(x, training=training, mask=mask)[0]
 
     def forward(self, x, training=False, mask=None, initial_state=None):
         """x: (batch, timesteps, features), or [x, *forward_states, *backward_states].

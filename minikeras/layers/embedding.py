@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras import constraints, initializers, regularizers
+from minikeras.backend.keras_tensor import KerasTensor
 from minikeras.layers.layer import Layer, maybe_serialize
 from minikeras.utils.argument_validation import positive_int
 
@@ -67,6 +68,8 @@ class Embedding(Layer):
         return np.asarray(inputs) != 0
 
     def __call__(self, x, training=False):
+        if isinstance(x, KerasTensor):
+            return self._call_symbolic(x)
         self._maybe_build(np.shape(x))
         return self.forward(x, training=training)[0]
 
