@@ -25,6 +25,7 @@ import numpy as np
 
 from minikeras import constraints, initializers, random, regularizers
 from minikeras.backend.keras_tensor import KerasTensor
+from minikeras.kernels import parallel
 from minikeras.layers.layer import Layer, activation_of, maybe_serialize
 from minikeras.utils.argument_validation import positive_int
 
@@ -54,6 +55,11 @@ class BaseRNN(Layer):
     gate_count = 1
     state_count = 1
     cell_name = "rnn_cell"
+    # The loop over time makes many small products (batch x units): with OpenBLAS's own
+    # threads each took ~100x longer on a busy machine (their workers spin and wait), so a
+    # model holding an RNN trains with BLAS on one thread (Model._all_cores), and the big
+    # products over all steps are split over the cores by kernels/parallel.py instead.
+    splits_batches = True
 
     def __init__(self, units, activation, recurrent_activation, use_bias, kernel_initializer,
                  recurrent_initializer, bias_initializer, kernel_regularizer,
@@ -271,6 +277,10 @@ class BaseRNN(Layer):
     def forward(self, x, training=False, mask=None, initial_state=None):
         """x: (batch, timesteps, features), or [x, *initial_states] each (batch, units).
         mask: (batch, timesteps) booleans or None. Returns (out, cache)."""
+        with parallel.one_blas_thread():       # see splits_batches
+            return self._forward(x, training, mask, initial_state)
+
+    def _forward(self, x, training, mask, initial_state):
         inputs_were_list = isinstance(x, (list, tuple))
         x, states, _ = self._split_inputs(x, initial_state)
         mask = self._check_mask(mask, x)
@@ -315,6 +325,10 @@ class BaseRNN(Layer):
     def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
         """dout: dL/d(output) (a list [doutput, *dstates] with return_state; None entries
         mean zero). Returns (dx, [dkernel, drecurrent_kernel, dbias])."""
+        with parallel.one_blas_thread():
+            return self._backward(dout, cache, need_input_gradient)
+
+    def _backward(self, dout, cache, need_input_gradient):
         (xs, xw_shape, steps_mask, input_masks, recurrent_masks, recurrent_inputs,
          step_caches, inputs_were_list) = cache
         steps, batch = xw_shape[0], xw_shape[1]
@@ -377,17 +391,19 @@ class BaseRNN(Layer):
     def _project_inputs(self, xs, input_masks):
         """xs: (T, batch, features) -> x @ kernel + bias: (T, batch, gates*units)."""
         kernel = self.kernel.value
+        steps, batch, features = xs.shape
         if input_masks is None:
-            xw = xs @ kernel
+            xw = parallel.matmul(xs.reshape(-1, features), kernel)
         elif input_masks.shape[0] == 1:
-            xw = (xs * input_masks[0]) @ kernel
+            xw = parallel.matmul((xs * input_masks[0]).reshape(-1, features), kernel)
         else:
-            xw = np.concatenate([(xs * m) @ k for m, k in
-                                 zip(input_masks, self._gate_blocks(kernel))], axis=-1)
+            xw = np.concatenate([parallel.matmul((xs * m).reshape(-1, features), k)
+                                 for m, k in zip(input_masks, self._gate_blocks(kernel))],
+                                axis=-1)
         bias = self._input_bias()
         if bias is not None:
             xw += bias
-        return xw
+        return xw.reshape(steps, batch, -1)
 
     def _project_inputs_backward(self, xs, dxw, input_masks, need_input_gradient):
         """dkernel = x.T @ dxw (over all steps and samples); dx = dxw @ kernel.T."""
@@ -397,18 +413,18 @@ class BaseRNN(Layer):
         dx = None
         if input_masks is None or input_masks.shape[0] == 1:
             x_in = xs if input_masks is None else xs * input_masks[0]
-            dkernel = x_in.reshape(-1, features).T @ dxw2
+            dkernel = parallel.matmul_transposed_a(x_in.reshape(-1, features), dxw2)
             if need_input_gradient:
-                dx = dxw @ kernel.T
+                dx = parallel.matmul(dxw2, kernel.T).reshape(xs.shape)
                 if input_masks is not None:
                     dx *= input_masks[0]
             return dkernel, dx
-        dblocks = self._gate_blocks(dxw)
+        dblocks = [d.reshape(-1, self.units) for d in self._gate_blocks(dxw)]
         dkernel = np.concatenate(
-            [(xs * m).reshape(-1, features).T @ d.reshape(-1, self.units)
+            [parallel.matmul_transposed_a((xs * m).reshape(-1, features), d)
              for m, d in zip(input_masks, dblocks)], axis=1)
         if need_input_gradient:
-            dx = sum((d @ k.T) * m for m, d, k in
+            dx = sum(parallel.matmul(d, k.T).reshape(xs.shape) * m for m, d, k in
                      zip(input_masks, dblocks, self._gate_blocks(kernel)))
         return dkernel, dx
 
@@ -435,7 +451,8 @@ class BaseRNN(Layer):
         if recurrent_inputs is None:                              # no time steps
             return np.zeros((self.units, width), drec.dtype)
         if recurrent_inputs.ndim == 3:                            # (T, batch, units)
-            return recurrent_inputs.reshape(-1, self.units).T @ drec.reshape(-1, width)
+            return parallel.matmul_transposed_a(recurrent_inputs.reshape(-1, self.units),
+                                                drec.reshape(-1, width))
         blocks = self._gate_blocks(drec)                          # h_in: (T, gates, batch, units)
         return np.concatenate(
             [recurrent_inputs[:, g].reshape(-1, self.units).T @ d.reshape(-1, self.units)

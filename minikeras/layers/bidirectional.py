@@ -27,6 +27,7 @@ class Bidirectional(Layer):
     """
 
     supports_masking = True
+    splits_batches = True        # it runs recurrent layers (see BaseRNN.splits_batches)
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None,
                  **kwargs):

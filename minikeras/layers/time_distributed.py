@@ -33,6 +33,10 @@ class TimeDistributed(Layer):
         self.layer = layer
 
     @property
+    def splits_batches(self):
+        return self.layer.splits_batches
+
+    @property
     def trainable_weights(self):
         return self.layer.trainable_weights if self.trainable else []
 
