@@ -311,3 +311,32 @@ def test_lstm_unit_forget_bias_and_weight_layout():
     assert [w.name for w in gru.weights] == ["kernel", "recurrent_kernel", "bias"]
     lstm.trainable = False
     assert lstm.trainable_weights == [] and len(lstm.non_trainable_weights) == 3
+
+
+@pytest.mark.parametrize("make", [
+    lambda: layers.LSTM(3, return_state=True),
+    lambda: layers.Bidirectional(layers.GRU(3), merge_mode=None),
+])
+def test_several_outputs_in_sequential_is_refused_before_anything_changes(make):
+    from minikeras import Input, Sequential
+
+    model = Sequential([Input((4, 2)), layers.SimpleRNN(2, return_sequences=True)])
+    with pytest.raises(ValueError, match=r"should have a single output tensor.*Received: "
+                                         r"layer '.*' \((LSTM, return_state|Bidirectional, "
+                                         r"merge_mode)"):
+        model.add(make())
+    assert len(model.layers) == 1 and model.output_shape == (None, 4, 2)
+
+
+def test_functional_int_ids_and_mask_reach_the_lstm():
+    from minikeras import Input, Model
+
+    ids = np.array([[3, 1, 0, 0, 0], [2, 2, 4, 1, 0]])
+    inputs = Input((5,), dtype="int32")
+    embedding = layers.Embedding(6, 3, mask_zero=True)
+    lstm = layers.LSTM(2)
+    model = Model(inputs, lstm(embedding(inputs)))
+    expected = lstm(embedding(ids), mask=ids != 0)
+    np.testing.assert_allclose(model.predict(ids, verbose=0), expected, rtol=1e-6)
+    # padding is ignored: the same ids without it give the same result
+    np.testing.assert_allclose(model.predict(ids[:1, :2], verbose=0), expected[:1], rtol=1e-6)
