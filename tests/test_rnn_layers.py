@@ -332,7 +332,7 @@ def test_functional_int_ids_and_mask_reach_the_lstm():
     from minikeras import Input, Model
 
     ids = np.array([[3, 1, 0, 0, 0], [2, 2, 4, 1, 0]])
-    inputs = Input((5,), dtype="int32")
+    inputs = Input((None,), dtype="int32")
     embedding = layers.Embedding(6, 3, mask_zero=True)
     lstm = layers.LSTM(2)
     model = Model(inputs, lstm(embedding(inputs)))
