@@ -340,3 +340,30 @@ def test_functional_int_ids_and_mask_reach_the_lstm():
     np.testing.assert_allclose(model.predict(ids, verbose=0), expected, rtol=1e-6)
     # padding is ignored: the same ids without it give the same result
     np.testing.assert_allclose(model.predict(ids[:1, :2], verbose=0), expected[:1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: layers.SimpleRNN(3, return_sequences=True, dtype="float64"),
+    lambda: layers.LSTM(3, return_sequences=True, dtype="float64"),
+    lambda: layers.GRU(3, return_sequences=True, dtype="float64"),
+    lambda: layers.GRU(3, reset_after=False, dtype="float64"),
+])
+def test_fast_loop_activations_agree_with_the_shared_ones(make, monkeypatch):
+    from minikeras.layers import base_rnn
+
+    layer = make()
+    x = _x() * 3                            # reach the flat parts of tanh and sigmoid too
+    layer._maybe_build(x.shape)
+    r = None
+    results = []
+    for fast in (True, False):
+        monkeypatch.setattr(base_rnn, "FAST_ACTIVATIONS", fast)
+        out, cache = layer.forward(x, mask=MASK)
+        if r is None:
+            r = np.random.default_rng(5).normal(size=out.shape)
+        results.append((out, *layer.backward(r, cache)))
+    (out_fast, dx_fast, grads_fast), (out_plain, dx_plain, grads_plain) = results
+    np.testing.assert_allclose(out_fast, out_plain, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(dx_fast, dx_plain, rtol=1e-10, atol=1e-13)
+    for fast, plain in zip(grads_fast, grads_plain):
+        np.testing.assert_allclose(fast, plain, rtol=1e-10, atol=1e-13)

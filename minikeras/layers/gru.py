@@ -73,10 +73,10 @@ class GRU(BaseRNN):
             inner = self._recurrent_product(h_in)                     # (batch, 3 units)
             if self.use_bias:
                 inner = inner + self.bias.value[1]
-            zr, zr_cache = self.recurrent_activation.forward(xw_t[:, :2 * u] + inner[:, :2 * u])
+            zr, zr_cache = self._recurrent_act.forward(xw_t[:, :2 * u] + inner[:, :2 * u])
             r = zr[:, u:]
             inner_h = inner[:, 2 * u:]
-            hh, hh_cache = self.activation.forward(xw_t[:, 2 * u:] + r * inner_h)
+            hh, hh_cache = self._act.forward(xw_t[:, 2 * u:] + r * inner_h)
         else:
             kernel = self.recurrent_kernel.value
             h_zr = h_in if h_in.ndim == 2 else h_in[:2]
@@ -86,10 +86,10 @@ class GRU(BaseRNN):
             else:
                 inner_zr = np.concatenate([h_zr[0] @ kernel[:, :u], h_zr[1] @ kernel[:, u:2 * u]],
                                           axis=1)
-            zr, zr_cache = self.recurrent_activation.forward(xw_t[:, :2 * u] + inner_zr)
+            zr, zr_cache = self._recurrent_act.forward(xw_t[:, :2 * u] + inner_zr)
             r = zr[:, u:]
             inner_h = h_h                       # kept for the backward: d(r * h_h)
-            hh, hh_cache = self.activation.forward(xw_t[:, 2 * u:] + (r * h_h) @ kernel[:, 2 * u:])
+            hh, hh_cache = self._act.forward(xw_t[:, 2 * u:] + (r * h_h) @ kernel[:, 2 * u:])
             # Per gate, the recurrent kernel's three blocks see h, h and r * h.
             h_zr_full = np.broadcast_to(h_zr, (2,) + h_prev.shape) if h_zr.ndim == 2 else h_zr
             h_in = np.concatenate([h_zr_full, (r * h_h)[None]], axis=0)
@@ -104,7 +104,7 @@ class GRU(BaseRNN):
         dh = dstates[0]
         u = self.units
         dz_gate = dh * (h_prev - hh)
-        dhh_pre = self.activation.backward(dh * (1.0 - z), hh_cache)   # dL/d(xh + ...)
+        dhh_pre = self._act.backward(dh * (1.0 - z), hh_cache)   # dL/d(xh + ...)
         batch = dh.shape[0]
         dzr = np.empty((batch, 2 * u), dh.dtype)
         dzr[:, :u] = dz_gate
@@ -113,7 +113,7 @@ class GRU(BaseRNN):
         dxw[:, 2 * u:] = dhh_pre
         if self.reset_after:
             dzr[:, u:] = dhh_pre * inner_h                             # dr
-            dzr_pre = self.recurrent_activation.backward(dzr, zr_cache)
+            dzr_pre = self._recurrent_act.backward(dzr, zr_cache)
             dxw[:, :2 * u] = dzr_pre
             drec[:, :2 * u] = dzr_pre
             drec[:, 2 * u:] = dhh_pre * r                              # d(inner_h)
@@ -124,7 +124,7 @@ class GRU(BaseRNN):
             h_h = inner_h
             drh = dhh_pre @ kernel[:, 2 * u:].T                        # dL/d(r * h_h)
             dzr[:, u:] = drh * h_h                                     # dr
-            dzr_pre = self.recurrent_activation.backward(dzr, zr_cache)
+            dzr_pre = self._recurrent_act.backward(dzr, zr_cache)
             dxw[:, :2 * u] = dzr_pre
             drec[:, :2 * u] = dzr_pre
             drec[:, 2 * u:] = dhh_pre

@@ -66,11 +66,11 @@ class LSTM(BaseRNN):
         u = self.units
         h_in = self._masked_h(h_prev, recurrent_masks)
         z = xw_t + self._recurrent_product(h_in)                       # (batch, 4 units)
-        gates, gates_cache = self.recurrent_activation.forward(z)     # i, f, o used from here
-        g, g_cache = self.activation.forward(z[:, 2 * u:3 * u])
+        gates, gates_cache = self._recurrent_act.forward(z)     # i, f, o used from here
+        g, g_cache = self._act.forward(z[:, 2 * u:3 * u])
         i, f, o = gates[:, :u], gates[:, u:2 * u], gates[:, 3 * u:]
         c = f * c_prev + i * g
-        c_act, c_cache = self.activation.forward(c)
+        c_act, c_cache = self._act.forward(c)
         h = o * c_act
         return h, [h, c], h_in, (gates_cache, g_cache, c_cache, i, f, o, g, c_act, c_prev,
                                  h_in.ndim)
@@ -81,14 +81,14 @@ class LSTM(BaseRNN):
         gates_cache, g_cache, c_cache, i, f, o, g, c_act, c_prev, h_in_ndim = cache
         dh, dc_next = dstates
         u = self.units
-        dc = dc_next + self.activation.backward(dh * o, c_cache)      # h = o * act(c)
+        dc = dc_next + self._act.backward(dh * o, c_cache)      # h = o * act(c)
         dgates = np.empty((dh.shape[0], 4 * u), dh.dtype)
         dgates[:, :u] = dc * g                                        # di
         dgates[:, u:2 * u] = dc * c_prev                              # df
         dgates[:, 2 * u:3 * u] = 0.0
         dgates[:, 3 * u:] = dh * c_act                                # do
-        dz = self.recurrent_activation.backward(dgates, gates_cache)
-        dz[:, 2 * u:3 * u] = self.activation.backward(dc * i, g_cache)  # dg -> dz_c
+        dz = self._recurrent_act.backward(dgates, gates_cache)
+        dz[:, 2 * u:3 * u] = self._act.backward(dc * i, g_cache)  # dg -> dz_c
         dh_in = self._recurrent_product_backward(dz, h_in_ndim)
         dh_prev = self._masked_h_backward(dh_in, recurrent_masks)
         return dz, dz, [dh_prev, dc * f]

@@ -38,12 +38,12 @@ class SimpleRNN(BaseRNN):
         """xw_t: x_t @ kernel + bias (batch, units); states [h_prev].
         Returns (h, [h], h_in, cache)."""
         h_in = self._masked_h(states[0], recurrent_masks)
-        h, act_cache = self.activation.forward(xw_t + self._recurrent_product(h_in))
+        h, act_cache = self._act.forward(xw_t + self._recurrent_product(h_in))
         return h, [h], h_in, (act_cache, h_in.ndim)
 
     def _step_backward(self, dstates, cache, recurrent_masks):
         """dstates: [dL/dh]. Returns (dL/dxw_t, dL/d(h_in @ recurrent_kernel), [dL/dh_prev])."""
         act_cache, h_in_ndim = cache
-        dz = self.activation.backward(dstates[0], act_cache)          # (batch, units)
+        dz = self._act.backward(dstates[0], act_cache)          # (batch, units)
         dh_in = self._recurrent_product_backward(dz, h_in_ndim)
         return dz, dz, [self._masked_h_backward(dh_in, recurrent_masks)]
