@@ -310,6 +310,27 @@ def test_encoder_decoder_with_states_matches_keras():
     assert_histories_close(ref, our)
 
 
+def test_stateful_lstm_matches_keras():
+    x, y = _sequences(5)
+
+    def build(k):
+        return k.Sequential([k.Input(batch_shape=(16, T, FEATURES)),
+                             k.layers.LSTM(4, stateful=True),
+                             k.layers.Dense(1, activation="sigmoid")])
+
+    reference, ours = build_pair(build)
+    compile_kwargs = {"optimizer": per_module(lambda k: k.optimizers.Adam(0.01)),
+                      "loss": "binary_crossentropy"}
+    ref, our = fit_both(reference, ours, x, y, compile_kwargs, epochs=3, batch_size=16)
+    assert_histories_close(ref, our)
+    np.testing.assert_allclose(ours.predict(x[:16], verbose=0),
+                               reference.predict(x[:16], verbose=0), rtol=1e-4, atol=1e-6)
+    reference.layers[0].reset_states()
+    ours.layers[0].reset_states()
+    np.testing.assert_allclose(ours.predict(x[:16], verbose=0),
+                               reference.predict(x[:16], verbose=0), rtol=1e-4, atol=1e-6)
+
+
 # ------------------------------------------------------------------- files
 
 

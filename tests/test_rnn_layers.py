@@ -248,7 +248,6 @@ def test_rnn_compute_mask_and_shapes():
 
 @pytest.mark.parametrize("make, error", [
     (lambda: layers.LSTM(0), "Received: units=0"),
-    (lambda: layers.GRU(3, stateful=True), "Received: stateful=True"),
     (lambda: layers.LSTM(3, use_cudnn=True), "Received: use_cudnn=True"),
     (lambda: layers.SimpleRNN(3, dropout="a"), "Received: dropout='a'"),
     (lambda: layers.Bidirectional(layers.LSTM(3), merge_mode="bad"), "Received: bad"),
@@ -367,3 +366,25 @@ def test_fast_loop_activations_agree_with_the_shared_ones(make, monkeypatch):
     np.testing.assert_allclose(dx_fast, dx_plain, rtol=1e-10, atol=1e-13)
     for fast, plain in zip(grads_fast, grads_plain):
         np.testing.assert_allclose(fast, plain, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("cls", RNN_CLASSES)
+def test_stateful_layer_carries_its_states_from_call_to_call(cls):
+    x = _x((2, 6, 3)).astype(np.float32)
+    stateful = cls(4, stateful=True)
+    stateful._maybe_build((2, 6, 3))
+    plain = cls(4, return_state=True)
+    plain._maybe_build((2, 6, 3))
+    plain.set_weights(stateful.get_weights())
+    stateful(x[:, :3])
+    second = stateful(x[:, 3:])
+    whole = plain(x)
+    np.testing.assert_allclose(second, whole[0], rtol=1e-5, atol=1e-6)  # = one long sequence
+    np.testing.assert_allclose(stateful.states[0], whole[1], rtol=1e-5, atol=1e-6)
+    stateful.reset_states()
+    np.testing.assert_allclose(stateful(x[:, 3:]), plain(x[:, 3:])[0], rtol=1e-6)
+    with pytest.raises(ValueError, match="Expected batch size: 2. Received batch size: 3"):
+        stateful(_x((3, 6, 3)))
+    with pytest.raises(ValueError, match=r"batch size must be static.*sequence.shape="
+                                         r"\(None, 6, 3\)"):
+        cls(4, stateful=True)._maybe_build((None, 6, 3))

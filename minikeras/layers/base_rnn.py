@@ -142,13 +142,10 @@ class BaseRNN(Layer):
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
-        if stateful:
-            raise ValueError(
-                f"minikeras's recurrent layers do not keep state between batches (layer "
-                f"{self.name!r}). Received: stateful={stateful!r}. Pass the state explicitly "
-                "with `initial_state=` and `return_state=True` instead."
-            )
-        self.stateful = False
+        # stateful: each batch starts from the states the previous batch ended with (no
+        # gradient flows back into the previous batch); reset_states() zeroes them.
+        self.stateful = bool(stateful)
+        self.states = None
         self.unroll = bool(unroll)        # same maths either way; accepted for Keras scripts
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.cell = RecurrentCell(name=backend_unique(self.cell_name), dtype=self.dtype)
@@ -196,7 +193,25 @@ class BaseRNN(Layer):
             regularizer=self.recurrent_regularizer, constraint=self.recurrent_constraint)
         self.bias = self._build_bias() if self.use_bias else None
         cell.built = True
+        if self.stateful:
+            if input_shape[0] is None:
+                raise ValueError(
+                    f"When using `stateful=True` in a RNN (layer {self.name!r}), the batch "
+                    "size must be static. Found dynamic batch size: "
+                    f"sequence.shape={tuple(input_shape)}. Give it with "
+                    "Input(batch_shape=(batch, timesteps, features))."
+                )
+            self.states = [np.zeros((input_shape[0], self.units), self.dtype)
+                           for _ in range(self.state_count)]
         self.built = True
+
+    def reset_states(self):
+        """Zeroes the states a stateful layer carries from batch to batch."""
+        self.reset_state()
+
+    def reset_state(self):
+        if self.states is not None:
+            self.states = [np.zeros_like(state) for state in self.states]
 
     def _build_bias(self):
         return self.cell.add_weight(
@@ -263,6 +278,15 @@ class BaseRNN(Layer):
                 f"received input with shape {x.shape}"
             )
         batch = x.shape[0]
+        if initial_state is None and self.stateful:
+            if self.states[0].shape[0] != batch:
+                raise ValueError(
+                    f"If an RNN is stateful, the batch size of the input sequences must be "
+                    f"the same as the batch size of the initial state (layer "
+                    f"{self.name!r}). Expected batch size: {self.states[0].shape[0]}. "
+                    f"Received batch size: {batch}"
+                )
+            return x, [state.astype(x.dtype) for state in self.states], False
         if initial_state is None:
             states = [np.zeros((batch, self.units), x.dtype) for _ in range(self.state_count)]
             return x, states, False
@@ -360,6 +384,8 @@ class BaseRNN(Layer):
             previous_output = h
             states = new_states
 
+        if self.stateful:
+            self.states = [state.copy() for state in states]
         if self.return_sequences:
             out = outputs.transpose(1, 0, 2)                     # (batch, T, units)
         else:

@@ -80,8 +80,15 @@ class Bidirectional(Layer):
         self.merge_mode = merge_mode
         self.return_sequences = fwd.return_sequences
         self.return_state = fwd.return_state
-        self.stateful = False
+        self.stateful = fwd.stateful
         self._initial_weights = weights
+
+    def reset_states(self):
+        self.forward_layer.reset_states()
+        self.backward_layer.reset_states()
+
+    def reset_state(self):
+        self.reset_states()
 
     # ------------------------------------------------------------------ weights
 

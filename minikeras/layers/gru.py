@@ -21,7 +21,7 @@ class GRU(BaseRNN):
     Args (as Keras's): units, activation ("tanh"), recurrent_activation ("sigmoid"),
         use_bias, kernel_initializer, recurrent_initializer ("orthogonal"), bias_initializer,
         regularizers, constraints, dropout, recurrent_dropout, seed, return_sequences,
-        return_state, go_backwards, stateful (False only), unroll, reset_after, use_cudnn,
+        return_state, go_backwards, stateful, unroll, reset_after, use_cudnn,
         zero_output_for_mask, implementation.
 
     Shapes: x (batch, timesteps, features) -> (batch, timesteps, units) or (batch, units).

@@ -16,7 +16,7 @@ class LSTM(BaseRNN):
         kernel_initializer, recurrent_initializer ("orthogonal"), bias_initializer,
         unit_forget_bias (True: the forget gate's bias starts at 1), regularizers,
         constraints, dropout, recurrent_dropout, seed, return_sequences, return_state,
-        go_backwards, stateful (False only), unroll, use_cudnn ("auto" or False),
+        go_backwards, stateful, unroll, use_cudnn ("auto" or False),
         zero_output_for_mask, implementation (1: one dropout mask per gate).
 
     Shapes: x (batch, timesteps, features) -> (batch, timesteps, units) or (batch, units);

@@ -10,7 +10,7 @@ class SimpleRNN(BaseRNN):
         ("glorot_uniform"), recurrent_initializer ("orthogonal"), bias_initializer ("zeros"),
         kernel/recurrent/bias/activity regularizers, kernel/recurrent/bias constraints,
         dropout, recurrent_dropout, seed, return_sequences, return_state, go_backwards,
-        stateful (False only), unroll, zero_output_for_mask.
+        stateful, unroll, zero_output_for_mask.
 
     Shapes: x (batch, timesteps, features) -> (batch, timesteps, units) or (batch, units).
     Weights (in Keras's cell): kernel (features, units), recurrent_kernel (units, units),
