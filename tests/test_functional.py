@@ -453,3 +453,90 @@ def test_duplicate_layer_names():
 def test_model_arguments_must_be_tensors():
     with pytest.raises(ValueError, match="must be KerasTensors"):
         mk.Model(np.zeros((1, 2)), mk.Input((2,)))
+
+
+# ------------------------------------------------------ tools on graph models
+
+
+def test_trace_shapes_walks_the_graph():
+    model, x, _ = _multi_io()
+    rows = mk.utils.trace_shapes(model, [a[:3] for a in x], print_table=False)
+    by_name = {row["layer"]: row for row in rows}
+    assert [row["layer"] for row in rows] == [step.layer.name for step in model._graph.steps]
+    assert by_name["h"]["A_prev"] == (3, 3) and by_name["h"]["dW"] == (3, 4)
+    # h fans out to out1 and ha: its dA is the sum of both, shaped like its output
+    assert by_name["h"]["dA"] == (3, 4)
+    merge = by_name[[r["layer"] for r in rows if r["type"] == "Sum"][0]]
+    assert merge["A_prev"] == [(3, 2), (3, 2)] and merge["dA_prev"] == [(3, 2), (3, 2)]
+
+
+def test_check_gradients_on_a_two_output_model():
+    model, x, y = _multi_io()
+    model.compile(optimizer="sgd", loss=["binary_crossentropy", "mse"],
+                  loss_weights=[0.3, 1.7])
+    errors = mk.utils.check_gradients(model, [a[:4] for a in x], [a[:4] for a in y])
+    assert len(errors) == len(model.trainable_weights)
+    assert max(errors.values()) < 1e-6
+
+
+def test_compare_describes_several_input_arrays():
+    from minikeras.compare_child import describe_array
+
+    described = describe_array([np.zeros((2, 3)), np.ones((2, 1))])
+    assert [item["shape"] for item in described["arrays"]] == [[2, 3], [2, 1]]
+    assert describe_array({"a": np.zeros(2)})["arrays"]["a"]["shape"] == [2]
+
+
+def test_one_sample_weight_array_serves_every_output():
+    model, x, y = _multi_io()
+    model.compile(optimizer="sgd", loss=["binary_crossentropy", "mse"])
+    weights = np.linspace(0.0, 2.0, 10)
+    weighted = model.evaluate(x, y, sample_weight=weights, verbose=0, return_dict=True)
+    zeroed = weights.copy()
+    zeroed[5:] = 0.0
+    assert weighted != model.evaluate(x, y, sample_weight=zeroed, verbose=0, return_dict=True)
+    with pytest.raises(ValueError, match="Expected one array for `sample_weight`"):
+        model.fit(x, y, sample_weight=[weights, weights], verbose=0)
+
+
+def test_freezing_a_model_freezes_its_layers_as_keras():
+    tower = mk.Sequential([mk.Input((2,)), layers.Dense(2, name="t")])
+    inputs = mk.Input((2,))
+    model = mk.Model(inputs, layers.Dense(1, name="top")(tower(inputs)))
+    model.trainable = False
+    assert not tower.trainable and not tower.get_layer("t").trainable
+    assert model.trainable_weights == []
+    model.trainable = True
+    assert tower.get_layer("t").trainable and len(model.trainable_weights) == 4
+
+
+def test_nested_model_with_two_inputs_and_two_outputs(float64):
+    a, b = mk.Input((3,)), mk.Input((3,))
+    inner = mk.Model([a, b], [layers.Dense(2, activation="tanh", name="i1")(Sum()([a, b])),
+                              layers.Dense(3, activation="tanh", name="i2")(b)], name="inner")
+    x1, x2 = mk.Input((3,)), mk.Input((3,))
+    first, second = inner([x1, x2])
+    solo = mk.Model([a], layers.Dense(3, name="solo_d")(a), name="solo")  # one input, as a list
+    padded = layers.Dense(3, name="pad")(first)          # (None, 2) -> (None, 3)
+    out = layers.Dense(1, name="top")(Sum()([second, solo([padded])]))
+    model = mk.Model([x1, x2], out)
+    model.compile(optimizer="sgd", loss="mse")
+    rng = _rng(6)
+    x = [rng.normal(size=(4, 3)), rng.normal(size=(4, 3))]
+    y = rng.normal(size=(4, 1))
+    errors = mk.utils.check_gradients(model, x, y)
+    assert len(errors) == 10 and max(errors.values()) < 1e-6
+
+
+def test_a_layer_used_directly_and_inside_a_nested_model(float64):
+    dense = layers.Dense(3, activation="tanh", name="both")
+    inner_in = mk.Input((3,))
+    inner = mk.Model(inner_in, dense(inner_in), name="inner")
+    inputs = mk.Input((3,))
+    model = mk.Model(inputs, layers.Dense(1, name="top")(dense(inner(inputs))))
+    model.compile(optimizer="sgd", loss="mse")
+    assert [w.path for w in model.trainable_weights] == [
+        "both/kernel", "both/bias", "top/kernel", "top/bias"]
+    rng = _rng(8)
+    errors = mk.utils.check_gradients(model, rng.normal(size=(4, 3)), rng.normal(size=(4, 1)))
+    assert len(errors) == 4 and max(errors.values()) < 1e-6

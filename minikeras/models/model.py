@@ -84,6 +84,10 @@ class Model(Layer):
             if layer_grad is None:
                 layer_grad = [np.zeros_like(w.value) for w in layer.trainable_weights]
             grads.extend(layer_grad)
+        if self._graph.repeats_weights:
+            grads = _sum_repeated(
+                [w for layer in self._graph.called_layers for w in layer.trainable_weights],
+                grads)
         return grads
 
     def _output_logits(self, tape):
@@ -134,6 +138,17 @@ class Model(Layer):
     @property
     def layers(self):
         return [layer for layer in self._graph.layers] if getattr(self, "_graph", None) else []
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        # As Keras: freezing (or unfreezing) a model sets every layer in it, nested ones too.
+        self._trainable = bool(value)
+        for layer in self.layers:
+            layer.trainable = value
 
     @property
     def trainable_weights(self):
@@ -482,7 +497,10 @@ class Model(Layer):
         # The epoch loss is a mean over batches weighted by batch size, as in Keras.
         self._loss_tracker.update_state(float(loss), sample_weight=batch_size)
         for index, tracker in self._output_loss_trackers:
-            tracker.update_state(float(output_losses[index]), sample_weight=batch_size)
+            # Keras on TensorFlow averages each output's loss over batches with equal
+            # weights (a short last batch counts as much as a full one): measured, and
+            # matched here.
+            tracker.update_state(float(output_losses[index]))
         if self._compiled_metrics is None:
             self._build_metrics(ys, y_preds)
         masks = self._graph.output_masks(tape) if tape.masks is not None else None
@@ -945,6 +963,15 @@ def _unique(weights):
             seen.add(id(weight))
             result.append(weight)
     return result
+
+
+def _sum_repeated(weights, grads):
+    """One gradient per distinct weight (the order of `_unique`): a weight reached through two
+    layers (a layer also used inside a nested model) gets the sum of its gradients."""
+    summed = {}
+    for weight, grad in zip(weights, grads):
+        summed[id(weight)] = grad if id(weight) not in summed else summed[id(weight)] + grad
+    return [summed[id(weight)] for weight in _unique(weights)]
 
 
 def _is_array_list(value):
