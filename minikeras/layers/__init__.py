@@ -3,22 +3,31 @@
 from minikeras.layers.activation import Activation
 from minikeras.layers.average_pooling1d import AveragePooling1D
 from minikeras.layers.average_pooling2d import AveragePooling2D
+from minikeras.layers.bidirectional import Bidirectional
 from minikeras.layers.conv1d import Conv1D
 from minikeras.layers.conv1d_transpose import Conv1DTranspose
 from minikeras.layers.conv2d import Conv2D
 from minikeras.layers.cropping1d import Cropping1D
 from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
+from minikeras.layers.embedding import Embedding
 from minikeras.layers.flatten import Flatten
 from minikeras.layers.global_average_pooling1d import GlobalAveragePooling1D
 from minikeras.layers.global_average_pooling2d import GlobalAveragePooling2D
 from minikeras.layers.global_max_pooling1d import GlobalMaxPooling1D
 from minikeras.layers.global_max_pooling2d import GlobalMaxPooling2D
+from minikeras.layers.gru import GRU
 from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.layers.layer import Layer
+from minikeras.layers.lstm import LSTM
+from minikeras.layers.masking import Masking
 from minikeras.layers.max_pooling1d import MaxPooling1D
 from minikeras.layers.max_pooling2d import MaxPooling2D
+from minikeras.layers.permute import Permute
+from minikeras.layers.repeat_vector import RepeatVector
 from minikeras.layers.reshape import Reshape
+from minikeras.layers.simple_rnn import SimpleRNN
+from minikeras.layers.time_distributed import TimeDistributed
 from minikeras.layers.up_sampling1d import UpSampling1D
 from minikeras.layers.zero_padding1d import ZeroPadding1D
 from minikeras.layers.zero_padding2d import ZeroPadding2D
@@ -41,6 +50,7 @@ __all__ = [
     "AveragePooling2D",
     "AvgPool1D",
     "AvgPool2D",
+    "Bidirectional",
     "Conv1D",
     "Conv1DTranspose",
     "Conv2D",
@@ -49,7 +59,9 @@ __all__ = [
     "Cropping1D",
     "Dense",
     "Dropout",
+    "Embedding",
     "Flatten",
+    "GRU",
     "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
     "GlobalAvgPool1D",
@@ -60,12 +72,18 @@ __all__ = [
     "GlobalMaxPooling2D",
     "Input",
     "InputLayer",
+    "LSTM",
     "Layer",
+    "Masking",
     "MaxPool1D",
     "MaxPool2D",
     "MaxPooling1D",
     "MaxPooling2D",
+    "Permute",
+    "RepeatVector",
     "Reshape",
+    "SimpleRNN",
+    "TimeDistributed",
     "UpSampling1D",
     "ZeroPadding1D",
     "ZeroPadding2D",
