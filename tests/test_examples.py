@@ -29,6 +29,7 @@ EXPECTED_OUTPUT = {
     "activations_compared.py": "tanh",
     "decision_boundary.py": "epoch    4",
     "mnist_cnn.py": "test accuracy",
+    "text_classification.py": "convnet   test loss",
 }
 
 
