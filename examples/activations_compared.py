@@ -11,11 +11,15 @@ hidden layers (the output stays a sigmoid), with Adam and the same data. Things 
   no gradient at all (a "dead" unit), which matters in a network this narrow.
 
 A plain Keras script: `python examples/activations_compared.py` runs it on Keras,
-`minikeras run examples/activations_compared.py` on minikeras. Writes a figure (--out).
+`minikeras run examples/activations_compared.py` on minikeras. Needs matplotlib for its figure
+(`pip install "minikeras[examples]"`), which it writes to the folder --out.
 """
 
 import argparse
+import importlib.util
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from keras.layers import Dense
@@ -52,8 +56,17 @@ def build_model(activation):
 parser = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--epochs", type=int, default=100)
-parser.add_argument("--out", default="activations_compared.png", help="where to save the figure")
+parser.add_argument("--out", default="example-output",
+                    help="folder for the figure (created if needed; default: %(default)s)")
 args = parser.parse_args()
+
+# The figure at the end needs matplotlib: say so now, before any training, not afterwards.
+if importlib.util.find_spec("matplotlib") is None:
+    sys.exit("activations_compared.py draws its figure with matplotlib, which is not installed. "
+             "Install the examples' extra: pip install \"minikeras[examples]\" "
+             "(or pip install matplotlib)")
+figure = Path(args.out) / "activations_compared.png"
+figure.parent.mkdir(parents=True, exist_ok=True)
 
 X, y = make_circles()
 histories = {}
@@ -69,5 +82,5 @@ for activation in ACTIVATIONS:
           f"validation accuracy {final['val_accuracy'][-1]:.3f}  ({seconds:.1f} s)")
 
 plot_history(histories, title="Two circles, Adam: hidden-layer activations compared",
-             filename=args.out)
-print(f"figure saved to {args.out}")
+             filename=figure)
+print(f"figure saved to {figure}")

@@ -6,18 +6,28 @@ boundary is a straight line or nothing at all (a network of ReLUs starts close t
 hidden layers then bend it into a closed curve between the two circles.
 
 A plain Keras script: `python examples/decision_boundary.py` runs it on Keras,
-`minikeras run examples/decision_boundary.py` on minikeras. Writes a figure (--out).
+`minikeras run examples/decision_boundary.py` on minikeras. Needs matplotlib
+(`pip install "minikeras[examples]"`); writes its figure to the folder --out.
 """
 
 import argparse
+import sys
+from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 from keras.layers import Dense
 from keras.models import Sequential
 from keras.utils import set_random_seed
 
 from minikeras.utils.plotting import plot_decision_boundary
+
+# Checked before any training: the figure is the point of this script.
+try:
+    import matplotlib.pyplot as plt
+except ModuleNotFoundError:
+    sys.exit("decision_boundary.py draws its figure with matplotlib, which is not installed. "
+             "Install the examples' extra: pip install \"minikeras[examples]\" (or pip install "
+             "matplotlib)")
 
 # Snapshot after these fractions of the training.
 FRACTIONS = (0.0, 0.1, 0.25, 0.5, 1.0)
@@ -38,8 +48,11 @@ def make_circles(n_samples=1000, noise=0.1, factor=0.5, seed=0):
 parser = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--epochs", type=int, default=100)
-parser.add_argument("--out", default="decision_boundary.png", help="where to save the figure")
+parser.add_argument("--out", default="example-output",
+                    help="folder for the figure (created if needed; default: %(default)s)")
 args = parser.parse_args()
+figure = Path(args.out) / "decision_boundary.png"
+figure.parent.mkdir(parents=True, exist_ok=True)
 
 set_random_seed(1)
 X, y = make_circles()
@@ -66,5 +79,5 @@ for ax, epoch in zip(axes[0], snapshots):
     print(f"epoch {epoch:>4}: loss {loss:.4f}, accuracy {accuracy:.3f}")
 fig.suptitle("Two circles: the decision boundary (probability 0.5) during training")
 fig.tight_layout()
-fig.savefig(args.out, dpi=100)
-print(f"figure saved to {args.out}")
+fig.savefig(figure, dpi=100)
+print(f"figure saved to {figure}")

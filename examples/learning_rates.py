@@ -10,10 +10,14 @@ initial weights, changing only the learning rate:
          learning).
 
 A plain Keras script: `python examples/learning_rates.py` runs it on Keras,
-`minikeras run examples/learning_rates.py` on minikeras. Writes a figure (--out).
+`minikeras run examples/learning_rates.py` on minikeras. Needs matplotlib for its figure
+(`pip install "minikeras[examples]"`), which it writes to the folder --out.
 """
 
 import argparse
+import importlib.util
+import sys
+from pathlib import Path
 
 import numpy as np
 from keras.layers import Dense
@@ -51,8 +55,17 @@ def build_model():
 parser = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--epochs", type=int, default=100)
-parser.add_argument("--out", default="learning_rates.png", help="where to save the figure")
+parser.add_argument("--out", default="example-output",
+                    help="folder for the figure (created if needed; default: %(default)s)")
 args = parser.parse_args()
+
+# The figure at the end needs matplotlib: say so now, before any training, not afterwards.
+if importlib.util.find_spec("matplotlib") is None:
+    sys.exit("learning_rates.py draws its figure with matplotlib, which is not installed. "
+             "Install the examples' extra: pip install \"minikeras[examples]\" "
+             "(or pip install matplotlib)")
+figure = Path(args.out) / "learning_rates.png"
+figure.parent.mkdir(parents=True, exist_ok=True)
 
 X, y = make_circles()
 histories = {}
@@ -67,5 +80,5 @@ for label, learning_rate in LEARNING_RATES.items():
           f"validation accuracy {final['val_accuracy'][-1]:.3f}")
 
 plot_history(histories, title="Two circles, SGD: the effect of the learning rate",
-             filename=args.out)
-print(f"figure saved to {args.out}")
+             filename=figure)
+print(f"figure saved to {figure}")

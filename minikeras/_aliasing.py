@@ -2,9 +2,14 @@
 
 ``install()`` puts an import finder at the front of ``sys.meta_path``. From then on:
 
-- ``keras`` and every ``keras.<a>.<b>`` resolve to ``minikeras`` and ``minikeras.<a>.<b>``: the very
-  same module objects, so ``keras.layers is minikeras.layers``. The mapping is by name, so a
-  submodule added to minikeras later is reachable through ``keras`` without any change here.
+- every ``keras.<a>.<b>`` resolves to ``minikeras.<a>.<b>``: the very same module objects, so
+  ``keras.layers is minikeras.layers``. The mapping is by name, so a submodule added to minikeras
+  later is reachable through ``keras`` without any change here.
+- ``keras`` itself is a thin stand-in for the ``minikeras`` package: every attribute is
+  minikeras's own (``keras.Sequential is minikeras.Sequential``), except ``__version__``, which
+  is a Keras 3 version saying it is minikeras (KERAS_VERSION, e.g. "3.15.1+minikeras.0.1.0"),
+  so that scripts checking for Keras 3 read it right while ``minikeras.__version__`` stays the
+  package's own.
 - ``tensorflow`` resolves to a small stand-in module whose only attribute is ``keras``;
   ``tensorflow.keras`` and ``tensorflow.keras.<a>`` resolve like ``keras`` and ``keras.<a>``.
 - Any other use of TensorFlow fails loudly: ``import tensorflow.math`` raises ImportError and
@@ -22,6 +27,8 @@ import sys
 import types
 
 _TARGET = "minikeras"
+# The Keras release whose API minikeras follows: the one compat_tests/ run against.
+KERAS_API_VERSION = "3.15.1"
 # The top-level names served by the finder, and the prefix each maps onto in minikeras.
 _KERAS_ROOTS = {"keras": _TARGET, "tensorflow.keras": _TARGET}
 _TENSORFLOW = "tensorflow"
@@ -32,7 +39,17 @@ _KERAS_ONLY = (
     "with NumPy or the Keras API, or run it with real TensorFlow."
 )
 
-__all__ = ["install", "is_installed"]
+__all__ = ["KERAS_VERSION", "install", "is_installed"]
+
+
+def _keras_version():
+    """The Keras API release with minikeras's version as a PEP 440 local label."""
+    from minikeras import __version__
+
+    return f"{KERAS_API_VERSION}+minikeras.{__version__}"
+
+
+KERAS_VERSION = _keras_version()
 
 
 def _alias_target(fullname):
@@ -64,6 +81,69 @@ class _TensorFlowStandIn(types.ModuleType):
 
     def __repr__(self):
         return "<module 'tensorflow' (minikeras stand-in: only tensorflow.keras is provided)>"
+
+
+class _KerasStandIn(types.ModuleType):
+    """What ``import keras`` (and ``tensorflow.keras``) returns: minikeras under Keras's version.
+
+    Only the module's own bookkeeping (``__version__``, ``__path__``, ``__spec__``...) lives
+    here; every other attribute is read from and written to the minikeras package itself, so the
+    two never disagree.
+    """
+
+    def __init__(self):
+        target = importlib.import_module(_TARGET)
+        super().__init__(_TARGET, target.__doc__)
+        self.__dict__["_target"] = target
+        self.__dict__["__version__"] = KERAS_VERSION
+        # A package whose submodules are minikeras's (the finder maps them by name).
+        self.__dict__["__path__"] = list(target.__path__)
+        self.__dict__["__file__"] = target.__file__
+
+    def __getattr__(self, name):
+        # Only called for what is not set above.
+        return getattr(self._target, name)
+
+    def __setattr__(self, name, value):
+        # The import system records __spec__, __loader__... here, and sets each imported
+        # submodule (`keras.layers`) as an attribute: the latter goes to minikeras, as it
+        # would without the stand-in.
+        if name.startswith("__") and name.endswith("__"):
+            self.__dict__[name] = value
+        else:
+            setattr(self._target, name, value)
+
+    def __dir__(self):
+        return sorted(set(dir(self._target)) | {"__version__"})
+
+    def version(self):
+        """Keras's `keras.version()`: the same string as `__version__`."""
+        return KERAS_VERSION
+
+    def __repr__(self):
+        return (f"<module 'keras' (minikeras {self._target.__version__}, "
+                f"Keras API {KERAS_API_VERSION})>")
+
+
+_keras_stand_in = None
+
+
+def _keras_module():
+    """The one stand-in `keras` and `tensorflow.keras` both resolve to."""
+    global _keras_stand_in
+    if _keras_stand_in is None:
+        _keras_stand_in = _KerasStandIn()
+    return _keras_stand_in
+
+
+class _KerasLoader(importlib.abc.Loader):
+    """Loads ``keras`` / ``tensorflow.keras`` as the stand-in for the minikeras package."""
+
+    def create_module(self, spec):
+        return _keras_module()
+
+    def exec_module(self, module):
+        pass
 
 
 class _AliasLoader(importlib.abc.Loader):
@@ -120,9 +200,10 @@ class KerasAliasFinder(importlib.abc.MetaPathFinder):
             # No such minikeras module: let the import fail with the usual
             # "No module named 'keras.<name>'".
             return None
+        loader = _KerasLoader() if target_name == _TARGET else _AliasLoader(target_name)
         return importlib.machinery.ModuleSpec(
             fullname,
-            _AliasLoader(target_name),
+            loader,
             origin=target_spec.origin,
             is_package=target_spec.submodule_search_locations is not None,
         )
@@ -130,7 +211,7 @@ class KerasAliasFinder(importlib.abc.MetaPathFinder):
 
 def _is_ours(module):
     """True if `module` is a minikeras module or the tensorflow stand-in (i.e. not real Keras)."""
-    if isinstance(module, _TensorFlowStandIn):
+    if isinstance(module, (_TensorFlowStandIn, _KerasStandIn)):
         return True
     name = getattr(module, "__name__", "")
     return name == _TARGET or name.startswith(_TARGET + ".")

@@ -33,7 +33,8 @@ PROBE = textwrap.dedent(
     from tensorflow.keras import layers
     import minikeras
     print(json.dumps({"name": keras.__name__, "file": keras.__file__,
-                      "same": keras is minikeras, "argv": sys.argv}))
+                      "same": keras.layers is minikeras.layers
+                              and keras.__version__.startswith("3."), "argv": sys.argv}))
     """
 )
 INERT_PROBE = (

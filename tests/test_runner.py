@@ -94,9 +94,12 @@ IMPORT_FORMS = """
         "keras_name": keras.__name__,
         "keras_file": keras.__file__,
         "keras_version": keras.__version__,
-        "keras_is_minikeras": keras is minikeras,
-        "tf_keras_is_minikeras": tf_keras is minikeras and tf.keras is minikeras,
-        "tensorflow_keras_is_minikeras": tensorflow.keras is minikeras,
+        "minikeras_version": minikeras.__version__,
+        # `keras` stands in for the minikeras package: minikeras's attributes, Keras's version.
+        "keras_is_minikeras": keras.Sequential is minikeras.Sequential
+                              and keras.layers is layers_attr is minikeras.layers,
+        "tf_keras_is_keras": tf_keras is keras and tf.keras is keras,
+        "tensorflow_keras_is_keras": tensorflow.keras is keras,
         "optimizers": keras.optimizers is minikeras.optimizers
                       and tf_optimizers is minikeras.optimizers
                       and sys.modules["tensorflow.keras.optimizers"] is minikeras.optimizers,
@@ -113,10 +116,11 @@ IMPORT_FORMS = """
 def _check_import_forms(report, script):
     assert report["keras_name"] == "minikeras"
     assert Path(report["keras_file"]) == Path(minikeras.__file__).resolve()
-    assert report["keras_version"] == minikeras.__version__
+    assert report["keras_version"] == f"3.15.1+minikeras.{minikeras.__version__}"
+    assert report["minikeras_version"] == minikeras.__version__ == "0.1.0"
     assert report["keras_is_minikeras"]
-    assert report["tf_keras_is_minikeras"]
-    assert report["tensorflow_keras_is_minikeras"]
+    assert report["tf_keras_is_keras"]
+    assert report["tensorflow_keras_is_keras"]
     assert report["optimizers"]
     assert report["classes"]
     # The shared module objects keep their own names and specs.

@@ -209,12 +209,3 @@ def _shuffled_indices(n):
     from minikeras import random
 
     return random.generator().permutation(n)
-
-
-def batches(n, batch_size, order=None):
-    """Yields index slices (or index arrays when `order` is a permutation) of each batch."""
-    for start in range(0, n, batch_size):
-        if order is None:
-            yield slice(start, min(start + batch_size, n))
-        else:
-            yield order[start:start + batch_size]
