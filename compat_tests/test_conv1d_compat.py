@@ -278,3 +278,42 @@ def test_masks_reach_the_1d_layers_as_in_keras(middle):
             model.compile(optimizer=k.optimizers.SGD(0.5), loss="binary_crossentropy")
             histories.append(model.fit(x, y, epochs=4, shuffle=False, verbose=0).history)
     assert_histories_close(*histories, rtol=1e-4)
+
+
+# ----------------------------------------------------------------------------------------------
+# Bad arguments and inputs: the same exception type as Keras, naming the value received
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name,args,kwargs,shape", [
+    ("Conv1D", (4, 3), dict(padding="full"), None),
+    ("Conv1D", (4, 3), dict(strides=2, dilation_rate=2), None),
+    ("Conv1D", (5, 3), dict(groups=2), None),
+    ("Conv1D", (4, 3), {}, (2, 5, 5, 3)),                    # a 4-D input
+    ("Conv1D", (4, 3), dict(groups=2), (2, 5, 3)),           # 3 channels in 2 groups
+    ("Conv1DTranspose", (4, 3), dict(strides=2, output_padding=2), None),
+    ("Conv1DTranspose", (4, 3), dict(padding="causal"), None),
+    ("AveragePooling1D", (), {}, None),                      # pool_size has no default
+    ("AveragePooling1D", (2,), {}, (2, 6)),
+    ("GlobalAveragePooling1D", (), {}, (2, 6, 3, 1)),
+    ("UpSampling1D", (0,), {}, None),
+    ("UpSampling1D", (2.0,), {}, None),
+    ("Cropping1D", ((3, 3),), {}, (2, 5, 3)),
+    ("ZeroPadding1D", ((1, 2, 3),), {}, None),
+])
+def test_bad_input_raises_as_keras(name, args, kwargs, shape):
+    """(Keras accepts padding="causal" for MaxPooling1D and AveragePooling1D and fails when
+    the layer is called, with TensorFlow's InvalidArgumentError; minikeras refuses it in the
+    constructor with a ValueError naming the value: tests/test_conv1d_layers.py.)"""
+    def attempt(k):
+        layer = getattr(k.layers, name)(*args, **kwargs)
+        if shape is not None:
+            layer(np.zeros(shape, dtype="float32"))
+
+    with pytest.raises(Exception) as theirs:
+        attempt(keras)
+    with pytest.raises(Exception) as ours:
+        attempt(minikeras)
+    assert type(ours.value) is type(theirs.value) or (
+        isinstance(ours.value, ValueError) and isinstance(theirs.value, ValueError)), (
+        f"Keras: {theirs.value!r}; minikeras: {ours.value!r}")
