@@ -237,3 +237,83 @@ def test_conv1d_files_load_across_engines(tmp_path):
     assert ours.layers[1].get_config()["padding"] == "causal"
     np.testing.assert_allclose(ours.predict(x, verbose=0), reference.predict(x, verbose=0),
                                rtol=1e-5, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------------------------
+# Masks from Embedding(mask_zero=True): which 1-D layers use them, as in Keras
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("middle", ["none", "conv", "max_pool", "global_max"])
+def test_masks_reach_the_1d_layers_as_in_keras(middle):
+    """GlobalAveragePooling1D leaves masked steps out; Conv1D and MaxPooling1D drop the mask
+    (Keras warns that they destroy it), so a pooling after them averages every step; and
+    GlobalMaxPooling1D ignores it (a padded step can hold the maximum)."""
+    import warnings
+
+    def build(k):
+        inner = {"none": [], "conv": [k.layers.Conv1D(4, 2, padding="causal")],
+                 "max_pool": [k.layers.MaxPooling1D(1)], "global_max": []}[middle]
+        pool = (k.layers.GlobalMaxPooling1D() if middle == "global_max"
+                else k.layers.GlobalAveragePooling1D())
+        return k.Sequential([k.Input((6,), dtype="int32"),
+                             k.layers.Embedding(12, 4, mask_zero=True), *inner, pool,
+                             k.layers.Dense(1, activation="sigmoid")])
+
+    x = np.array([[3, 4, 0, 0, 0, 0], [5, 1, 2, 0, 0, 0], [7, 7, 7, 7, 9, 11]])
+    y = np.array([0.0, 1.0, 1.0], dtype="float32")
+    keras.utils.set_random_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Keras: "will destroy the mask"
+        reference = build(keras)
+        ours = build(minikeras)
+        ours.set_weights(reference.get_weights())
+        np.testing.assert_allclose(ours.predict(x, verbose=0), reference.predict(x, verbose=0),
+                                   rtol=1e-5, atol=1e-6)
+        histories = []
+        for model, k in ((reference, keras), (ours, minikeras)):
+            # SGD: with Adam, Embedding's training differs from Keras's even without masks
+            # (Keras on TensorFlow updates Embedding rows from sparse gradients), not the
+            # concern of these layers.
+            model.compile(optimizer=k.optimizers.SGD(0.5), loss="binary_crossentropy")
+            histories.append(model.fit(x, y, epochs=4, shuffle=False, verbose=0).history)
+    assert_histories_close(*histories, rtol=1e-4)
+
+
+# ----------------------------------------------------------------------------------------------
+# Bad arguments and inputs: the same exception type as Keras, naming the value received
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name,args,kwargs,shape", [
+    ("Conv1D", (4, 3), dict(padding="full"), None),
+    ("Conv1D", (4, 3), dict(strides=2, dilation_rate=2), None),
+    ("Conv1D", (5, 3), dict(groups=2), None),
+    ("Conv1D", (4, 3), {}, (2, 5, 5, 3)),                    # a 4-D input
+    ("Conv1D", (4, 3), dict(groups=2), (2, 5, 3)),           # 3 channels in 2 groups
+    ("Conv1DTranspose", (4, 3), dict(strides=2, output_padding=2), None),
+    ("Conv1DTranspose", (4, 3), dict(padding="causal"), None),
+    ("AveragePooling1D", (), {}, None),                      # pool_size has no default
+    ("AveragePooling1D", (2,), {}, (2, 6)),
+    ("GlobalAveragePooling1D", (), {}, (2, 6, 3, 1)),
+    ("UpSampling1D", (0,), {}, None),
+    ("UpSampling1D", (2.0,), {}, None),
+    ("Cropping1D", ((3, 3),), {}, (2, 5, 3)),
+    ("ZeroPadding1D", ((1, 2, 3),), {}, None),
+])
+def test_bad_input_raises_as_keras(name, args, kwargs, shape):
+    """(Keras accepts padding="causal" for MaxPooling1D and AveragePooling1D and fails when
+    the layer is called, with TensorFlow's InvalidArgumentError; minikeras refuses it in the
+    constructor with a ValueError naming the value: tests/test_conv1d_layers.py.)"""
+    def attempt(k):
+        layer = getattr(k.layers, name)(*args, **kwargs)
+        if shape is not None:
+            layer(np.zeros(shape, dtype="float32"))
+
+    with pytest.raises(Exception) as theirs:
+        attempt(keras)
+    with pytest.raises(Exception) as ours:
+        attempt(minikeras)
+    assert type(ours.value) is type(theirs.value) or (
+        isinstance(ours.value, ValueError) and isinstance(theirs.value, ValueError)), (
+        f"Keras: {theirs.value!r}; minikeras: {ours.value!r}")

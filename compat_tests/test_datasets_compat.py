@@ -189,12 +189,13 @@ def write_tar_gz(path, folder, batches):
             tar.addfile(info, io.BytesIO(data))
 
 
-def cifar_batch(rng, n, label_keys):
+def cifar_batch(rng, n, label_keys, filenames=True):
     data = np.zeros((n, 3072), dtype=np.uint8)       # mostly zeros: quick to compress
     data[:, :16] = rng.integers(0, 256, (n, 16))
     data[:, -3:] = rng.integers(0, 256, (n, 3))
-    batch = {b"batch_label": b"testing batch", b"data": data,
-             b"filenames": [b"img%d.png" % i for i in range(n)]}
+    batch = {b"batch_label": b"testing batch", b"data": data}
+    if filenames:  # the real batches list them; neither loader uses them
+        batch[b"filenames"] = [b"img%d.png" % i for i in range(n)]
     for key, classes in label_keys.items():
         batch[key] = [int(v) for v in rng.integers(0, classes, n)]
     return batch
@@ -212,7 +213,8 @@ def test_cifar10_matches_keras(cache):
     # Keras's loader needs the real layout: five training batches of 10,000 images (so this
     # test takes several seconds; channels_first is compared on CIFAR-100's smaller files).
     rng = np.random.default_rng(5)
-    batches = {f"data_batch_{i}": cifar_batch(rng, 10000, {b"labels": 10}) for i in range(1, 6)}
+    batches = {f"data_batch_{i}": cifar_batch(rng, 10000, {b"labels": 10}, filenames=False)
+               for i in range(1, 6)}
     batches["test_batch"] = cifar_batch(rng, 7, {b"labels": 10})
     write_tar_gz(cache / "cifar-10-batches-py-target_archive", "cifar-10-batches-py", batches)
     before = set(os.listdir(cache))

@@ -92,7 +92,7 @@ def test_conv1d_transpose_is_the_adjoint_of_conv1d():
 
 @pytest.mark.parametrize("cls", [layers.MaxPooling1D, layers.AveragePooling1D])
 @pytest.mark.parametrize("kwargs", [
-    dict(), dict(pool_size=3, strides=1, padding="same"), dict(pool_size=3, strides=2),
+    dict(pool_size=2), dict(pool_size=3, strides=1, padding="same"), dict(pool_size=3, strides=2),
     dict(pool_size=2, padding="same", data_format="channels_first"),
 ])
 def test_pooling1d_gradients(cls, kwargs):
@@ -210,6 +210,12 @@ def test_keras_aliases():
 def test_bad_arguments_quote_the_value(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_pool_size_defaults_as_in_keras():
+    assert layers.MaxPooling1D().pool_size == (2,)
+    with pytest.raises(TypeError, match="pool_size"):
+        layers.AveragePooling1D()
 
 
 def test_up_sampling1d_size_must_be_an_int():

