@@ -288,6 +288,24 @@ def test_time_distributed_regression_matches_keras():
     assert_histories_close(ref, our)
 
 
+def test_embedding_with_adam_matches_keras_when_no_id_repeats_in_a_batch():
+    """Keras squares each occurrence's gradient row (IndexedSlices) where minikeras squares
+    their sum (README): the same thing when every id of a batch is distinct."""
+    rng = np.random.default_rng(6)
+    x = np.concatenate([rng.permutation(200)[:16 * T].reshape(16, T) for _ in range(3)])
+    y = (x[:, :2].mean(axis=1, keepdims=True) > 100).astype("float32")
+
+    def build(k):
+        return _with_input(k, (T,), [k.layers.Embedding(200, 4), k.layers.LSTM(3),
+                                     k.layers.Dense(1, activation="sigmoid")])
+
+    reference, ours = build_pair(build)
+    compile_kwargs = {"optimizer": per_module(lambda k: k.optimizers.Adam(0.01)),
+                      "loss": "binary_crossentropy"}
+    ref, our = fit_both(reference, ours, x, y, compile_kwargs, epochs=3, batch_size=16)
+    assert_histories_close(ref, our)
+
+
 def test_encoder_decoder_with_states_matches_keras():
     """The functional API: an encoder's final states start the decoder (initial_state)."""
     x, _ = _sequences(4)
