@@ -417,32 +417,42 @@ class BaseRNN(Layer):
         if doutput is None:
             doutput = np.zeros((batch, steps, self.units) if self.return_sequences
                                else (batch, self.units), dtype)
+        # dL/d(output_t) from the loss, by step; without return_sequences only the last
+        # step's output is used (None elsewhere: nothing to add).
         if self.return_sequences:
             doutputs = doutput.transpose(1, 0, 2)                # (T, batch, units)
         else:
-            doutputs = np.zeros((steps, batch, self.units), dtype)
+            doutputs = [None] * steps
             if steps:
                 doutputs[-1] = doutput
 
         dxw = np.empty(xw_shape, dtype)                          # dL/d(x @ kernel + bias)
-        drec = np.empty(xw_shape, dtype)                         # dL/d(h_in @ recurrent_kernel)
-        doutput_carried = 0.0     # dL/d(output_t) from later masked steps that repeated it
+        drec = None            # dL/d(h_in @ recurrent_kernel), when it differs from dxw
+        doutput_carried = None    # dL/d(output_t) from later masked steps that repeated it
         for t in reversed(range(steps)):
-            dh_out = doutputs[t] + doutput_carried
+            dh_out = _plus(doutputs[t], doutput_carried)
             if steps_mask is not None:
                 keep = steps_mask[t]
-                if not self.zero_output_for_mask:
+                if not self.zero_output_for_mask and dh_out is not None:
                     doutput_carried = np.where(keep, 0.0, dh_out)
                 dcarried = [np.where(keep, 0.0, d) for d in dstates]
                 dnew = [np.where(keep, d, 0.0) for d in dstates]
-                dnew[0] = dnew[0] + np.where(keep, dh_out, 0.0)
+                if dh_out is not None:
+                    dnew[0] = dnew[0] + np.where(keep, dh_out, 0.0)
             else:
                 dnew = list(dstates)
-                dnew[0] = dnew[0] + dh_out
-            dxw[t], drec[t], dstates = self._step_backward(dnew, step_caches[t],
-                                                           recurrent_masks)
+                dnew[0] = _plus(dnew[0], dh_out)
+            dxw_t, drec_t, dstates = self._step_backward(dnew, step_caches[t],
+                                                         recurrent_masks)
+            dxw[t] = dxw_t
+            if drec_t is not dxw_t:            # GRU: the two differ; LSTM, SimpleRNN: same
+                if drec is None:
+                    drec = np.empty(xw_shape, dtype)
+                drec[t] = drec_t
             if steps_mask is not None:
                 dstates = [d + c for d, c in zip(dstates, dcarried)]
+        if drec is None:
+            drec = dxw
 
         dkernel, dx = self._project_inputs_backward(xs, dxw, input_masks, need_input_gradient)
         drecurrent = self._recurrent_kernel_gradient(recurrent_inputs, drec)
@@ -590,6 +600,15 @@ class BaseRNN(Layer):
             "seed": self.seed,
         })
         return config
+
+
+def _plus(a, b):
+    """a + b where None stands for zero (a new array whenever both are given)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
 
 
 def sequence_shape(input_shape):
