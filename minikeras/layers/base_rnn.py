@@ -12,6 +12,9 @@ A recurrent layer reads a sequence x (batch, timesteps, features) one step at a 
 
 Each subclass states its cell's maths in `_step` and `_step_backward`, side by side.
 
+Stateful layers (stateful=True) start each call from the states the previous call ended with;
+no gradient flows back into the previous batch (truncated backpropagation through time).
+
 Masks (Keras's rules): on a masked step the states are carried over unchanged and the output
 is the previous step's output (zeros before the first step), or zeros when
 `zero_output_for_mask=True` (what Bidirectional asks for with return_sequences).
@@ -23,7 +26,7 @@ its own input mask and its own mask on the previous h.
 
 import numpy as np
 
-from minikeras import activations, constraints, initializers, random, regularizers
+from minikeras import activations, backend, constraints, initializers, random, regularizers
 from minikeras.backend.keras_tensor import KerasTensor
 from minikeras.kernels import parallel
 from minikeras.layers.layer import Layer, activation_of, maybe_serialize
@@ -148,7 +151,7 @@ class BaseRNN(Layer):
         self.states = None
         self.unroll = bool(unroll)        # same maths either way; accepted for Keras scripts
         self.zero_output_for_mask = bool(zero_output_for_mask)
-        self.cell = RecurrentCell(name=backend_unique(self.cell_name), dtype=self.dtype)
+        self.cell = RecurrentCell(name=backend.unique_name(self.cell_name), dtype=self.dtype)
 
     # ------------------------------------------------------------------ weights
 
@@ -637,12 +640,6 @@ def with_initial_state(x, initial_state):
 def is_symbolic(x):
     items = x if isinstance(x, (list, tuple)) else [x]
     return any(isinstance(item, KerasTensor) for item in items)
-
-
-def backend_unique(name):
-    from minikeras import backend
-
-    return backend.unique_name(name)
 
 
 def _rate(name, value, layer_name):
