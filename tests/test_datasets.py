@@ -140,3 +140,25 @@ def test_every_data_set_is_importable_as_keras_names_them():
     for name in ("imdb", "reuters", "fashion_mnist", "cifar10", "cifar100", "boston_housing",
                  "california_housing", "mnist"):
         assert hasattr(minikeras.datasets, name)
+
+
+def test_an_npz_member_announcing_more_data_than_it_holds_is_refused(tmp_path, monkeypatch):
+    """The .npy header's shape is checked against the bytes present before anything that
+    size is allocated."""
+    import io
+    import zipfile
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    (tmp_path / "datasets").mkdir()
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.zeros(3))
+    forged = buffer.getvalue().replace(b"(3,)", b"(10000000000,)".ljust(4))
+    header_end = forged.index(b"\n") + 1
+    forged = forged[:header_end] + np.zeros(3).tobytes()  # header claims 80 GB: 24 bytes follow
+    with zipfile.ZipFile(tmp_path / "datasets" / "boston_housing.npz", "w") as archive:
+        archive.writestr("x.npy", forged)
+        archive.writestr("y.npy", buffer.getvalue())
+    from minikeras.datasets import _files
+
+    with pytest.raises(ValueError, match="announces"):
+        _files.load_npz(str(tmp_path / "datasets" / "boston_housing.npz"), ("x", "y"))

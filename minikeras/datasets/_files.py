@@ -100,6 +100,13 @@ def _read_npy(stream, where):
     else:
         raise ValueError(f"{where}: unsupported .npy version {version}")
     if not dtype.hasobject:
+        # The header's shape is the file's word: check the data is really there before NumPy
+        # allocates an array that size.
+        needed = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        left = len(stream.getbuffer()) - stream.tell()
+        if needed != left:
+            raise ValueError(f"{where}: the header announces {shape} {dtype} ({needed} bytes) "
+                             f"but {left} bytes follow it")
         stream.seek(0)
         return np.lib.format.read_array(stream, allow_pickle=False)
     array = _safe_pickle.load(stream.read())

@@ -19,12 +19,8 @@ def check_test_split(test_split):
 def read_xy(path, example, what, keras_call):
     location = os.path.join(_files.datasets_dir(), _files.check_file_name(path, example))
     _files.require_file(location, what, keras_call)
-    with np.load(location, allow_pickle=False) as f:
-        missing = [key for key in ("x", "y") if key not in f.files]
-        if missing:
-            raise ValueError(f"{location!r} is not a {what}: it lacks the arrays {missing}. "
-                             f"Received arrays: {sorted(f.files)}")
-        return f["x"], f["y"]
+    arrays = _files.load_npz(location, ("x", "y"))
+    return arrays["x"], arrays["y"]
 
 
 def shuffle_and_split(x, y, test_split, seed):
