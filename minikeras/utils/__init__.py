@@ -7,7 +7,9 @@ from minikeras.backend import clear_session
 from minikeras.callbacks.progbar import Progbar
 from minikeras.utils.gradient_check import check_gradients
 from minikeras.utils.model_visualization import plot_model
+from minikeras.utils.image_utils import img_to_array
 from minikeras.utils.plotting import plot_decision_boundary, plot_history
+from minikeras.utils.sequence_utils import pad_sequences
 from minikeras.utils.shape_trace import trace_shapes
 
 
@@ -51,7 +53,9 @@ __all__ = [
     "Progbar",
     "check_gradients",
     "clear_session",
+    "img_to_array",
     "normalize",
+    "pad_sequences",
     "plot_decision_boundary",
     "plot_history",
     "plot_model",
