@@ -5,11 +5,11 @@ from minikeras.layers.activity_regularization import ActivityRegularization
 from minikeras.layers.add import Add, add
 from minikeras.layers.alpha_dropout import AlphaDropout
 from minikeras.layers.average import Average, average
+from minikeras.layers.average_pooling1d import AveragePooling1D
 from minikeras.layers.average_pooling2d import AveragePooling2D
 from minikeras.layers.batch_normalization import BatchNormalization
-from minikeras.layers.concatenate import Concatenate, concatenate
-from minikeras.layers.average_pooling1d import AveragePooling1D
 from minikeras.layers.bidirectional import Bidirectional
+from minikeras.layers.concatenate import Concatenate, concatenate
 from minikeras.layers.conv1d import Conv1D
 from minikeras.layers.conv1d_transpose import Conv1DTranspose
 from minikeras.layers.conv2d import Conv2D

@@ -6,8 +6,8 @@ from minikeras import random
 from minikeras.backend import clear_session
 from minikeras.callbacks.progbar import Progbar
 from minikeras.utils.gradient_check import check_gradients
-from minikeras.utils.model_visualization import plot_model
 from minikeras.utils.image_utils import img_to_array
+from minikeras.utils.model_visualization import plot_model
 from minikeras.utils.plotting import plot_decision_boundary, plot_history
 from minikeras.utils.sequence_utils import pad_sequences
 from minikeras.utils.shape_trace import trace_shapes
