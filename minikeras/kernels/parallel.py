@@ -21,6 +21,7 @@ outputs (or return its result, as partial sums do).
 """
 
 import contextlib
+import contextvars
 import ctypes
 import functools
 import glob
@@ -101,8 +102,11 @@ def over_batch_parts(work, batch, elements, minimum=None):
         # one part, or called from a part already running in the pool: waiting there for
         # the pool's other threads could wait forever, so the parts run here in turn
         return [work(part) for part in parts]
-    # The other threads take all parts but the last, which this thread does meanwhile.
-    futures = [_pool().submit(work, part) for part in parts[:-1]]
+    # The other threads take all parts but the last, which this thread does meanwhile. Each
+    # part runs in a copy of this thread's context, so NumPy's errstate (train_step silences
+    # floating-point warnings) holds in the pool's threads too.
+    futures = [_pool().submit(contextvars.copy_context().run, work, part)
+               for part in parts[:-1]]
     last = work(parts[-1])
     return [future.result() for future in futures] + [last]   # re-raises a thread's error
 
@@ -194,11 +198,18 @@ def _loaded_openblas_paths():
                     paths.append(path)
     except OSError:
         pass
+    numpy_dir = os.path.dirname(np.__file__)
     if not paths:
-        numpy_dir = os.path.dirname(np.__file__)
         for pattern in ("../numpy.libs/*openblas*", ".dylibs/*openblas*"):
             paths += glob.glob(os.path.join(numpy_dir, pattern))
-    return paths
+
+    # SciPy (loaded by TensorFlow, scikit-learn...) maps its own OpenBLAS too: pinning that
+    # one instead of NumPy's left NumPy's products on all threads. NumPy's own copy first.
+    def is_numpys(path):
+        folder = os.path.dirname(path)
+        return os.path.basename(folder) == "numpy.libs" or folder.startswith(numpy_dir)
+
+    return sorted(paths, key=lambda path: not is_numpys(path))
 
 
 @contextlib.contextmanager
