@@ -5,9 +5,11 @@ from minikeras.layers.activity_regularization import ActivityRegularization
 from minikeras.layers.alpha_dropout import AlphaDropout
 from minikeras.layers.average_pooling2d import AveragePooling2D
 from minikeras.layers.batch_normalization import BatchNormalization
+from minikeras.layers.category_encoding import CategoryEncoding
 from minikeras.layers.conv2d import Conv2D
 from minikeras.layers.cropping2d import Cropping2D
 from minikeras.layers.dense import Dense
+from minikeras.layers.discretization import Discretization
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.elu import ELU
 from minikeras.layers.flatten import Flatten
@@ -16,7 +18,9 @@ from minikeras.layers.gaussian_noise import GaussianNoise
 from minikeras.layers.global_average_pooling2d import GlobalAveragePooling2D
 from minikeras.layers.global_max_pooling2d import GlobalMaxPooling2D
 from minikeras.layers.group_normalization import GroupNormalization
+from minikeras.layers.hashing import Hashing
 from minikeras.layers.input_layer import Input, InputLayer
+from minikeras.layers.integer_lookup import IntegerLookup
 from minikeras.layers.layer import Layer
 from minikeras.layers.layer_normalization import LayerNormalization
 from minikeras.layers.leaky_relu import LeakyReLU
@@ -30,6 +34,8 @@ from minikeras.layers.softmax import Softmax
 from minikeras.layers.spatial_dropout1d import SpatialDropout1D
 from minikeras.layers.spatial_dropout2d import SpatialDropout2D
 from minikeras.layers.spatial_dropout3d import SpatialDropout3D
+from minikeras.layers.string_lookup import StringLookup
+from minikeras.layers.text_vectorization import TextVectorization
 from minikeras.layers.unit_normalization import UnitNormalization
 from minikeras.layers.up_sampling2d import UpSampling2D
 from minikeras.layers.zero_padding2d import ZeroPadding2D
@@ -48,10 +54,12 @@ __all__ = [
     "AveragePooling2D",
     "AvgPool2D",
     "BatchNormalization",
+    "CategoryEncoding",
     "Conv2D",
     "Convolution2D",
     "Cropping2D",
     "Dense",
+    "Discretization",
     "Dropout",
     "ELU",
     "Flatten",
@@ -62,8 +70,10 @@ __all__ = [
     "GlobalMaxPool2D",
     "GlobalMaxPooling2D",
     "GroupNormalization",
+    "Hashing",
     "Input",
     "InputLayer",
+    "IntegerLookup",
     "Layer",
     "LayerNormalization",
     "LeakyReLU",
@@ -78,6 +88,8 @@ __all__ = [
     "SpatialDropout1D",
     "SpatialDropout2D",
     "SpatialDropout3D",
+    "StringLookup",
+    "TextVectorization",
     "UnitNormalization",
     "UpSampling2D",
     "ZeroPadding2D",
