@@ -38,7 +38,7 @@ def _vocab(v):
 
 
 def _texts(rng, n, length=4):
-    words = np.array(["w%d" % i for i in range(12)])
+    words = np.array([f"w{i}" for i in range(12)])
     return np.array([[words[rng.integers(0, 12)] for _ in range(length)] for _ in range(n)])
 
 
@@ -290,8 +290,10 @@ def test_configs_match_keras():
          KL.IntegerLookup(vocabulary=[4, 5], output_mode="count")),
         (ML.CategoryEncoding(4, output_mode="count"), KL.CategoryEncoding(4, output_mode="count")),
         (ML.Hashing(8, salt=3), KL.Hashing(8, salt=3)),
-        (ML.Discretization(bin_boundaries=[0.0, 1.0]), KL.Discretization(bin_boundaries=[0.0, 1.0])),
-        (ML.TextVectorization(max_tokens=10, ngrams=2), KL.TextVectorization(max_tokens=10, ngrams=2)),
+        (ML.Discretization(bin_boundaries=[0.0, 1.0]),
+         KL.Discretization(bin_boundaries=[0.0, 1.0])),
+        (ML.TextVectorization(max_tokens=10, ngrams=2),
+         KL.TextVectorization(max_tokens=10, ngrams=2)),
     ]
     for ours, theirs in pairs:
         mine, keras_config = ours.get_config(), theirs.get_config()
