@@ -303,3 +303,49 @@ def test_configs_match_keras():
                                                    keras_config[key])
         again = type(ours).from_config(mine)
         assert again.get_config() == mine
+
+
+def _adapted_pairs():
+    rng = np.random.default_rng(5)
+    ints = rng.integers(0, 9, size=(50, 3))
+    texts = _texts(rng, 30)
+    pairs = []
+    for make in (lambda L: L.IntegerLookup(num_oov_indices=2, mask_token=0),
+                 lambda L: L.IntegerLookup(output_mode="multi_hot"),
+                 lambda L: L.StringLookup(max_tokens=8),
+                 lambda L: L.StringLookup(output_mode="count", mask_token="")):
+        ours, theirs = make(ML), make(KL)
+        data = ints if isinstance(ours, ML.IntegerLookup) else texts
+        ours.adapt(data)
+        theirs.adapt(data)
+        pairs.append((ours, theirs, data[:7]))
+    ours = ML.TextVectorization(max_tokens=12, output_sequence_length=5)
+    theirs = KL.TextVectorization(max_tokens=12, output_sequence_length=5)
+    ours.adapt(TEXTS)
+    theirs.adapt(TEXTS)
+    pairs.append((ours, theirs, TEXTS[:, None]))
+    return pairs
+
+
+def _input_dtype(layer_data):
+    return "int64" if layer_data.dtype.kind == "i" else "string"
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_adapted_vocabularies_saved_both_ways(tmp_path, index):
+    ours, theirs, x = _adapted_pairs()[index]
+    shape = x.shape[1:]
+    keras_model = keras.Sequential([keras.Input(shape, dtype=_input_dtype(x)), theirs])
+    keras_model.save(tmp_path / "k.keras")
+    loaded = minikeras.models.load_model(tmp_path / "k.keras")
+    layer = loaded.layers[-1]
+    assert type(layer) is type(ours)
+    assert layer.get_vocabulary() == _vocab(theirs.get_vocabulary())
+    _same(layer(x), theirs(x))
+
+    our_model = minikeras.models.Sequential([minikeras.layers.Input(shape, dtype=_input_dtype(x)),
+                                             ours])
+    our_model.save(tmp_path / "m.keras")
+    back = keras.models.load_model(tmp_path / "m.keras")
+    assert _vocab(back.layers[-1].get_vocabulary()) == ours.get_vocabulary()
+    _same(ours(x), back.layers[-1](x))

@@ -42,7 +42,9 @@ class IndexLookup(PreprocessingLayer):
     def __init__(self, max_tokens, num_oov_indices, mask_token, oov_token, vocabulary_dtype,
                  vocabulary=None, idf_weights=None, invert=False, output_mode="int",
                  sparse=False, pad_to_max_tokens=False, oov_method="floormod", name=None,
-                 salt=None, **kwargs):
+                 salt=None, vocabulary_size=None, has_input_vocabulary=None, **kwargs):
+        # vocabulary_size, has_input_vocabulary: Keras's config-only arguments (the size
+        # recorded when the vocabulary was set; whether it was given rather than adapted).
         if max_tokens is not None and max_tokens <= 1:
             raise ValueError(
                 "If set, `max_tokens` must be greater than 1. "
@@ -94,8 +96,9 @@ class IndexLookup(PreprocessingLayer):
                 "`idf_weights` should only be set if `output_mode` is `'tf_idf'`. "
                 f"Received: idf_weights={idf_weights} and output_mode={output_mode}"
             )
-        frozen_size = kwargs.pop("vocabulary_size", None)
-        has_input_vocabulary = kwargs.pop("has_input_vocabulary", vocabulary is not None)
+        frozen_size = vocabulary_size
+        if has_input_vocabulary is None:
+            has_input_vocabulary = vocabulary is not None
         kwargs.pop("vocabulary_dtype", None)
         super().__init__(name=name, **kwargs)
         self.invert = bool(invert)
@@ -425,6 +428,30 @@ class IndexLookup(PreprocessingLayer):
 
     def _invert_output(self, out):
         return out
+
+    # ------------------------------------------------------------ saving
+    # A vocabulary given as a list is in the config; a learned one (or one read from a
+    # file) is saved as Keras saves it: assets/<layer path>/vocabulary.txt, one token a
+    # line, special tokens first. Loading reads that file as data.
+
+    def asset_names(self):
+        return ["vocabulary.txt"] if self.input_vocabulary is None else []
+
+    def asset_files(self):
+        if self.input_vocabulary is not None:
+            return {}
+        return {"vocabulary.txt": "\n".join(str(t) for t in self.get_vocabulary())}
+
+    def load_asset_files(self, files, source):
+        if self.output_mode == "tf_idf":
+            raise ValueError(
+                f"{source}: loading an adapted {type(self).__name__} with "
+                "output_mode='tf_idf' (its idf weights) is not supported by minikeras yet."
+            )
+        lines = files["vocabulary.txt"].splitlines()
+        while lines and lines[-1] == "":
+            lines.pop()
+        self.set_vocabulary(self._parse_vocabulary_lines(lines, source))
 
     # --------------------------------------------------------- configuration
 

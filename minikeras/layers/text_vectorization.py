@@ -43,7 +43,7 @@ class TextVectorization(PreprocessingLayer):
                  split="whitespace", ngrams=None, output_mode="int",
                  output_sequence_length=None, pad_to_max_tokens=False, vocabulary=None,
                  idf_weights=None, sparse=False, ragged=False, encoding="utf-8", name=None,
-                 **kwargs):
+                 vocabulary_size=None, has_input_vocabulary=None, **kwargs):
         for arg, value, allowed in (
                 ("standardize", standardize,
                  ("lower_and_strip_punctuation", "lower", "strip_punctuation")),
@@ -77,8 +77,8 @@ class TextVectorization(PreprocessingLayer):
                 "`ragged=True` needs TensorFlow's ragged tensors, which minikeras does not "
                 f"have. Received: ragged={ragged}"
             )
-        has_input_vocabulary = kwargs.pop("has_input_vocabulary", vocabulary is not None)
-        vocabulary_size = kwargs.pop("vocabulary_size", None)
+        if has_input_vocabulary is None:      # Keras's config-only arguments
+            has_input_vocabulary = vocabulary is not None
         super().__init__(name=name, **kwargs)
         self._max_tokens = max_tokens
         self._standardize = standardize
@@ -214,6 +214,19 @@ class TextVectorization(PreprocessingLayer):
             length = self._output_sequence_length if self._output_mode == "int" else None
             tokens = self._pad(rows, length)
         return self._lookup_layer.forward(tokens)[0], x.shape
+
+    # ------------------------------------------------------------ saving
+    # Keras writes the vocabulary twice: for this layer and for its inner lookup layer.
+
+    def asset_names(self):
+        return ["vocabulary.txt"] if self._lookup_layer.asset_names() else []
+
+    def asset_files(self):
+        files = self._lookup_layer.asset_files()
+        return {**files, **{f"_lookup_layer/{k}": v for k, v in files.items()}}
+
+    def load_asset_files(self, files, source):
+        self._lookup_layer.load_asset_files(files, source)
 
     # --------------------------------------------------------- configuration
 
