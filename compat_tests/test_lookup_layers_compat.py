@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import minikeras
 
@@ -349,3 +350,108 @@ def test_adapted_vocabularies_saved_both_ways(tmp_path, index):
     back = keras.models.load_model(tmp_path / "m.keras")
     assert _vocab(back.layers[-1].get_vocabulary()) == ours.get_vocabulary()
     _same(ours(x), back.layers[-1](x))
+
+
+def test_model_with_an_adapted_lookup_trains_like_keras():
+    # IntegerLookup(multi_hot) inside the model, feeding Dense layers: Keras's initial
+    # weights, shuffle=False, History epoch by epoch.
+    rng = np.random.default_rng(6)
+    x = rng.integers(0, 20, size=(64, 5))
+    y = (x.sum(axis=1) > 50).astype("float32")[:, None]
+
+    def build(layers, models):
+        lookup = layers.IntegerLookup(max_tokens=12, output_mode="multi_hot")
+        lookup.adapt(x)
+        return models.Sequential([layers.Input((5,), dtype="int64"), lookup,
+                                  layers.Dense(4, activation="relu"),
+                                  layers.Dense(1, activation="sigmoid")])
+
+    theirs = build(keras.layers, keras.models)
+    ours = build(ML, minikeras.models)
+    ours.set_weights(theirs.get_weights())
+    for model in (theirs, ours):
+        model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    h_theirs = theirs.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0).history
+    h_ours = ours.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0).history
+    for key in h_theirs:
+        np.testing.assert_allclose(h_ours[key], h_theirs[key], rtol=1e-4)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
+                               rtol=1e-4, atol=1e-6)
+
+
+def _both_raise(make_ours, make_theirs, ours_type=ValueError, words=()):
+    """Keras refuses the case too; ours raises `ours_type` naming what was wrong."""
+    with pytest.raises((ValueError, RuntimeError, tf.errors.OpError)):
+        make_theirs()
+    with pytest.raises(ours_type) as info:
+        make_ours()
+    for word in words:
+        assert word in str(info.value)
+
+
+@pytest.mark.parametrize("name,kwargs,words", [
+    ("StringLookup", {"output_mode": "foo"}, ["output_mode=foo"]),
+    ("IntegerLookup", {"output_mode": "bar"}, ["output_mode=bar"]),
+    ("CategoryEncoding", {"num_tokens": 3, "output_mode": "int"}, ["output_mode"]),
+    ("Hashing", {"num_bins": 3, "output_mode": "tf_idf"}, ["output_mode=tf_idf"]),
+    ("Discretization", {"bin_boundaries": [0.0], "output_mode": "x"}, ["output_mode=x"]),
+    ("TextVectorization", {"output_mode": "y"}, ["output_mode=y"]),
+    ("TextVectorization", {"standardize": "upper"}, ["standardize=upper"]),
+    ("TextVectorization", {"split": "comma"}, ["split=comma"]),
+    ("TextVectorization", {"output_mode": "count", "output_sequence_length": 3},
+     ["output_sequence_length=3"]),
+    ("StringLookup", {"max_tokens": 1}, ["max_tokens=1"]),
+    ("StringLookup", {"num_oov_indices": -1}, ["num_oov_indices=-1"]),
+    ("StringLookup", {"vocabulary": []}, ["empty vocabulary"]),
+    ("StringLookup", {"vocabulary": ["a", "b", "a"]}, ["repeated", "'a'"]),
+    ("StringLookup", {"vocabulary": ["a", "b", "c"], "max_tokens": 3}, ["max_tokens` is 3"]),
+    ("StringLookup", {"invert": True, "output_mode": "count"}, ["output_mode=count"]),
+    ("StringLookup", {"vocabulary": "/no/such/vocabulary.txt"}, ["does not exist"]),
+    ("CategoryEncoding", {"num_tokens": 0}, ["num_tokens=0"]),
+    ("Hashing", {"num_bins": 0}, ["num_bins=0"]),
+    ("Discretization", {}, ["num_bins"]),
+], ids=str)
+def test_bad_arguments_refused_like_keras(name, kwargs, words):
+    _both_raise(lambda: getattr(ML, name)(**kwargs), lambda: getattr(KL, name)(**kwargs),
+                words=words)
+
+
+def test_bad_inputs_refused_like_keras():
+    strings, ints = np.array([["a", "b"]]), np.array([[1, 2]])
+    cases = [
+        (lambda L: L.IntegerLookup(vocabulary=[1, 2])(strings), ["dtype <U1"]),
+        (lambda L: L.StringLookup(vocabulary=["a"])(ints), ["expects strings"]),
+        (lambda L: L.CategoryEncoding(3, output_mode="count")(strings), ["dtype <U1"]),
+        (lambda L: L.CategoryEncoding(3, output_mode="count")(np.array([[0, -1]])),
+         ["negative value -1"]),
+        (lambda L: L.Discretization(bin_boundaries=[0.0])(strings), ["expects numbers"]),
+        (lambda L: L.StringLookup(vocabulary=["a"], num_oov_indices=0)(strings),
+         ["num_oov_indices=0", "['b']"]),
+        (lambda L: L.StringLookup(output_mode="count")(strings), ["set the layer's vocab"],
+         RuntimeError),
+        (lambda L: L.Discretization(num_bins=3)(np.array([1.0])), ["bin_boundaries"]),
+        (lambda L: L.StringLookup(vocabulary=["a"]).adapt(strings), ["static vocabulary"]),
+        (lambda L: L.TextVectorization()(np.array([["a", "b"]])), ["last shape dimension"]),
+    ]
+    for case, words, *kind in cases:
+        try:
+            _both_raise(lambda case=case: case(ML), lambda case=case: case(KL), *kind,
+                        words=words)
+        except BaseException as error:
+            raise AssertionError(f"case {words}: {error}") from error
+
+
+def test_adapt_on_empty_data():
+    # Lookups learn only their special tokens, as Keras's (test_adapt_on_empty_data_as_keras).
+    # Discretization: Keras silently learns no boundaries (every value in bin 0); minikeras
+    # refuses, as its Normalization does, and keeps its state.
+    theirs = KL.Discretization(num_bins=3)
+    theirs.adapt(np.array([]))
+    assert theirs.bin_boundaries == []
+    ours = ML.Discretization(num_bins=3)
+    ours.adapt(np.arange(10.0))
+    before = list(ours.bin_boundaries)
+    for empty in (np.array([]), [], iter([])):
+        with pytest.raises(ValueError, match="at least one value"):
+            ours.adapt(empty)
+        assert ours.bin_boundaries == before
