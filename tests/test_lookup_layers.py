@@ -98,13 +98,22 @@ def test_crafted_vocabulary_assets_are_refused(monkeypatch):
         keras_archive.read_archive(buffer, "m.keras")
 
 
-def test_adapted_tf_idf_lookup_is_not_loaded_without_its_weights():
+def test_tf_idf_lookups_are_neither_saved_nor_loaded_without_their_weights(tmp_path):
     lookup = L.StringLookup(output_mode="tf_idf")
     lookup.adapt(np.array([["a", "b"], ["a", "c"]]))
-    buffer = _saved(lookup, (2,), "string")
+    model = minikeras.models.Sequential([L.Input((2,), dtype="string"), lookup])
+    with pytest.raises(ValueError, match="tf_idf"):
+        model.save(tmp_path / "m.keras")
+    assert not (tmp_path / "m.keras").exists()
+    # a file holding one (as Keras writes it, idf weights aside) is refused on loading
+    plain = L.StringLookup()
+    plain.adapt(np.array([["a", "b"], ["a", "c"]]))
+    buffer = _saved(plain, (2,), "string")
+    config = zipfile.ZipFile(buffer).read("config.json").replace(
+        b'"output_mode": "int"', b'"output_mode": "tf_idf"')
     buffer.seek(0)
     with pytest.raises(ValueError, match="tf_idf"):
-        keras_archive.read_archive(buffer, "m.keras")
+        keras_archive.read_archive(_rewritten(buffer, {"config.json": config}), "m.keras")
 
 
 @pytest.mark.parametrize("make", [

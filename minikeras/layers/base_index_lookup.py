@@ -438,6 +438,14 @@ class IndexLookup(PreprocessingLayer):
         return ["vocabulary.txt"] if self.input_vocabulary is None else []
 
     def asset_files(self):
+        if self.output_mode == "tf_idf":
+            # Keras stores the idf weights as a named array (vars/idf_weights) that the
+            # minikeras weights file does not write yet: refuse rather than save a file
+            # neither engine could load.
+            raise ValueError(
+                f"Saving {type(self).__name__} {self.name!r} with output_mode='tf_idf' (its "
+                "idf weights) is not supported by minikeras yet."
+            )
         if self.input_vocabulary is not None:
             return {}
         return {"vocabulary.txt": "\n".join(str(t) for t in self.get_vocabulary())}

@@ -10,22 +10,23 @@ from minikeras.layers.base_index_lookup import IndexLookup
 
 
 def as_text_array(x, what, layer_name, encoding="utf-8"):
-    """x (any shape) as an object array of Python str; bytes are decoded. Numbers are
-    refused: a string layer given numbers is a mistake in the script."""
+    """x (any shape) as a NumPy unicode array (dtype "<U..."); bytes are decoded. Unicode
+    arrays sort and compare in C, which np.unique in the lookups relies on for speed.
+    Numbers are refused: a string layer given numbers is a mistake in the script."""
     x = np.asarray(x)
     if x.dtype.kind == "U":
-        return x.astype(object)
+        return x
     if x.dtype.kind == "S":
-        return np.char.decode(x, encoding).astype(object)
+        return np.char.decode(x, encoding)
+    if x.size == 0:
+        return x.astype(str)
     if x.dtype.kind == "O":
         flat = x.ravel().tolist()
         if all(isinstance(v, str) for v in flat):
-            return x
+            return np.array(flat, dtype=str).reshape(x.shape)
         if all(isinstance(v, (str, bytes)) for v in flat):
             return np.array([v.decode(encoding) if isinstance(v, bytes) else v for v in flat],
-                            dtype=object).reshape(x.shape)
-    if x.size == 0:
-        return x.astype(object)
+                            dtype=str).reshape(x.shape)
     raise ValueError(
         f"{layer_name} expects strings. Received: {what} with dtype {x.dtype}"
     )

@@ -98,13 +98,13 @@ class TextVectorization(PreprocessingLayer):
     # ------------------------------------------------------------ the steps
 
     def _standardize_texts(self, texts):
-        """texts: object array of str. Returns the standardized texts."""
+        """texts: str array. Returns the standardized texts."""
         if self._standardize in ("lower", "lower_and_strip_punctuation"):
             texts = np.array([t.translate(_ASCII_LOWER) for t in texts.ravel().tolist()],
-                             dtype=object).reshape(texts.shape)
+                             dtype=str).reshape(texts.shape)
         if self._standardize in ("strip_punctuation", "lower_and_strip_punctuation"):
             texts = np.array([PUNCTUATION.sub("", t) for t in texts.ravel().tolist()],
-                             dtype=object).reshape(texts.shape)
+                             dtype=str).reshape(texts.shape)
         if callable(self._standardize):
             texts = as_text_array(self._standardize(texts), "the standardize result",
                                   "TextVectorization", self._encoding)
@@ -147,13 +147,11 @@ class TextVectorization(PreprocessingLayer):
 
     @staticmethod
     def _pad(rows, length=None):
-        """rows: list of token lists -> (batch, length) object array padded with ""."""
+        """rows: list of token lists -> (batch, length) str array, padded with "" (the
+        mask token, index 0) and cut to `length` when given."""
         width = max((len(r) for r in rows), default=0) if length is None else length
-        out = np.full((len(rows), width), "", dtype=object)
-        for i, row in enumerate(rows):        # one slice assignment per text
-            row = row[:width]
-            out[i, :len(row)] = row
-        return out
+        padded = [row[:width] + [""] * (width - len(row[:width])) for row in rows]
+        return np.array(padded, dtype=str).reshape(len(rows), width)
 
     # ----------------------------------------------------------------- adapt
 
@@ -175,7 +173,7 @@ class TextVectorization(PreprocessingLayer):
             rows = self._preprocess(texts)
             token_batches.append(rows if isinstance(rows, np.ndarray) else self._pad(rows))
         if not token_batches:
-            token_batches = [np.zeros((0, 1), dtype=object)]
+            token_batches = [np.zeros((0, 1), dtype=str)]
         # Padding "" is the mask token: the lookup's adapt drops it from the counts.
         self._lookup_layer.adapt(iter(token_batches))
 
