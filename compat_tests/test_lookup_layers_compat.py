@@ -30,6 +30,7 @@ def _same(ours, theirs):
     if theirs.dtype == object:
         assert np.asarray(ours).tolist() == theirs.tolist()
     else:
+        assert np.asarray(ours).dtype == theirs.dtype
         np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
 
 

@@ -150,3 +150,22 @@ def test_no_gradient_flows_back_through_a_lookup():
     out, cache = layer.forward(x)
     dx, grads = layer.backward(np.ones(out.shape), cache)
     assert dx.shape == x.shape and not dx.any() and grads == []
+
+
+def test_text_vectorization_callables_get_numpy_strings():
+    # Under minikeras a callable standardize/split receives NumPy str arrays (Keras on
+    # TensorFlow passes tf.string tensors, so tf.strings-based callables do not carry over).
+    seen = []
+
+    def standardize(texts):
+        seen.append(texts.dtype.kind)
+        return np.char.replace(texts, "-", " ")
+
+    def split(texts):
+        return [t.split(" ") for t in texts.tolist()]
+
+    layer = L.TextVectorization(standardize=standardize, split=split)
+    layer.adapt(np.array(["a-b b", "b-c"]))
+    assert seen == ["U"]
+    assert layer.get_vocabulary() == ["", "[UNK]", "b", "c", "a"]
+    np.testing.assert_array_equal(layer(np.array(["c-a", "b zz"])), [[3, 4], [2, 1]])
