@@ -204,6 +204,10 @@ def test_discretization_given_and_adapted(mode):
         theirs.adapt(data)
         np.testing.assert_allclose(ours.bin_boundaries, theirs.bin_boundaries, rtol=1e-6)
         _same(ours(x), theirs(x))
+    # a float64 value just below a boundary is first cast to float32 (equal to it), as Keras
+    near = np.array([[np.nextafter(np.float64(np.float32(0.1)), 0.0), 0.1, 1 / 3]])
+    _same(ML.Discretization(bin_boundaries=[0.1, 1 / 3])(near),
+          KL.Discretization(bin_boundaries=[0.1, 1 / 3])(near))
     batches = [rng.normal(size=(200,)) for _ in range(3)]
     ours, theirs = ML.Discretization(num_bins=4), KL.Discretization(num_bins=4)
     ours.adapt(iter(batches))

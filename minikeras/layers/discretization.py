@@ -122,10 +122,12 @@ class Discretization(PreprocessingLayer):
             raise ValueError(
                 f"Discretization expects numbers. Received: inputs with dtype {x.dtype}"
             )
-        # TensorFlow's Bucketize compares in the input's float type against float32
-        # boundaries: index i such that boundaries[i-1] <= x < boundaries[i].
-        boundaries = np.asarray(self.bin_boundaries, dtype=np.float32)
-        values = x.astype(np.float32) if x.dtype.kind != "f" else x
+        # Keras casts the input to the layer's float type (float32 by default); TensorFlow's
+        # Bucketize then compares it with float32 boundaries: index i such that
+        # boundaries[i-1] <= x < boundaries[i].
+        float_type = self.dtype if self.dtype in ("float32", "float64") else "float32"
+        values = x.astype(float_type)
+        boundaries = np.asarray(self.bin_boundaries, dtype=np.float32).astype(float_type)
         indices = np.searchsorted(boundaries, values, side="right")
         depth = len(self.bin_boundaries) + 1
         if self.output_mode == "int":
