@@ -460,3 +460,55 @@ def test_adapt_on_empty_data():
         with pytest.raises(ValueError, match="at least one value"):
             ours.adapt(empty)
         assert ours.bin_boundaries == before
+
+
+def _fit_pair(build, x, y, optimizer="sgd", epochs=3):
+    theirs, ours = build(keras.layers, keras.models), build(ML, minikeras.models)
+    ours.set_weights(theirs.get_weights())
+    for model in (theirs, ours):
+        model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
+    h_theirs = theirs.fit(x, y, epochs=epochs, batch_size=16, shuffle=False, verbose=0).history
+    h_ours = ours.fit(x, y, epochs=epochs, batch_size=16, shuffle=False, verbose=0).history
+    assert h_ours.keys() == h_theirs.keys()
+    for key in h_theirs:
+        np.testing.assert_allclose(h_ours[key], h_theirs[key], rtol=1e-4)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
+                               rtol=1e-4, atol=1e-6)
+
+
+def test_string_lookup_ids_feeding_an_embedding_train_like_keras():
+    # Keras scripts look strings up outside the model (dataset.map or a direct call) and
+    # train an Embedding on the ids. (SGD: with Adam, Keras's sparse Embedding gradient
+    # differs when an id repeats in a batch, see the README.)
+    rng = np.random.default_rng(7)
+    words = np.array([f"w{i}" for i in range(15)])
+    texts = words[rng.integers(0, 15, size=(64, 6))]
+    y = (np.char.count(texts, "1").sum(axis=1) > 1).astype("float32")[:, None]
+    ours_lookup, keras_lookup = (L.StringLookup(max_tokens=12, mask_token="") for L in (ML, KL))
+    ours_lookup.adapt(texts)
+    keras_lookup.adapt(texts)
+    ids, keras_ids = ours_lookup(texts), np.asarray(keras_lookup(texts))
+    np.testing.assert_array_equal(ids, keras_ids)
+
+    def build(layers, models):
+        return models.Sequential([layers.Input((6,), dtype="int64"),
+                                  layers.Embedding(12, 4, mask_zero=True),
+                                  layers.GlobalAveragePooling1D(),
+                                  layers.Dense(1, activation="sigmoid")])
+
+    _fit_pair(build, ids, y)
+
+
+def test_integer_lookup_inside_a_model_feeding_an_embedding_trains_like_keras():
+    rng = np.random.default_rng(8)
+    x = rng.integers(100, 130, size=(64, 6))
+    y = (x[:, 0] > 115).astype("float32")[:, None]
+
+    def build(layers, models):
+        lookup = layers.IntegerLookup(max_tokens=20)
+        lookup.adapt(x)
+        return models.Sequential([layers.Input((6,), dtype="int64"), lookup,
+                                  layers.Embedding(20, 3), layers.Flatten(),
+                                  layers.Dense(1, activation="sigmoid")])
+
+    _fit_pair(build, x, y)
