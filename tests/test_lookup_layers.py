@@ -3,6 +3,7 @@ and the hashes against published vectors (compat_tests/test_lookup_layers_compat
 everything else with Keras)."""
 
 import io
+import re
 import zipfile
 
 import numpy as np
@@ -169,3 +170,18 @@ def test_text_vectorization_callables_get_numpy_strings():
     assert seen == ["U"]
     assert layer.get_vocabulary() == ["", "[UNK]", "b", "c", "a"]
     np.testing.assert_array_equal(layer(np.array(["c-a", "b zz"])), [[3, 4], [2, 1]])
+
+
+def test_standardize_and_split_fast_paths_equal_the_regexes():
+    # One translate per text stands for Keras's punctuation regex (and ASCII lower-casing);
+    # str.split() stands for the ASCII-whitespace regex on texts where both agree.
+    from minikeras.layers import text_vectorization as tv
+
+    every_char = "".join(chr(c) for c in range(0x3100))
+    expected = tv.PUNCTUATION.sub("", every_char)
+    assert every_char.translate(tv.STANDARDIZE_TABLES["strip_punctuation"]) == expected
+    lowered = "".join(c.lower() if "A" <= c <= "Z" else c for c in expected)
+    assert every_char.translate(tv.STANDARDIZE_TABLES["lower_and_strip_punctuation"]) == lowered
+    for text in (" a\tb\nc\rd\x0be\x0cf  ", "x\x1cy z", "u\xa0v w", "é\u3000ü q", ""):
+        assert tv.split_whitespace(text) == [w for w in re.split(r"[ \t\n\r\x0b\x0c]+", text)
+                                             if w]

@@ -26,8 +26,28 @@ from minikeras.layers.string_lookup import StringLookup, as_text_array
 
 # Keras's punctuation class: ! " # $ % & ( ) * + , - . / : ; < = > ? @ [ \ ] ^ _ ` { | } ~ '
 PUNCTUATION = re.compile(r'[!"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~\']')
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+# The class matches single ASCII characters, so removing its matches is deleting those
+# characters: one str.translate per text does it (with the ASCII lower-casing, which is all
+# tf.strings.lower changes).
+_PUNCTUATION_CHARS = "".join(chr(c) for c in range(128) if PUNCTUATION.match(chr(c)))
+_LOWER = {ord(c): ord(c.lower()) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+_STRIP = dict.fromkeys(map(ord, _PUNCTUATION_CHARS))
+STANDARDIZE_TABLES = {
+    "lower": _LOWER,
+    "strip_punctuation": _STRIP,
+    "lower_and_strip_punctuation": {**_LOWER, **_STRIP},
+}
+# tf.strings.split's whitespace: the six ASCII ones. Python's str.split() also splits on
+# \x1c-\x1f and non-ASCII spaces, so it is used only for texts free of those.
 _ASCII_WHITESPACE = re.compile(r"[ \t\n\r\x0b\x0c]+")
+_PYTHON_ONLY_SPACES = re.compile(r"[\x1c-\x1f]")
+
+
+def split_whitespace(text):
+    """text's tokens between runs of ASCII whitespace (tf.strings.split's rule)."""
+    if text.isascii() and not _PYTHON_ONLY_SPACES.search(text):
+        return text.split()
+    return [word for word in _ASCII_WHITESPACE.split(text) if word]
 
 
 class TextVectorization(PreprocessingLayer):
@@ -99,11 +119,10 @@ class TextVectorization(PreprocessingLayer):
 
     def _standardize_texts(self, texts):
         """texts: str array. Returns the standardized texts."""
-        if self._standardize in ("lower", "lower_and_strip_punctuation"):
-            texts = np.array([t.translate(_ASCII_LOWER) for t in texts.ravel().tolist()],
-                             dtype=str).reshape(texts.shape)
-        if self._standardize in ("strip_punctuation", "lower_and_strip_punctuation"):
-            texts = np.array([PUNCTUATION.sub("", t) for t in texts.ravel().tolist()],
+        table = STANDARDIZE_TABLES.get(self._standardize) if isinstance(
+            self._standardize, str) else None
+        if table is not None:
+            texts = np.array([t.translate(table) for t in texts.ravel().tolist()],
                              dtype=str).reshape(texts.shape)
         if callable(self._standardize):
             texts = as_text_array(self._standardize(texts), "the standardize result",
@@ -124,7 +143,7 @@ class TextVectorization(PreprocessingLayer):
                 )
             texts = texts[..., 0]
         if self._split == "whitespace":
-            rows = [[w for w in _ASCII_WHITESPACE.split(t) if w] for t in texts.tolist()]
+            rows = [split_whitespace(t) for t in texts.tolist()]
         elif self._split == "character":
             rows = [list(t) for t in texts.tolist()]
         else:
