@@ -512,3 +512,25 @@ def test_integer_lookup_inside_a_model_feeding_an_embedding_trains_like_keras():
                                   layers.Dense(1, activation="sigmoid")])
 
     _fit_pair(build, x, y)
+
+
+@pytest.mark.parametrize("make,shape,dtype", [
+    (lambda L: L.StringLookup(vocabulary=["a", "b"]), (4,), "string"),
+    (lambda L: L.StringLookup(vocabulary=["a", "b"], output_mode="multi_hot"), (4,), "string"),
+    (lambda L: L.StringLookup(vocabulary=["a", "b"], output_mode="one_hot"), (1,), "string"),
+    (lambda L: L.IntegerLookup(vocabulary=[3, 4], output_mode="count", max_tokens=6,
+                               pad_to_max_tokens=True), (5,), "int64"),
+    (lambda L: L.CategoryEncoding(5, output_mode="multi_hot"), (3,), "int64"),
+    (lambda L: L.Hashing(7), (2,), "string"),
+    (lambda L: L.Hashing(7, output_mode="count"), (2,), "string"),
+    (lambda L: L.Discretization(bin_boundaries=[0.0, 1.0]), (3,), "float32"),
+    (lambda L: L.Discretization(bin_boundaries=[0.0, 1.0], output_mode="multi_hot"), (3,),
+     "float32"),
+    (lambda L: L.TextVectorization(vocabulary=["a"], output_sequence_length=5), (1,), "string"),
+    (lambda L: L.TextVectorization(vocabulary=["a"], output_mode="count"), (1,), "string"),
+], ids=range(11))
+def test_symbolic_calls_give_keras_shapes_and_dtypes(make, shape, dtype):
+    ours = make(ML)(ML.Input(shape, dtype=dtype))
+    theirs = make(KL)(KL.Input(shape, dtype=dtype))
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert ours.dtype == theirs.dtype

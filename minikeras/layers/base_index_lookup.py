@@ -355,6 +355,12 @@ class IndexLookup(PreprocessingLayer):
             return input_shape + (depth,)
         return input_shape[:-1] + (depth,)
 
+    def _output_dtype(self, index):
+        """The dtype of a symbolic output (Keras's compute_output_spec)."""
+        if self.invert:
+            return "string" if self.vocabulary_dtype == "string" else "int64"
+        return "int64" if self.output_mode == "int" else "float32"
+
     def forward(self, x, training=False):
         """x: (...) tokens (indices with invert=True). Returns (out, cache); see the class
         docstring for the output shapes."""

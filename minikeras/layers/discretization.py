@@ -109,6 +109,9 @@ class Discretization(PreprocessingLayer):
             return input_shape + (depth,)
         return input_shape[:-1] + (depth,)
 
+    def _output_dtype(self, index):
+        return "int32" if self.output_mode == "int" else self.dtype
+
     def forward(self, x, training=False):
         """x: (...) numbers. Returns (out, cache)."""
         if self.bin_boundaries is None:

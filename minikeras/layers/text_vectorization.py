@@ -218,6 +218,9 @@ class TextVectorization(PreprocessingLayer):
             input_shape = tuple(input_shape) + (None,)
         return self._lookup_layer.compute_output_shape(input_shape)
 
+    def _output_dtype(self, index):
+        return "int64" if self._output_mode == "int" else "float32"
+
     def forward(self, x, training=False):
         """x: (batch,) or (batch, 1) strings. Returns (out, cache)."""
         x = np.asarray(x)
