@@ -82,6 +82,8 @@ def standardize_dtype(dtype):
     """Returns a dtype name such as "float32"; None means floatx()."""
     if dtype is None:
         return floatx()
+    if dtype in ("string", "str"):     # Keras's dtype of text inputs (lookup layers)
+        return "string"
     if hasattr(dtype, "name") and not isinstance(dtype, str):
         return str(np.dtype(dtype.name))
     return str(np.dtype(dtype))

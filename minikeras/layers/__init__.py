@@ -9,6 +9,7 @@ from minikeras.layers.average_pooling1d import AveragePooling1D
 from minikeras.layers.average_pooling2d import AveragePooling2D
 from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.bidirectional import Bidirectional
+from minikeras.layers.category_encoding import CategoryEncoding
 from minikeras.layers.concatenate import Concatenate, concatenate
 from minikeras.layers.conv1d import Conv1D
 from minikeras.layers.conv1d_transpose import Conv1DTranspose
@@ -16,6 +17,7 @@ from minikeras.layers.conv2d import Conv2D
 from minikeras.layers.cropping1d import Cropping1D
 from minikeras.layers.cropping2d import Cropping2D
 from minikeras.layers.dense import Dense
+from minikeras.layers.discretization import Discretization
 from minikeras.layers.dot import Dot, dot
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.elu import ELU
@@ -29,7 +31,9 @@ from minikeras.layers.global_max_pooling1d import GlobalMaxPooling1D
 from minikeras.layers.global_max_pooling2d import GlobalMaxPooling2D
 from minikeras.layers.group_normalization import GroupNormalization
 from minikeras.layers.gru import GRU
+from minikeras.layers.hashing import Hashing
 from minikeras.layers.input_layer import Input, InputLayer
+from minikeras.layers.integer_lookup import IntegerLookup
 from minikeras.layers.layer import Layer
 from minikeras.layers.layer_normalization import LayerNormalization
 from minikeras.layers.leaky_relu import LeakyReLU
@@ -52,7 +56,9 @@ from minikeras.layers.softmax import Softmax
 from minikeras.layers.spatial_dropout1d import SpatialDropout1D
 from minikeras.layers.spatial_dropout2d import SpatialDropout2D
 from minikeras.layers.spatial_dropout3d import SpatialDropout3D
+from minikeras.layers.string_lookup import StringLookup
 from minikeras.layers.subtract import Subtract, subtract
+from minikeras.layers.text_vectorization import TextVectorization
 from minikeras.layers.time_distributed import TimeDistributed
 from minikeras.layers.unit_normalization import UnitNormalization
 from minikeras.layers.up_sampling1d import UpSampling1D
@@ -85,6 +91,7 @@ __all__ = [
     "AvgPool1D",
     "AvgPool2D",
     "BatchNormalization",
+    "CategoryEncoding",
     "Concatenate",
     "concatenate",
     "Bidirectional",
@@ -96,6 +103,7 @@ __all__ = [
     "Cropping1D",
     "Cropping2D",
     "Dense",
+    "Discretization",
     "Dot",
     "dot",
     "Dropout",
@@ -114,8 +122,10 @@ __all__ = [
     "GlobalMaxPooling1D",
     "GlobalMaxPooling2D",
     "GroupNormalization",
+    "Hashing",
     "Input",
     "InputLayer",
+    "IntegerLookup",
     "LSTM",
     "Layer",
     "LayerNormalization",
@@ -143,6 +153,8 @@ __all__ = [
     "SpatialDropout1D",
     "SpatialDropout2D",
     "SpatialDropout3D",
+    "StringLookup",
+    "TextVectorization",
     "Subtract",
     "subtract",
     "TimeDistributed",

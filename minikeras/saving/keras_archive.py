@@ -4,6 +4,9 @@
     config.json         the model as Keras config dicts (serialization.py), with its
                         compile_config (optimizer, loss, metrics)
     model.weights.h5    the weights and the optimizer state (h5_weights.py)
+    assets/<layer path>/vocabulary.txt
+                        a lookup layer's learned vocabulary, one token a line, as Keras
+                        writes it (layers with `asset_files`, e.g. StringLookup)
 
 Members are stored uncompressed, as Keras stores them. Reading never unpickles, imports or
 evaluates anything: JSON is parsed with `json`, arrays are read with h5py, and every class name
@@ -17,6 +20,8 @@ Everything the file controls is bounded before memory is spent on it:
                        (build_limits.py: checked as each layer asks for a weight)
     model.weights.h5   at most _MEMBER_PER_MODEL_BYTE times the model's weights, plus
                        _MEMBER_OVERHEAD (checked from the zip directory, before reading)
+    an asset           at most _MAX_ASSET_BYTES, and read only under the fixed names the
+                       model's own layers ask for
     any member         inflating more than _MAX_EXPANSION times is a decompression bomb
 """
 
@@ -48,6 +53,8 @@ _MIN_WEIGHT_BUDGET = 2**20
 # float32 weights; and room for HDF5's own structures.
 _MEMBER_PER_MODEL_BYTE = 16
 _MEMBER_OVERHEAD = 16 * 2**20
+# A vocabulary asset: far beyond any real vocabulary (a million 100-byte tokens).
+_MAX_ASSET_BYTES = 128 * 2**20
 
 
 class ArchiveError(ValueError):
@@ -72,6 +79,39 @@ def write_archive(model, fileobj):
         with h5py.File(weights, "w") as h5file:
             h5_weights.write_weights(h5file, model)
         archive.writestr(WEIGHTS_NAME, weights.getvalue())
+        for name, text in _asset_members(model):
+            archive.writestr(name, text.encode("utf-8"))
+
+
+def _asset_members(model):
+    """(member name, text) of every asset the model's layers save (Keras's paths)."""
+    for path, layer, _ in h5_weights.saveables(model):
+        asset_files = getattr(layer, "asset_files", None)
+        if asset_files is None:
+            continue
+        for relative, text in asset_files().items():
+            yield "/".join(part for part in ("assets", path, relative) if part), text
+
+
+def _read_assets(archive, source, model, names):
+    """Hands each layer with `load_asset_files` the asset files it names, if present, as
+    text: the layer parses them as data."""
+    for path, layer, _ in h5_weights.saveables(model):
+        load = getattr(layer, "load_asset_files", None)
+        if load is None:
+            continue
+        files = {}
+        for relative in layer.asset_names():
+            member = "/".join(part for part in ("assets", path, relative) if part)
+            if member not in names:
+                continue
+            raw = _read_member(archive, member, source, _MAX_ASSET_BYTES)
+            try:
+                files[relative] = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise ArchiveError(f"{source}: {member} is not UTF-8 text ({error}).") from None
+        if files:
+            load(files, f"{source}: assets/{path}")
 
 
 def read_archive(fileobj, source, custom_objects=None, compile=True):
@@ -97,6 +137,7 @@ def read_archive(fileobj, source, custom_objects=None, compile=True):
                f"hold (at most {build_limits.readable_size(max_weight_bytes)}, even "
                "compressed)")
         model = _build_model(config, source, custom_objects, compile, max_weight_bytes, why)
+        _read_assets(archive, source, model, set(names))
         if WEIGHTS_NAME in names:
             weights_bytes = read_weights_member(archive, source, model)
             _load_weights_bytes(model, weights_bytes, source)
