@@ -1,6 +1,7 @@
 """`clone_model`: the same architecture with new layers and freshly initialised weights."""
 
-from minikeras.layers.input_layer import InputLayer, KerasTensor
+from minikeras.backend.keras_tensor import KerasTensor
+from minikeras.layers.input_layer import InputLayer
 
 
 def _default_clone(layer):
@@ -70,7 +71,7 @@ def _clone_input(model, input_tensors):
                 "Argument `input_tensors` must be a KerasTensor made by `Input(...)`. "
                 f"Received invalid value: input_tensors={input_tensors!r}"
             )
-        return input_tensors._input_layer
+        return input_tensors._keras_history[0]
     old = model._input_layer
     if old is None:
         return None
