@@ -26,6 +26,7 @@ from minikeras.layers.layer import Layer
 from minikeras.losses import reduce_weighted_values
 from minikeras.metrics import Mean
 from minikeras.models import compile_utils, data
+from minikeras.ops import tape
 
 
 class Model(Layer):
@@ -123,9 +124,14 @@ class Model(Layer):
                 "input. Build it (or call it on data) first."
             )
 
-    def __call__(self, x, training=False):
+    def __call__(self, x, training=False, **kwargs):
         if _is_symbolic(x):
             return self._call_symbolic(x)
+        if tape.active_trace() is not None or tape.any_tracked(x):
+            # Inside a training step or a GradientTape block: one node on the tape, whose
+            # backward is this model's (graph executor or traced call).
+            self._maybe_build_from(tape.unwrap(x))
+            return tape.record_layer(self, x, bool(training), {})
         xs = self._input_arrays(x, "x")
         self._check_input_shape(xs)
         y_pred = self._graph.forward(xs, training)[0]
@@ -133,7 +139,30 @@ class Model(Layer):
 
     @property
     def layers(self):
-        return [layer for layer in self._graph.layers] if getattr(self, "_graph", None) else []
+        if getattr(self, "_graph", None) is None:
+            return self._sublayers() if self._has_call() else []
+        return [layer for layer in self._graph.layers]
+
+    def build(self, input_shape=None):
+        """A subclassed model (one with a `call`) is built by running its call once on
+        zeros of `input_shape` (batch axis first), which builds its layers."""
+        if not self._has_call():
+            self.built = True
+            return
+        if input_shape is None:
+            raise ValueError(
+                f"Model {self.name!r} needs an input shape to be built. Received: "
+                "input_shape=None"
+            )
+        from minikeras.models.call_graph import CallGraph
+
+        self._graph = CallGraph(self, input_shape)
+        self.built = True
+
+    @property
+    def input_shape(self):
+        shapes = [t.shape for t in self._graph.inputs]
+        return shapes if len(shapes) > 1 else shapes[0]
 
     @property
     def trainable_weights(self):
@@ -192,7 +221,10 @@ class Model(Layer):
 
     def _maybe_build_from(self, x):
         """Sequential without an input shape builds itself from the first data it sees."""
-        if getattr(self, "_graph", None) is None and not isinstance(x, (dict, list)):
+        if getattr(self, "_graph", None) is None and isinstance(x, (list, tuple)) and \
+                self._has_call():
+            self.build([(None,) + data.to_array("x", a).shape[1:] for a in x])
+        if getattr(self, "_graph", None) is None and not isinstance(x, (dict, list, tuple)):
             array = data.to_array("x", x)
             self.build((None,) + array.shape[1:])
         self._require_graph()
