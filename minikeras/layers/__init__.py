@@ -9,6 +9,7 @@ from minikeras.layers.flatten import Flatten
 from minikeras.layers.global_average_pooling2d import GlobalAveragePooling2D
 from minikeras.layers.global_max_pooling2d import GlobalMaxPooling2D
 from minikeras.layers.input_layer import Input, InputLayer
+from minikeras.layers.lambda_layer import Lambda
 from minikeras.layers.layer import Layer
 from minikeras.layers.max_pooling2d import MaxPooling2D
 from minikeras.layers.reshape import Reshape
@@ -36,6 +37,7 @@ __all__ = [
     "GlobalMaxPooling2D",
     "Input",
     "InputLayer",
+    "Lambda",
     "Layer",
     "MaxPool2D",
     "MaxPooling2D",

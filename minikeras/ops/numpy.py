@@ -8,6 +8,8 @@ Broadcasting: an input that broadcasting stretched gets `sum_to_shape(g, x.shape
 gradient summed back over the stretched axes.
 """
 
+import builtins
+
 import numpy as np
 
 from minikeras import backend
@@ -228,7 +230,7 @@ def mean(x, axis=None, keepdims=False):
     x = _float(x)
     axis = tuple(axis) if isinstance(axis, list) else axis
     out = np.mean(x, axis=axis, keepdims=keepdims)
-    count = x.size // max(out.size, 1) if x.size else 1
+    count = x.size // builtins.max(out.size, 1) if x.size else 1
     return out, lambda g: (_expand_reduced(g / count, x.shape, axis, keepdims),)
 
 
@@ -545,7 +547,7 @@ def eye(N, M=None, k=0, dtype=None):
 def arange(start, stop=None, step=1, dtype=None):
     if dtype is None:
         values = [v for v in (start, stop, step) if v is not None]
-        dtype = backend.floatx() if any(isinstance(v, float) for v in values) else "int32"
+        dtype = backend.floatx() if builtins.any(isinstance(v, float) for v in values) else "int32"
     return np.arange(start, stop, step, dtype=dtype)
 
 
@@ -686,7 +688,7 @@ def _parse_einsum(subscripts, operands):
         width = 0
         for sub, op in zip(inputs, operands):
             if "..." in sub:
-                width = builtins_max(width, op.ndim - len(sub.replace("...", "")))
+                width = builtins.max(width, op.ndim - len(sub.replace("...", "")))
         fill = "".join(spare[:width])
         new_inputs = []
         for sub, op in zip(inputs, operands):
@@ -703,10 +705,6 @@ def _parse_einsum(subscripts, operands):
                 f"(a diagonal). Received: subscripts={subscripts!r}"
             )
     return inputs, output
-
-
-def builtins_max(a, b):
-    return a if a >= b else b
 
 
 # ----------------------------------------------------------------- comparisons (no gradient)
