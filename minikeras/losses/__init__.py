@@ -72,4 +72,5 @@ def deserialize(config):
     return get(config["class_name"])
 
 
-__all__ = ["Loss", "LossFunctionWrapper", "deserialize", "get", "reduce_weighted_values", "serialize"] + _LOSS_NAMES
+__all__ = ["Loss", "LossFunctionWrapper", "deserialize", "get", "reduce_weighted_values",
+           "serialize"] + _LOSS_NAMES

@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from minikeras import backend
+from minikeras import ops as ops_module
 from minikeras import optimizers as optimizers_module
 from minikeras.backend.keras_tensor import KerasTensor
 from minikeras.callbacks import CallbackList
@@ -26,7 +27,6 @@ from minikeras.layers.layer import Layer
 from minikeras.losses import reduce_weighted_values
 from minikeras.metrics import Mean
 from minikeras.models import compile_utils, data
-from minikeras import ops as ops_module
 from minikeras.ops import tape
 
 

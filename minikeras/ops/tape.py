@@ -195,7 +195,8 @@ def primitive(forward):
         parents = []
         plain = list(args)
         for position, arg in enumerate(args):
-            if isinstance(arg, (list, tuple)):
+            if isinstance(arg, (list, tuple)) and any(
+                    type(item) is Tracked or hasattr(item, "_is_variable") for item in arg):
                 items = list(arg)
                 for index, item in enumerate(items):
                     tracked = lift(item)
@@ -215,6 +216,8 @@ def primitive(forward):
                 elif hasattr(arg, "_is_variable"):
                     plain[position] = arg.value
         out, vjp = forward(*plain, **kwargs)
+        if isinstance(out, np.generic):     # NumPy reductions give scalars; ops give arrays
+            out = np.asarray(out)
         if not parents or vjp is None:
             return out
 
