@@ -146,9 +146,7 @@ class Layer:
         """Adds `loss` (a scalar written with keras.ops) to the loss being minimised: inside a
         training step it joins the total and its gradient flows back through the ops that
         made it (Keras's endpoint-layer and regulariser pattern)."""
-        trace = tape.active_trace()
-        if trace is not None:
-            trace.losses.append(loss)
+        tape.add_loss(loss)
 
     @property
     def variables(self):

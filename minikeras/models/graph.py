@@ -26,6 +26,7 @@ import inspect
 import numpy as np
 
 from minikeras.backend.keras_tensor import KerasTensor
+from minikeras.ops.tape import CallRecord
 
 
 class Graph:
@@ -106,6 +107,9 @@ class Graph:
                 for slot, value in zip(step.out_slots, out):
                     values[slot] = value
             caches.append(cache)
+            if type(cache) is CallRecord:
+                # A layer written with keras.ops may add_loss; its backward adds the gradient.
+                penalty += cache.loss
             if step.layer.activity_regularizer is not None:
                 # Keras divides the activity penalty by the batch size.
                 for slot in step.out_slots:

@@ -25,6 +25,7 @@ arrays compute their forward maths only and return NumPy arrays.
 import numpy as np
 
 _TRACES = []        # the active traces, innermost last
+_COLLECTORS = []    # where add_loss puts its losses: the active traces and untraced calls
 
 
 class Tracked:
@@ -102,13 +103,35 @@ def _ops():
 # ------------------------------------------------------------------ traces
 
 
-class Trace:
+class LossCollector:
+    """While active, `add_loss(value)` calls append their value to `losses` (a call run
+    without the tape, for evaluation, still reports the losses it adds)."""
+
+    def __init__(self):
+        self.losses = []
+
+    def __enter__(self):
+        _COLLECTORS.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _COLLECTORS.remove(self)
+        return False
+
+
+def add_loss(value):
+    """Layer.add_loss: the value joins the innermost collector (ignored outside any call)."""
+    if _COLLECTORS:
+        _COLLECTORS[-1].losses.append(value)
+
+
+class Trace(LossCollector):
     """While active (a `with` block), ops record their nodes and each Variable read becomes a
     leaf Tracked value (the same leaf every time it is read, so its uses add up)."""
 
     def __init__(self):
+        super().__init__()
         self.leaves = {}        # id(variable) -> leaf Tracked
-        self.losses = []        # what add_loss() was given during the block
 
     def leaf(self, variable):
         """The leaf standing for `variable` in this trace."""
@@ -120,10 +143,12 @@ class Trace:
 
     def __enter__(self):
         _TRACES.append(self)
+        _COLLECTORS.append(self)
         return self
 
     def __exit__(self, *exc):
         _TRACES.remove(self)
+        _COLLECTORS.remove(self)
         return False
 
 
@@ -252,9 +277,6 @@ def record_layer(layer, inputs, training, call_kwargs):
         out, cache = layer.forward(x, training=training, **call_kwargs)
     else:
         out, cache = layer.forward(x, training=training)
-    if getattr(cache, "loss", 0.0):
-        # losses a traced layer added (add_loss): their gradient comes with its backward.
-        trace.losses.append(cache.loss)
     weights = layer.trainable_weights
     parents = [p for p in x_parents if p is not None] + [trace.leaf(w) for w in weights]
     if not parents:
@@ -399,13 +421,20 @@ def trace_call(function, x, weights, record=True):
     """
     list_input = isinstance(x, (list, tuple))
     if not record:
-        out = function(x)
-        return _values(out), CallRecord(None, list_input, None, None, [], replay=(x,))
-    with Trace() as trace:
-        leaves = [Tracked(a) for a in x] if list_input else [Tracked(x)]
-        out = function(leaves if list_input else leaves[0])
-    weight_leaves = [trace.leaves.get(id(w)) for w in weights]
-    return _values(out), CallRecord(leaves, list_input, out, weight_leaves, trace.losses)
+        with LossCollector() as collector:
+            out = function(x)
+        call_record = CallRecord(None, list_input, None, None, collector.losses, replay=(x,))
+    else:
+        with Trace() as trace:
+            leaves = [Tracked(a) for a in x] if list_input else [Tracked(x)]
+            out = function(leaves if list_input else leaves[0])
+        weight_leaves = [trace.leaves.get(id(w)) for w in weights]
+        call_record = CallRecord(leaves, list_input, out, weight_leaves, trace.losses)
+    if call_record.loss:
+        # The caller's total includes what this call added (as a number: the gradient of
+        # these losses comes with this layer's backward, which seeds them).
+        add_loss(call_record.loss)
+    return _values(out), call_record
 
 
 def backprop_call(function, record, dout, weights, need_input_gradient=True):
