@@ -1,6 +1,6 @@
 """`keras.losses`: loss functions, loss classes, and the names `compile` accepts."""
 
-from minikeras.losses.loss import Loss, LossFunctionWrapper, reduce_weighted_values
+from minikeras.losses.loss import Loss, LossFunctionWrapper, reduce_weighted_values  # noqa: F401
 from minikeras.losses.losses import *  # noqa: F403
 from minikeras.losses.losses import (  # noqa: F401  (tf.keras's legacy short names)
     ALIASES,
@@ -72,5 +72,4 @@ def deserialize(config):
     return get(config["class_name"])
 
 
-__all__ = ["Loss", "LossFunctionWrapper", "deserialize", "get", "reduce_weighted_values",
-           "serialize"] + _LOSS_NAMES
+__all__ = ["Loss", "deserialize", "get", "reduce_weighted_values", "serialize"] + _LOSS_NAMES

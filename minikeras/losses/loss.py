@@ -86,6 +86,17 @@ class Loss:
                             lambda g: [g * self.backward(dvalues, cache)])
 
 
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"
+
+
 class LossFunctionWrapper(Loss):
     """A loss from any function `fn(y_true, y_pred) -> per-sample values` written with
     keras.ops (`compile(loss=my_loss)`); its gradient comes from the tape.
@@ -138,16 +149,6 @@ def _traced_backward(dvalues, cache):
     if grad is None:
         grad = np.zeros_like(pred.value)
     return grad.reshape(original_shape)
-
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction, "dtype": self.dtype}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        return f"<{type(self).__name__} name={self.name}>"
 
 
 class ElementwiseMeanLoss(Loss):
