@@ -92,8 +92,13 @@ class Layer:
 
     @property
     def weights(self):
-        """Trainable weights first, then non-trainable ones, as Keras orders them."""
-        return self.trainable_weights + self.non_trainable_weights
+        """Trainable weights first, then non-trainable ones, as Keras orders them (for a
+        layer with sublayers: its own so, then each sublayer's weights, as Keras)."""
+        if not self._has_call():
+            return self.trainable_weights + self.non_trainable_weights
+        own = [w for w in self._weights if w.trainable] + [
+            w for w in self._weights if not w.trainable]
+        return own + [w for layer in self._sublayers() for w in layer.weights]
 
     @property
     def trainable_weights(self):
@@ -196,7 +201,10 @@ class Layer:
         self.built = True
 
     def compute_output_shape(self, input_shape):
-        """Output shape for an input shape (batch dimension included). Default: unchanged."""
+        """Output shape for an input shape (batch dimension included). Default: unchanged;
+        for a layer written as a call, found by running it on zeros (as Keras traces it)."""
+        if self._has_call():
+            return self._inferred_output_shape(input_shape)
         return tuple(input_shape)
 
     def compute_mask(self, inputs, previous_mask):
@@ -230,10 +238,13 @@ class Layer:
     def _maybe_build(self, input_shape):
         if not self.built:
             if isinstance(input_shape, list):       # a layer called on several tensors
-                self.build([tuple(shape) for shape in input_shape])
+                input_shape = [tuple(shape) for shape in input_shape]
             else:
-                self.build(tuple(input_shape))
+                input_shape = tuple(input_shape)
+            self.build(input_shape)
             self.built = True
+            # Kept for the summary of a subclassed model, whose layers have no nodes.
+            self._build_input_shape = input_shape
 
     def _check_input_shape(self, shape):
         """A wrong last axis is reported with Keras's message, not as a NumPy matmul error."""
@@ -360,20 +371,23 @@ class Layer:
         return self.dtype
 
     def _symbolic_output_shape(self, shape, tensors, list_input):
-        """compute_output_shape, or for a layer written as a call without one, the shape
-        found by running the call on zeros (unknown sizes taken as 1, reported as None)."""
-        if not self._has_call() or type(self).compute_output_shape is not \
-                Layer.compute_output_shape:
-            return self.compute_output_shape(shape)
-        zeros = [np.zeros(tuple(1 if d is None else d for d in t.shape),
-                          dtype=t.dtype if t.dtype != "float32" else self.dtype)
-                 for t in tensors]
+        """The output shape(s) of a call on symbolic tensors of these shapes."""
+        return self.compute_output_shape(shape)
+
+    def _inferred_output_shape(self, input_shape):
+        """The output shape(s) found by running the call on zeros (unknown sizes taken as 1,
+        reported as None on the batch axis)."""
+        list_input = isinstance(input_shape, list)
+        shapes = input_shape if list_input else [input_shape]
+        self._maybe_build([tuple(s) for s in shapes] if list_input else tuple(input_shape))
+        zeros = [np.zeros(tuple(1 if d is None else d for d in shape), dtype=self.dtype)
+                 for shape in shapes]
         out = self.forward(zeros if list_input else zeros[0], training=False)[0]
+        unknown_batch = bool(shapes[0]) and shapes[0][0] is None
 
         def symbolic(value):
             value_shape = tuple(np.shape(value))
-            first = tensors[0].shape
-            if value_shape and first and first[0] is None:
+            if value_shape and unknown_batch:
                 value_shape = (None,) + value_shape[1:]
             return value_shape
 
