@@ -132,9 +132,20 @@ class Layer:
         rather than as forward/backward maths."""
         return type(self).call is not Layer.call
 
+    def __setattr__(self, name, value):
+        # A new attribute may hold a layer: find the sublayers again next time.
+        if not name.startswith("_"):
+            self.__dict__.pop("_sublayer_cache", None)
+        object.__setattr__(self, name, value)
+
     def _sublayers(self):
         """The layers set as attributes (directly, or in a list, tuple or dict), in the order
-        they were set: Keras tracks these, and their weights are this layer's too."""
+        they were set: Keras tracks these, and their weights are this layer's too. (Found
+        once, then again after an attribute is set or the layer is built: a training step
+        asks for them several times.)"""
+        cached = self.__dict__.get("_sublayer_cache")
+        if cached is not None:
+            return cached
         found = []
         for name, value in vars(self).items():
             if name.startswith("_") and name != "_layers":
@@ -145,6 +156,7 @@ class Layer:
                 if isinstance(item, Layer) and item is not self and \
                         all(item is not f for f in found):
                     found.append(item)
+        self.__dict__["_sublayer_cache"] = found
         return found
 
     def add_loss(self, loss):
@@ -243,6 +255,7 @@ class Layer:
                 input_shape = tuple(input_shape)
             self.build(input_shape)
             self.built = True
+            self.__dict__.pop("_sublayer_cache", None)   # build may have added layers
             # Kept for the summary of a subclassed model, whose layers have no nodes.
             self._build_input_shape = input_shape
 

@@ -28,6 +28,8 @@ def _arr(x):
 def _binary(x1, x2):
     """Two operands as arrays. A Python number takes the array's dtype (as Keras's weak
     types do: x_float32 + 1.0 stays float32)."""
+    if type(x1) is np.ndarray and type(x2) is np.ndarray:
+        return x1, x2
     if isinstance(x1, (int, float)) and isinstance(x2, np.ndarray):
         x1 = np.asarray(x1, dtype=x2.dtype if x2.dtype.kind == "f" else None)
     if isinstance(x2, (int, float)) and isinstance(x1, np.ndarray):
@@ -576,6 +578,8 @@ def matmul(x1, x2):
     """
     x1, x2 = _binary(x1, x2)
     out = np.matmul(x1, x2)
+    if x1.ndim == 2 and x2.ndim == 2:           # the common case, without the reshaping
+        return out, lambda g: (np.matmul(g, x2.T), np.matmul(x1.T, g))
 
     def vjp(g):
         a = x1[None, :] if x1.ndim == 1 else x1

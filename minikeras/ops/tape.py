@@ -9,7 +9,8 @@ A value that gradients flow through is a `Tracked`: an array, the values it was 
 Every op in minikeras/ops/ states its vjp right beside its forward maths. Running a function on
 tracked values therefore records its graph as it goes; `gradients` walks it backwards:
 
-    order the nodes so that every node comes after its parents (a depth-first walk);
+    order the nodes so that every node comes after its parents: the order they were made
+        in, which a trace records (its `nodes`, the tape proper), or else a depth-first walk;
     seed dL/d(output) = dout;
     for each node, last to first:  dL/d(parent) += vjp(dL/d(node))     (the chain rule)
 
@@ -45,6 +46,9 @@ class Tracked:
         self.value = value
         self.parents = list(parents)
         self.vjp = vjp
+        if parents and _TRACES:
+            # Recorded on the active trace's tape, after every node it was computed from.
+            _TRACES[-1].nodes.append(self)
 
     # NumPy-like attributes, so code written for arrays reads the same on tracked values.
     shape = property(lambda self: self.value.shape)
@@ -132,6 +136,7 @@ class Trace(LossCollector):
     def __init__(self):
         super().__init__()
         self.leaves = {}        # id(variable) -> leaf Tracked
+        self.nodes = []         # the tape: every node made inside, in the order made
 
     def leaf(self, variable):
         """The leaf standing for `variable` in this trace."""
@@ -179,7 +184,7 @@ class GradientTape(Trace):
         source_list = [sources] if single else list(sources)
         leaves = [self.leaves.get(id(s)) if not isinstance(s, Tracked) else s
                   for s in source_list]
-        grads = gradients([(target, output_gradients)], leaves)
+        grads = gradients([(target, output_gradients)], leaves, tape=self.nodes)
         return grads[0] if single else grads
 
 
@@ -219,8 +224,24 @@ def primitive(forward):
         where = []          # (argument position, index in a list argument or None)
         parents = []
         plain = list(args)
+        trace = _TRACES[-1] if _TRACES else None
         for position, arg in enumerate(args):
-            if isinstance(arg, (list, tuple)) and any(
+            kind = type(arg)
+            if kind is np.ndarray or kind is float or kind is int:
+                continue                                    # the common, untracked case
+            if kind is Tracked:
+                where.append((position, None))
+                parents.append(arg)
+                plain[position] = arg.value
+            elif getattr(kind, "_is_variable", False):
+                if trace is None:
+                    plain[position] = arg.value
+                else:
+                    leaf = trace.leaf(arg)
+                    where.append((position, None))
+                    parents.append(leaf)
+                    plain[position] = leaf.value
+            elif (kind is list or kind is tuple) and any(
                     type(item) is Tracked or hasattr(item, "_is_variable") for item in arg):
                 items = list(arg)
                 for index, item in enumerate(items):
@@ -232,19 +253,16 @@ def primitive(forward):
                     elif hasattr(item, "_is_variable"):
                         items[index] = item.value
                 plain[position] = items
-            else:
-                tracked = lift(arg)
-                if tracked is not None:
-                    where.append((position, None))
-                    parents.append(tracked)
-                    plain[position] = tracked.value
-                elif hasattr(arg, "_is_variable"):
-                    plain[position] = arg.value
         out, vjp = forward(*plain, **kwargs)
         if isinstance(out, np.generic):     # NumPy reductions give scalars; ops give arrays
             out = np.asarray(out)
         if not parents or vjp is None:
             return out
+
+        if all(index is None and position == i for i, (position, index) in enumerate(where)):
+            # The tracked arguments are the first ones: vjp's gradients line up with the
+            # parents as they are (gradients zips them, ignoring the extra ones).
+            return Tracked(out, parents, vjp)
 
         def parent_grads(dout):
             grads = vjp(dout)
@@ -310,13 +328,15 @@ def _pick(node, index):
 # ------------------------------------------------------------------ backward
 
 
-def gradients(seeds, sources):
+def gradients(seeds, sources, tape=None):
     """Backpropagation from `seeds` to `sources`.
 
     Args:
         seeds: list of (tracked value, dL/d(value)) pairs; a None gradient means ones (the
             value is a scalar loss). Values that are not Tracked contribute nothing.
         sources: Tracked values (None entries allowed).
+        tape: the nodes of the trace the seeds were computed in, in the order they were
+            made (a trace's `nodes`); without it, the order is found by walking the graph.
 
     Returns:
         one array per source: dL/d(source), or None when the seeds do not depend on it.
@@ -330,7 +350,7 @@ def gradients(seeds, sources):
             grad = np.ones_like(value.value)
         roots.append(value)
         _accumulate(grads, value, unwrap(grad))
-    for node in reversed(_topological_order(roots)):
+    for node in reversed(tape if tape is not None else _topological_order(roots)):
         dout = grads.get(id(node))
         if dout is None or node.vjp is None:
             continue
@@ -401,9 +421,11 @@ class CallRecord:
     """
 
     __slots__ = ("input_leaves", "list_input", "output", "weight_leaves", "loss_terms",
-                 "loss", "replay")
+                 "loss", "replay", "nodes")
 
-    def __init__(self, input_leaves, list_input, output, weight_leaves, loss_terms, replay=None):
+    def __init__(self, input_leaves, list_input, output, weight_leaves, loss_terms, replay=None,
+                 nodes=None):
+        self.nodes = nodes
         self.input_leaves = input_leaves
         self.list_input = list_input
         self.output = output
@@ -429,7 +451,8 @@ def trace_call(function, x, weights, record=True):
             leaves = [Tracked(a) for a in x] if list_input else [Tracked(x)]
             out = function(leaves if list_input else leaves[0])
         weight_leaves = [trace.leaves.get(id(w)) for w in weights]
-        call_record = CallRecord(leaves, list_input, out, weight_leaves, trace.losses)
+        call_record = CallRecord(leaves, list_input, out, weight_leaves, trace.losses,
+                                 nodes=trace.nodes)
     if call_record.loss:
         # The caller's total includes what this call added (as a number: the gradient of
         # these losses comes with this layer's backward, which seeds them).
@@ -449,7 +472,7 @@ def backprop_call(function, record, dout, weights, need_input_gradient=True):
     douts = dout if isinstance(dout, (list, tuple)) else [dout]
     seeds = list(zip(outputs, douts)) + [(term, None) for term in record.loss_terms]
     sources = (record.input_leaves if need_input_gradient else []) + record.weight_leaves
-    grads = gradients(seeds, sources)
+    grads = gradients(seeds, sources, tape=record.nodes)
     n_inputs = len(record.input_leaves) if need_input_gradient else 0
     dxs = [np.zeros_like(leaf.value) if g is None else g
            for g, leaf in zip(grads[:n_inputs], record.input_leaves)]
