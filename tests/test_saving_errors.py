@@ -1,10 +1,15 @@
 """Bad files and interrupted saves: every failure is a clear error naming the file and the
 problem, nothing in a file is ever run, and a failed save leaves the previous file intact."""
 
+import errno
 import io
 import json
 import os
 import pathlib
+import re
+import signal
+import subprocess
+import sys
 import zipfile
 
 import h5py
@@ -291,8 +296,8 @@ def test_links_and_non_numeric_arrays_are_refused(tmp_path, saved):
         f["layers/dense/vars/0"] = h5py.ExternalLink("/etc/passwd", "/x")
 
     path = _edit_h5(saved[2], tmp_path / "link.weights.h5", external)
-    with pytest.raises(ValueError, match=r"link\.weights\.h5: 'layers/dense/vars/0' is a "
-                                         "ExternalLink"):
+    with pytest.raises(ValueError, match=r"link\.weights\.h5: not allowed: 'layers/dense/vars/0' "
+                                         "is a link of type ExternalLink"):
         make_model().load_weights(path)
 
     def strings(f):
@@ -300,8 +305,8 @@ def test_links_and_non_numeric_arrays_are_refused(tmp_path, saved):
         f.create_dataset("layers/dense/vars/1", data=np.array([b"a", b"b", b"c"]))
 
     path = _edit_h5(saved[2], tmp_path / "str.weights.h5", strings)
-    with pytest.raises(ValueError, match=r"str\.weights\.h5: array 'layers/dense/vars/1' has "
-                                         "non-numeric dtype"):
+    with pytest.raises(ValueError, match=r"str\.weights\.h5: not allowed: array "
+                                         r"'layers/dense/vars/1' has non-numeric dtype"):
         make_model().load_weights(path)
 
 
@@ -387,3 +392,94 @@ def test_saving_into_a_missing_directory_or_onto_a_directory(tmp_path):
     with pytest.raises(IsADirectoryError, match="is a directory"):
         model.save(tmp_path / "d.keras")
     assert os.listdir(tmp_path) == ["d.keras"]
+
+
+# ------------------------------------------------------- failed and killed saves
+
+
+def _refuse_creating_files_in(directory, monkeypatch):
+    """What the OS does in a read-only directory (simulated: as root, chmod does not stop
+    writes): creating a file there fails with EACCES, naming the file being created."""
+    real_open = os.open
+
+    def open_(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT and os.path.dirname(os.path.abspath(path)) == str(directory):
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_)
+
+
+@pytest.mark.parametrize("kind", ["keras", "weights"])
+def test_failed_save_names_the_path_the_user_gave(tmp_path, monkeypatch, kind):
+    model = make_model()
+    target = tmp_path / ("m.keras" if kind == "keras" else "m.weights.h5")
+    save = model.save if kind == "keras" else model.save_weights
+    _refuse_creating_files_in(tmp_path, monkeypatch)
+    with pytest.raises(PermissionError) as raised:
+        save(target)
+    assert str(raised.value) == f"[Errno {errno.EACCES}] Permission denied: '{target}'"
+    monkeypatch.undo()
+    if os.geteuid() != 0:                   # the real thing, where chmod is obeyed
+        tmp_path.chmod(0o555)
+        try:
+            with pytest.raises(PermissionError, match=re.escape(repr(str(target)))):
+                save(target)
+        finally:
+            tmp_path.chmod(0o755)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("kind", ["keras", "weights"])
+def test_disk_full_names_the_path_and_keeps_the_old_file(saved, monkeypatch, kind):
+    model, keras_path, weights_path = saved
+    target = keras_path if kind == "keras" else weights_path
+    before = target.read_bytes()
+    listing = sorted(os.listdir(target.parent))
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError, match=re.escape(f"No space left on device: '{target}'")):
+        model.save(target) if kind == "keras" else model.save_weights(target)
+    assert target.read_bytes() == before
+    assert sorted(os.listdir(target.parent)) == listing
+
+
+_KILLED_SAVE = """
+import os, signal, sys
+import minikeras as mk
+model = mk.Sequential([mk.Input((2,)), mk.layers.Dense(4)])
+os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)   # dies with the bytes written
+model.save(sys.argv[1]) if sys.argv[1].endswith(".keras") else model.save_weights(sys.argv[1])
+"""
+
+
+@pytest.mark.parametrize("kind", ["keras", "weights"])
+def test_a_killed_save_leaves_a_temporary_that_the_next_save_removes(saved, kind):
+    model, keras_path, weights_path = saved
+    target = keras_path if kind == "keras" else weights_path
+    folder = target.parent
+    before = target.read_bytes()
+    killed = subprocess.run([sys.executable, "-c", _KILLED_SAVE, str(target)],
+                            capture_output=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
+    assert target.read_bytes() == before            # the crash did not touch the old file
+    stale = [name for name in os.listdir(folder)
+             if name.startswith(f".{target.name}.") and name.endswith(".tmp")]
+    assert len(stale) == 1, os.listdir(folder)
+    # Temporaries that must survive: one of a running process (pid 1), one of another file.
+    running = folder / f".{target.name}.1.abcdefgh.tmp"
+    other = folder / f".other.keras.{stale[0].split('.')[-3]}.abcdefgh.tmp"
+    running.write_bytes(b"")
+    other.write_bytes(b"")
+    model.save(target) if kind == "keras" else model.save_weights(target)
+    assert stale[0] not in os.listdir(folder)
+    assert running.exists() and other.exists()
+    if kind == "keras":
+        reloaded = saving_api.load_model(target)
+    else:
+        reloaded = make_model()
+        reloaded.load_weights(target)
+    np.testing.assert_array_equal(reloaded.get_weights()[0], model.get_weights()[0])

@@ -33,15 +33,19 @@ class Dropout(Layer):
         """x: any shape. Returns (out, cache); cache is the scaled keep-mask (None if idle)."""
         if not training or self.rate == 0.0:
             return x, None
-        shape = x.shape
-        if self.noise_shape is not None:
-            shape = tuple(x.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
+        shape = self._mask_shape(x)
         rng = self._rng or random.generator()
         # float32 uniforms are plenty to compare with `rate`, and half the cost of float64.
         keep = rng.random(shape, dtype=np.float32) >= self.rate
         # mask = keep / (1 - rate), built in x's dtype directly (no float64 temporary)
         mask = np.multiply(keep, 1.0 / (1.0 - self.rate), dtype=x.dtype)
         return x * mask, mask
+
+    def _mask_shape(self, x):
+        """The keep-mask's shape: noise_shape with None filled from x, or x's shape."""
+        if self.noise_shape is None:
+            return x.shape
+        return tuple(x.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
 
     def backward(self, dout, mask, from_logits=False, need_input_gradient=True):
         if mask is None:

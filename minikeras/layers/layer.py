@@ -74,10 +74,14 @@ class Layer:
     def add_weight(self, shape, initializer="glorot_uniform", name=None, dtype=None,
                    trainable=True, regularizer=None, constraint=None):
         """Creates a weight, initialises it and registers it with the layer."""
+        from minikeras.saving import build_limits
+
         shape = tuple(int(dim) for dim in shape)
         dtype = backend.standardize_dtype(dtype or self.dtype)
-        initial_value = initializers.get(initializer)(shape, dtype=dtype)
         name = name or f"variable_{len(self._weights)}"
+        # While a model file is loaded, the file's size caps what its layers may allocate.
+        with build_limits.allocating(self, name, shape, dtype):
+            initial_value = initializers.get(initializer)(shape, dtype=dtype)
         variable = Variable(
             initial_value,
             name=name,

@@ -57,6 +57,8 @@ class Graph:
             self.steps.append(_Step(node, in_slots, [slots[id(t)] for t in node.output_tensors],
                                     input_slots=range(len(self.inputs))))
         self.n_slots = len(slots)
+        called = {id(step.layer) for step in self.steps}
+        self.called_layers = [layer for layer in self.layers if id(layer) in called]
         self.input_slots = [slots[id(t)] for t in self.inputs]
         self.output_slots = [slots[id(t)] for t in self.outputs]
         # Masks cost a little on every step: track them only when some layer can make one.
@@ -92,24 +94,34 @@ class Graph:
         caches = []
         penalty = 0.0
         for step in self.steps:
-            if step.list_input:
-                x = [values[slot] for slot in step.in_slots]
+            if step.simple and masks is None:
+                # The common case, kept short: one tensor in, one tensor out.
+                values[step.out_slot], cache = step.layer.forward(values[step.in_slot],
+                                                                  training=training)
+                caches.append(cache)
+                if type(cache) is CallRecord:
+                    penalty += cache.loss
+                if step.layer.activity_regularizer is None:
+                    continue
             else:
-                x = values[step.in_slots[0]]
-            if masks is None:
-                out, cache = step.layer.forward(x, training=training)
-            else:
-                out = self._forward_with_masks(step, x, masks, training)
-                out, cache = out
-            if step.single_output:
-                values[step.out_slots[0]] = out
-            else:
-                for slot, value in zip(step.out_slots, out):
-                    values[slot] = value
-            caches.append(cache)
-            if type(cache) is CallRecord:
-                # A layer written with keras.ops may add_loss; its backward adds the gradient.
-                penalty += cache.loss
+                if step.list_input:
+                    x = [values[slot] for slot in step.in_slots]
+                else:
+                    x = values[step.in_slot]
+                if masks is None:
+                    out, cache = step.layer.forward(x, training=training)
+                else:
+                    out, cache = self._forward_with_masks(step, x, masks, training)
+                if step.single_output:
+                    values[step.out_slot] = out
+                else:
+                    for slot, value in zip(step.out_slots, out):
+                        values[slot] = value
+                caches.append(cache)
+                if type(cache) is CallRecord:
+                    # A layer written with keras.ops may add_loss; its backward adds the
+                    # gradient.
+                    penalty += cache.loss
             if step.layer.activity_regularizer is not None:
                 # Keras divides the activity penalty by the batch size.
                 for slot in step.out_slots:
@@ -127,7 +139,7 @@ class Graph:
             if all(m is None for m in in_mask):
                 in_mask = None
         else:
-            in_mask = masks[step.in_slots[0]]
+            in_mask = masks[step.in_slot]
         layer = step.layer
         if _accepts(type(layer).forward, "mask"):
             out, cache = layer.forward(x, training=training, mask=in_mask)
@@ -137,7 +149,7 @@ class Graph:
         if layer.supports_masking or _makes_masks(layer):
             out_mask = layer.compute_mask(x, in_mask)
         if step.single_output:
-            masks[step.out_slots[0]] = out_mask
+            masks[step.out_slot] = out_mask
         else:
             out_mask = out_mask if isinstance(out_mask, (list, tuple)) else [out_mask] * len(out)
             for slot, mask in zip(step.out_slots, out_mask):
@@ -193,7 +205,7 @@ class Graph:
             step = self.steps[index]
             layer = step.layer
             if step.single_output:
-                dout = grads[step.out_slots[0]]
+                dout = grads[step.out_slot]
                 if dout is None and layer.activity_regularizer is None:
                     continue    # nothing downstream of this node reaches the loss
             else:
@@ -205,12 +217,15 @@ class Graph:
             if layer.activity_regularizer is not None:
                 dout = _add_activity_gradient(layer, dout, step, values)
             need_dx = need_input_gradient or step.needs_input_gradient
-            options = {}                # only what differs from the defaults
-            if index in logits_steps:
-                options["from_logits"] = True
-            if not need_dx and _accepts(type(layer).backward, "need_input_gradient"):
-                options["need_input_gradient"] = False
-            dx, weight_grads = layer.backward(dout, tape.caches[index], **options)
+            if need_dx and index not in logits_steps:
+                dx, weight_grads = layer.backward(dout, tape.caches[index])
+            else:
+                options = {}            # only what differs from the defaults
+                if index in logits_steps:
+                    options["from_logits"] = True
+                if not need_dx and _accepts(type(layer).backward, "need_input_gradient"):
+                    options["need_input_gradient"] = False
+                dx, weight_grads = layer.backward(dout, tape.caches[index], **options)
             # A shared layer: its weight gradients from every call add up.
             previous = layer_grads.get(layer)
             if previous is None:
@@ -224,7 +239,7 @@ class Graph:
                 for slot, d in zip(step.in_slots, dx):
                     _add(grads, slot, d)
             else:
-                _add(grads, step.in_slots[0], dx)
+                _add(grads, step.in_slot, dx)
         input_grads = [grads[slot] for slot in self.input_slots]
         return input_grads, layer_grads
 
@@ -244,7 +259,7 @@ def _add_activity_gradient(layer, dout, step, values):
         return penalty_grad if d is None else d + penalty_grad
 
     if step.single_output:
-        return with_penalty(dout, values[step.out_slots[0]])
+        return with_penalty(dout, values[step.out_slot])
     return [with_penalty(d, values[slot]) for d, slot in zip(dout, step.out_slots)]
 
 
@@ -264,15 +279,18 @@ class Tape:
 class _Step:
     """One node, ready to run: its layer, and where its inputs and outputs live."""
 
-    __slots__ = ("layer", "in_slots", "out_slots", "list_input", "single_output",
-                 "needs_input_gradient")
+    __slots__ = ("layer", "in_slots", "out_slots", "in_slot", "out_slot", "list_input",
+                 "single_output", "simple", "needs_input_gradient")
 
     def __init__(self, node, in_slots, out_slots, input_slots):
         self.layer = node.layer
         self.in_slots = in_slots
         self.out_slots = out_slots
+        self.in_slot = in_slots[0] if in_slots else None      # for one-input layers
+        self.out_slot = out_slots[0]
         self.list_input = node.list_input
         self.single_output = len(out_slots) == 1
+        self.simple = self.single_output and not self.list_input
         # dL/dx is wanted unless every input is a model input (nothing upstream to train).
         self.needs_input_gradient = any(slot not in input_slots for slot in in_slots)
 

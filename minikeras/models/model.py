@@ -81,7 +81,7 @@ class Model(Layer):
         """{layer: its gradients} -> one list aligned with self.trainable_weights. A layer no
         gradient reached (its branch does not lead to a loss) gets zeros."""
         grads = []
-        for layer in self._graph.layers:
+        for layer in self._graph.called_layers:
             layer_grad = layer_grads.get(layer)
             if layer_grad is None:
                 layer_grad = [np.zeros_like(w.value) for w in layer.trainable_weights]
@@ -134,7 +134,7 @@ class Model(Layer):
             self._maybe_build_from(tape.unwrap(x))
             return tape.record_layer(self, x, bool(training), {})
         xs = self._input_arrays(x, "x")
-        self._check_input_shape(xs)
+        self._check_input_arrays(xs)
         y_pred = self._graph.forward(xs, training)[0]
         return self._structure_outputs(y_pred)
 
@@ -166,6 +166,17 @@ class Model(Layer):
         return shapes if len(shapes) > 1 else shapes[0]
 
     @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        # As Keras: freezing (or unfreezing) a model sets every layer in it, nested ones too.
+        self._trainable = bool(value)
+        for layer in self.layers:
+            layer.trainable = value
+
+    @property
     def trainable_weights(self):
         if not self.trainable:
             return []
@@ -188,7 +199,10 @@ class Model(Layer):
         return [tensor.name for tensor in self._graph.inputs]
 
     def output_names_list(self):
-        """The name of each output, Keras's: the name of the layer that made it."""
+        """The name of each output: its key when the outputs were given as a dict, else
+        (as Keras) the name of the layer that made it."""
+        if getattr(self, "_output_keys", None) is not None:
+            return list(self._output_keys)
         return [tensor._keras_history[0].name for tensor in self._graph.outputs]
 
     @property
@@ -635,7 +649,10 @@ class Model(Layer):
         # The epoch loss is a mean over batches weighted by batch size, as in Keras.
         self._loss_tracker.update_state(float(loss), sample_weight=batch_size)
         for index, tracker in self._output_loss_trackers:
-            tracker.update_state(float(output_losses[index]), sample_weight=batch_size)
+            # Keras on TensorFlow averages each output's loss over batches with equal
+            # weights (a short last batch counts as much as a full one): measured, and
+            # matched here.
+            tracker.update_state(float(output_losses[index]))
         if self._compiled_metrics is None:
             self._build_metrics(ys, y_preds)
         masks = self._graph.output_masks(tape) if tape.masks is not None else None
@@ -776,7 +793,7 @@ class Model(Layer):
         arrays.update({f"x[{i}]": a for i, a in enumerate(x[1:], 1)})
         arrays.update({f"y[{i}]": a for i, a in enumerate(y[1:], 1)})
         data.check_lengths(**arrays)
-        self._check_input_shape(x)
+        self._check_input_arrays(x)
         return x, y, sample_weight
 
     def _unpack_validation_data(self, validation_data):
@@ -790,7 +807,7 @@ class Model(Layer):
         sw_val = validation_data[2] if len(validation_data) == 3 else None
         return self._prepare_data(x_val, y_val, sw_val, "fit")
 
-    def _check_input_shape(self, xs):
+    def _check_input_arrays(self, xs):
         """Checks each input array fits its Input's shape (the batch axis aside)."""
         for index, (x, tensor) in enumerate(zip(xs, self._graph.inputs)):
             expected = tensor.shape[1:]
@@ -890,7 +907,7 @@ class Model(Layer):
         if steps is not None:
             _check_int("steps", steps, minimum=1)
         x = self._input_arrays(x, "x")
-        self._check_input_shape(x)
+        self._check_input_arrays(x)
         n = x[0].shape[0]
         if len(x) > 1:
             data.check_lengths(**{f"x[{i}]": a for i, a in enumerate(x)})
@@ -947,7 +964,7 @@ class Model(Layer):
     def predict_on_batch(self, x):
         """The model's outputs for this one batch."""
         x = self._input_arrays(x, "x")
-        self._check_input_shape(x)
+        self._check_input_arrays(x)
         with self._all_cores():
             return self._structure_outputs(self._graph.forward(x, training=False)[0])
 

@@ -74,7 +74,7 @@ class Sequential(Model):
     @property
     def layers(self):
         """The layers, in order (the Input is not listed, as in Keras)."""
-        return list(self._layers)
+        return list(getattr(self, "_layers", []))
 
     def build(self, input_shape=None):
         """Builds every layer in turn, each from the previous one's output shape."""

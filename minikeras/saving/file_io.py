@@ -5,11 +5,19 @@
     os.replace(temporary, target)                            (atomic: old file or new file)
 
 If anything fails before the replace, the temporary file is deleted and the previous file at
-the target path is untouched.
+the target path is untouched; the error names the target, never the temporary.
+
+A process killed during a save cannot delete its temporary. Temporaries are named
+`.NAME.<pid>.<random>.tmp` (NAME: the target's file name, pid: the saving process), so the
+next save to the same path deletes those whose process no longer runs. A temporary whose
+process still runs (another save in progress) is left alone. (On a network file system shared
+between machines, a pid from another machine can look dead: that save then fails at its
+os.replace, loudly, and the file at the target is still whole.)
 """
 
 import contextlib
 import os
+import re
 import sys
 import tempfile
 
@@ -25,8 +33,13 @@ def atomic_write(filepath):
         )
     if os.path.isdir(filepath):
         raise IsADirectoryError(f"Cannot save to {filepath!r}: it is a directory.")
-    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(filepath)}.",
-                                     suffix=".tmp", dir=directory)
+    name = os.path.basename(filepath)
+    remove_stale_temporaries(directory, name)
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp",
+                                         dir=directory)
+    except OSError as error:            # its message names the temporary it tried to create
+        raise _about_target(error, filepath, error.filename) from None
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
@@ -34,11 +47,49 @@ def atomic_write(filepath):
             os.fsync(f.fileno())
         os.chmod(temporary, _file_mode(filepath))
         os.replace(temporary, filepath)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+        if isinstance(error, OSError):
+            raise _about_target(error, filepath, temporary) from None
         raise
     _fsync_directory(directory)
+
+
+def _about_target(error, filepath, temporary):
+    """The same OSError, naming the file the user asked for instead of our temporary (or
+    naming it at all: a failed write or fsync names no file)."""
+    if error.errno is None or error.filename not in (None, temporary):
+        return error                    # not about our file: leave it as it is
+    return OSError(error.errno, error.strerror, filepath)   # PermissionError, ... by errno
+
+
+def remove_stale_temporaries(directory, name):
+    """Deletes `.NAME.<pid>.<random>.tmp` files in `directory` left by killed saves."""
+    if os.name != "posix":
+        return                  # os.kill(pid, 0) below would end the process on Windows
+    pattern = re.compile(re.escape(f".{name}.") + r"(\d+)\.\w+\.tmp")
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry)
+        if match and not _process_running(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(directory, entry))
+
+
+def _process_running(pid):
+    if pid == os.getpid():
+        return True             # another save in this process, maybe in another thread
+    try:
+        os.kill(pid, 0)         # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True             # it exists but belongs to someone else, or we cannot tell
+    return True
 
 
 def _file_mode(filepath):

@@ -11,12 +11,14 @@ The layout Keras writes for a Sequential model:
                                   optimizer's slots in Keras's order
 
 Each `vars` group lists a layer's weights trainable first, then non-trainable, in creation
-order. Loading checks the whole file against the model before changing anything: a missing,
-extra or wrongly shaped array is an error naming the file and the path inside it.
+order. Loading opens only the paths the model's layers need (see "reading" below) and checks
+every array there against the model before changing anything: a missing, extra or wrongly
+shaped array is an error naming the file and the path inside it.
 
 h5py is optional: it is imported inside the functions that need it.
 """
 
+import math
 import warnings
 
 import numpy as np
@@ -152,158 +154,290 @@ def write_weights(h5file, model, include_optimizer=True):
 
 
 # ------------------------------------------------------------------------------ reading
+# Reading never walks the file. The model says which paths it needs (`saveables`), and the
+# reader opens exactly those, one link at a time, checking each link before following it. A
+# file can hold anything elsewhere (hard-link cycles, a chain of groups each linked twice to
+# the next, thousands of nested groups, huge arrays): none of it is ever opened. The one
+# look beyond the model's own paths is a single level below each `layers` group, to report
+# weights saved for a layer the model does not have.
+
+# An HDF5 element type must be one of these NumPy kinds (bool, signed, unsigned, float) and
+# no larger than this many bytes: compound, string, reference, enum, opaque, complex and
+# array types are refused.
+_NUMERIC_KINDS = "biuf"
+_MAX_ITEMSIZE = 16
+# HDF5 reads a compressed array chunk by chunk, each whole: a 2 MB file can declare one 2 GiB
+# chunk for a 6-number array. A chunk may be larger than its array only up to this size.
+_MAX_CHUNK_BYTES = 16 * 2**20
+# A `layers` group may hold this many entries beyond the model's layers (Keras writes none).
+_MAX_EXTRA_ENTRIES = 1000
 
 
 def read_weights(h5file, model, source, skip_mismatch=False, load_optimizer=True):
     """Checks the file against the model, then copies every array into the model.
 
     source: the file's name, quoted in every error. With skip_mismatch, layers whose arrays do
-    not fit are skipped with a warning instead of raising.
+    not fit are skipped with a warning instead of raising. Arrays the file must not contain
+    (links, external or virtual storage, non-numeric types) are refused either way.
+    Nothing in the model changes unless every array was read.
     """
-    h5py = import_h5py()
-    if "model_weights" in h5file or "layer_names" in h5file.attrs:
+    reader = _Reader(h5file, source)
+    if reader.link_class(h5file, "model_weights") is not None or "layer_names" in h5file.attrs:
         raise WeightsFileError(
             f"{source}: this is a legacy Keras 2 HDF5 file. minikeras reads Keras 3 weight "
             "files only: load it in Keras and save it again with model.save_weights("
             "'name.weights.h5') or model.save('name.keras')."
         )
-    datasets = _all_datasets(h5file, h5py, source)
-    assignments = []
-    known_paths = set()
+    layers = list(saveables(model))
+    planned = []                    # (variable, dataset) pairs, read only once all fit
     problems = []
-    for path, obj, weights in saveables(model):
-        known_paths.add(path)
-        arrays = datasets.get(path, {})
-        problem = _check_layer(path, obj, weights, arrays, source)
+    for path, obj, weights in layers:
+        datasets, problem = _layer_datasets(reader, path, obj, weights)
         if problem:
             problems.append(problem)
-            continue
-        assignments += [(weight, arrays[str(i)]) for i, weight in enumerate(weights)]
-    optimizer_assignments, optimizer_problem = _plan_optimizer(
-        model, datasets, source, load_optimizer)
-    known_paths.add("optimizer")
-    extra = sorted(path for path, arrays in datasets.items()
-                   if arrays and path not in known_paths)
-    for path in extra:
-        problems.append(
-            f"{source}: the file has {len(datasets[path])} weight array(s) at "
-            f"'{_join(path, 'vars')}' that match no layer of model {model.name!r} "
-            f"(extra weights; the model has {_layer_paths(model)})."
-        )
+        else:
+            planned += zip(weights, datasets)
+    problems += _extra_layers(reader, model, layers)
+    optimizer_planned, optimizer_problem = _plan_optimizer(model, reader, load_optimizer)
     if optimizer_problem:
         problems.append(optimizer_problem)
     if problems and not skip_mismatch:
         raise WeightsFileError("\n".join(problems))
     for problem in problems:
         warnings.warn(f"Skipping: {problem}", stacklevel=3)
-    for weight, dataset in assignments:
-        weight.assign(np.asarray(dataset[()], dtype=weight.value.dtype))
-    if optimizer_assignments is not None:
-        optimizer_assignments()
+    values = [(weight, reader.read(dataset, weight.value.dtype)) for weight, dataset in planned]
+    optimizer_values = [(target, reader.read(dataset, target.dtype))
+                        for target, dataset in optimizer_planned]
+    for weight, value in values:
+        weight.assign(value)
+    for target, value in optimizer_values:
+        target[...] = value
 
 
-def _layer_paths(model):
-    return [path or "(model)" for path, _, _ in saveables(model)]
+class _Reader:
+    """Opens the groups and arrays at paths the caller names, refusing anything that could
+    reach outside the file or is not a plain numeric array."""
 
+    def __init__(self, h5file, source):
+        self.h5py = import_h5py()
+        self.file = h5file
+        self.source = source
 
-def _check_layer(path, obj, weights, arrays, source):
-    where = f"'{_join(path, 'vars')}'"
-    expected = [w.shape for w in weights]
-    if not weights and not arrays:
-        return None
-    if not arrays and weights:
-        return (
-            f"{source}: missing weights for layer {obj.name!r}: the file has nothing at "
-            f"{where}; the layer expects {len(weights)} array(s) with shapes {expected}."
-        )
-    keys = sorted(arrays, key=lambda k: (len(k), k))
-    if keys != [str(i) for i in range(len(keys))] or len(keys) != len(weights):
-        return (
-            f"{source}: layer {obj.name!r} expects {len(weights)} weight array(s) with shapes "
-            f"{expected}; the file has {len(keys)} at {where} "
-            f"({'extra' if len(keys) > len(weights) else 'missing'} weights)."
-        )
-    for i, weight in enumerate(weights):
-        dataset = arrays[str(i)]
-        if tuple(dataset.shape) != tuple(weight.shape):
-            return (
-                f"{source}: weight {i} of layer {obj.name!r} ({weight.name}) has shape "
-                f"{tuple(weight.shape)} in the model but {tuple(dataset.shape)} in the file "
-                f"at {where}."
+    def link_class(self, group, name):
+        """HardLink, SoftLink or ExternalLink (the class) for group[name], or None if absent.
+        Only the link itself is looked at: its target is never opened."""
+        if not name or "/" in name or name in (".", ".."):
+            raise ValueError(f"not a plain HDF5 name: {name!r}")   # a bug in the caller
+        return group.get(name, getclass=True, getlink=True)
+
+    def child(self, group, name, full):
+        """The object group[name] links to, or None; raises for a link that is not hard."""
+        link = self.link_class(group, name)
+        if link is None:
+            return None
+        if link is not self.h5py.HardLink:
+            raise WeightsFileError(
+                f"{self.source}: not allowed: '{full}' is a link of type {link.__name__}, "
+                "which can point outside the file; a weights file may hold only plain groups "
+                "and arrays."
             )
+        return group[name]
+
+    def group(self, path):
+        """The group at `path` ("a/b/c"), or None if some part of it is missing."""
+        group = self.file
+        walked = []
+        for name in path.split("/") if path else []:
+            walked.append(name)
+            group = self.child(group, name, "/".join(walked))
+            if group is None:
+                return None
+            if not isinstance(group, self.h5py.Group):
+                raise WeightsFileError(
+                    f"{self.source}: '{'/'.join(walked)}' should be a group but is an array."
+                )
+        return group
+
+    def dataset(self, group, name, full):
+        """The checked array group[name], or None if absent."""
+        dataset = self.child(group, name, full)
+        if dataset is None:
+            return None
+        if not isinstance(dataset, self.h5py.Dataset):
+            raise WeightsFileError(
+                f"{self.source}: '{full}' should be an array (an HDF5 dataset) but is a "
+                f"{type(dataset).__name__.lower()}."
+            )
+        if dataset.external:
+            files = sorted({entry[0] for entry in dataset.external})
+            raise WeightsFileError(
+                f"{self.source}: not allowed: array '{full}' is an external dataset (its "
+                f"data would be read from {files}, outside the file)."
+            )
+        if dataset.is_virtual:
+            raise WeightsFileError(
+                f"{self.source}: not allowed: array '{full}' is a virtual dataset (its data "
+                "would be read from other datasets or files)."
+            )
+        problem = _dtype_problem(dataset.dtype, self.h5py)
+        if problem:
+            raise WeightsFileError(
+                f"{self.source}: not allowed: array '{full}' has non-numeric dtype "
+                f"{dataset.dtype} ({problem}); weights are plain numeric arrays."
+            )
+        if dataset.shape is None:
+            raise WeightsFileError(
+                f"{self.source}: array '{full}' has no shape (an empty HDF5 dataspace)."
+            )
+        if dataset.chunks is not None:
+            itemsize = dataset.dtype.itemsize
+            chunk_bytes = math.prod(dataset.chunks) * itemsize
+            if chunk_bytes > max(math.prod(dataset.shape) * itemsize, _MAX_CHUNK_BYTES):
+                raise WeightsFileError(
+                    f"{self.source}: not allowed: array '{full}' of shape {dataset.shape} is "
+                    f"stored in chunks of shape {dataset.chunks} ({chunk_bytes} bytes each), "
+                    "far larger than the array: reading it would unpack all of that."
+                )
+        return dataset
+
+    def read(self, dataset, dtype):
+        """The array's values as `dtype`; the shape was checked against the model before."""
+        try:
+            return np.asarray(dataset[()], dtype=dtype)
+        except (OSError, TypeError, ValueError) as error:
+            raise WeightsFileError(
+                f"{self.source}: array '{dataset.name.lstrip('/')}' cannot be read: it is "
+                f"damaged or stored in a way h5py cannot decode ({error})."
+            ) from None
+
+
+def _dtype_problem(dtype, h5py):
+    """Why an HDF5 element type is not a plain number, or None."""
+    if h5py.check_enum_dtype(dtype) is not None:
+        return "an HDF5 enum"
+    if h5py.check_string_dtype(dtype) is not None:
+        return "strings"
+    if h5py.check_ref_dtype(dtype) is not None:
+        return "HDF5 references"
+    if h5py.check_vlen_dtype(dtype) is not None or dtype.metadata:
+        return "a variable-length or tagged type"
+    if dtype.fields is not None:
+        return "a compound type"
+    if dtype.subdtype is not None:
+        return "an array type"
+    if dtype.kind not in _NUMERIC_KINDS:
+        return f"NumPy kind {dtype.kind!r}"
+    if dtype.itemsize > _MAX_ITEMSIZE:
+        return f"{dtype.itemsize} bytes per element"
     return None
 
 
-def _plan_optimizer(model, datasets, source, load_optimizer):
-    """Checks the optimizer's arrays; returns (a function that assigns them, problem)."""
+def _layer_datasets(reader, path, obj, weights):
+    """(the layer's checked datasets in order, None) or (None, why they do not fit)."""
+    source = reader.source
+    where = _join(path, "vars")
+    group = reader.group(where)
+    count = 0 if group is None else len(group)
+    expected = [w.shape for w in weights]
+    if not weights and not count:
+        return [], None
+    if not count:
+        return None, (
+            f"{source}: missing weights for layer {obj.name!r}: the file has nothing at "
+            f"'{where}'; the layer expects {len(weights)} array(s) with shapes {expected}."
+        )
+    datasets = [] if count != len(weights) else [
+        reader.dataset(group, str(i), f"{where}/{i}") for i in range(count)]
+    if count != len(weights) or any(dataset is None for dataset in datasets):
+        return None, (
+            f"{source}: layer {obj.name!r} expects {len(weights)} weight array(s) named 0 to "
+            f"{len(weights) - 1} with shapes {expected}; the file has {count} at '{where}' "
+            f"({'extra' if count > len(weights) else 'missing'} weights)."
+        )
+    for i, (weight, dataset) in enumerate(zip(weights, datasets)):
+        if tuple(dataset.shape) != tuple(weight.shape):
+            return None, (
+                f"{source}: weight {i} of layer {obj.name!r} ({weight.name}) has shape "
+                f"{tuple(weight.shape)} in the model but {tuple(dataset.shape)} in the file "
+                f"at '{where}'."
+            )
+    return datasets, None
+
+
+def _extra_layers(reader, model, layers):
+    """Problems for weights saved under a container's `layers` group for a layer the model
+    does not have. Looks one level down (`layers/<name>/vars`), never further."""
+    paths = {path for path, _, _ in layers}
+    problems = []
+    for path, obj, _ in layers:
+        if not isinstance(getattr(obj, "_layers", None), list):
+            continue
+        layers_path = _join(path, "layers")
+        group = reader.group(layers_path)
+        if group is None:
+            continue
+        known = len(obj._layers)
+        if len(group) > known + _MAX_EXTRA_ENTRIES:
+            raise WeightsFileError(
+                f"{reader.source}: '{layers_path}' holds {len(group)} entries; model "
+                f"{model.name!r} has {known} layers there. This is not a weights file for it."
+            )
+        for name in group:          # the link names only: nothing is opened yet
+            full = f"{layers_path}/{name}"
+            if full in paths or reader.link_class(group, name) is not reader.h5py.HardLink:
+                continue            # a layer of the model, or a link nothing follows
+            entry = group[name]
+            if not isinstance(entry, reader.h5py.Group):
+                continue
+            if reader.link_class(entry, "vars") is not reader.h5py.HardLink:
+                continue
+            arrays = entry["vars"]
+            if isinstance(arrays, reader.h5py.Group) and len(arrays):
+                problems.append(
+                    f"{reader.source}: the file has {len(arrays)} weight array(s) at "
+                    f"'{full}/vars' that match no layer of model {model.name!r} "
+                    f"(extra weights; the model has {_layer_paths(layers)})."
+                )
+    return problems
+
+
+def _layer_paths(layers):
+    return [path or "(model)" for path, _, _ in layers]
+
+
+def _plan_optimizer(model, reader, load_optimizer):
+    """Checks the optimizer's arrays against its variables.
+
+    Returns ((state array, dataset) pairs to copy, problem or None).
+    """
     optimizer = getattr(model, "optimizer", None)
-    arrays = datasets.get("optimizer", {})
-    if not load_optimizer or optimizer is None or not getattr(model, "compiled", False) \
-            or not arrays:
-        return None, None
-    keys = sorted(arrays, key=lambda k: (len(k), k))
-    if keys != [str(i) for i in range(len(keys))]:
-        return None, f"{source}: unexpected optimizer array names {keys} at 'optimizer/vars'."
+    if not load_optimizer or optimizer is None or not getattr(model, "compiled", False):
+        return [], None
+    group = reader.group("optimizer/vars")
+    count = 0 if group is None else len(group)
+    if not count:
+        return [], None
+    source = reader.source
     n_head = _optimizer_head_size(optimizer)
-    if len(keys) > n_head and not optimizer.built:
+    if count > n_head and not optimizer.built:
         optimizer.build(model.trainable_weights)
     targets = optimizer_arrays(optimizer)
-    if len(keys) == n_head:
+    if count == n_head:
         targets = targets[:n_head]      # saved before the first training step: no slots yet
-    elif len(keys) != len(targets):
+    elif count != len(targets):
         warnings.warn(
             f"{source}: skipping the optimizer state: optimizer {optimizer.name!r} has "
-            f"{len(targets)} variables but the file has {len(keys)} (was it saved with "
+            f"{len(targets)} variables but the file has {count} (was it saved with "
             "another optimizer?).", stacklevel=4)
-        return None, None
-    for i, target in enumerate(targets):
-        dataset = arrays[str(i)]
+        return [], None
+    datasets = [reader.dataset(group, str(i), f"optimizer/vars/{i}") for i in range(count)]
+    if any(dataset is None for dataset in datasets):
+        return [], (f"{source}: the optimizer arrays at 'optimizer/vars' are not named 0 to "
+                    f"{count - 1}.")
+    for i, (target, dataset) in enumerate(zip(targets, datasets)):
         if tuple(dataset.shape) != tuple(np.shape(target)):
-            return None, (
+            return [], (
                 f"{source}: optimizer variable {i} has shape {tuple(np.shape(target))} in "
                 f"the model but {tuple(dataset.shape)} in the file at 'optimizer/vars'."
             )
-
-    def assign():
-        for i, target in enumerate(targets):
-            target[...] = np.asarray(arrays[str(i)][()], dtype=target.dtype)
-
-    return assign, None
-
-
-def _all_datasets(h5file, h5py, source):
-    """{owner path: {index: dataset}} for every array in a `vars` group.
-
-    Only hard links are followed: a soft or external link (which could point outside the
-    file) is an error, and so is any array that is not numeric.
-    """
-    found = {}
-    problems = []
-
-    def visit(name, link_owner):
-        for key in link_owner:
-            link = link_owner.get(key, getlink=True)
-            full = f"{name}/{key}" if name else key
-            if not isinstance(link, h5py.HardLink):
-                problems.append(f"{source}: '{full}' is a {type(link).__name__}; only plain "
-                                "groups and arrays are allowed in a weights file.")
-                continue
-            child = link_owner[key]
-            if isinstance(child, h5py.Group):
-                visit(full, child)
-            elif isinstance(child, h5py.Dataset):
-                parts = full.split("/")
-                if len(parts) < 2 or parts[-2] != "vars":
-                    problems.append(f"{source}: unexpected array '{full}' (not in a 'vars' "
-                                    "group): this is not a Keras weights file.")
-                    continue
-                if child.dtype.kind not in "biuf":
-                    problems.append(f"{source}: array '{full}' has non-numeric dtype "
-                                    f"{child.dtype}.")
-                    continue
-                found.setdefault("/".join(parts[:-2]), {})[parts[-1]] = child
-
-    visit("", h5file)
-    if problems:
-        raise WeightsFileError("\n".join(problems))
-    return found
+    return list(zip(targets, datasets)), None

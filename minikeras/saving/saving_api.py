@@ -213,8 +213,7 @@ def _load_weights_from_archive(model, fileobj, source, skip_mismatch):
     with archive:
         if keras_archive.WEIGHTS_NAME not in archive.namelist():
             raise ValueError(f"{source} has no {keras_archive.WEIGHTS_NAME}.")
-        data = keras_archive._read_member(archive, keras_archive.WEIGHTS_NAME, source,
-                                          limit=None)
+        data = keras_archive.read_weights_member(archive, source, model)
     try:
         h5file = h5py.File(io.BytesIO(data), "r")
     except OSError as error:
@@ -235,10 +234,14 @@ def model_to_json(model, **kwargs):
 
 def model_from_json(json_string, custom_objects=None):
     """A new model (fresh weights) from `to_json()`'s string; compiled if the JSON says how."""
+    where = "model_from_json: the JSON"
     try:
         config = json.loads(json_string)
+    except RecursionError:
+        raise keras_archive._too_deep(where) from None
     except (TypeError, ValueError) as error:
         raise ValueError(f"model_from_json: the string is not valid JSON ({error}).") from None
+    keras_archive.check_nesting(config, where)
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(
             "model_from_json: the JSON does not describe a model (expected an object with a "
