@@ -107,3 +107,7 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         return x * scale, lambda g: (g * scale,)
 
     return apply_dropout(inputs)
+
+
+__all__ = ["SeedGenerator", "dropout", "normal", "randint", "shuffle", "truncated_normal",
+           "uniform"]

@@ -47,6 +47,11 @@ class CallGraph:
     def layers(self):
         return self.model._sublayers()
 
+    @property
+    def called_layers(self):
+        # Every layer the call may use; one it did not use this time gets zero gradients.
+        return self.layers
+
     def forward(self, inputs, training=False, input_masks=None):
         """inputs: list of arrays, one per model input. Returns (outputs list, tape)."""
         x = inputs if self.list_input else inputs[0]

@@ -47,7 +47,6 @@ selu = _activation_op("selu")
 leaky_relu = _activation_op("leaky_relu")
 hard_sigmoid = _activation_op("hard_sigmoid")
 log_sigmoid = _activation_op("log_sigmoid")
-mish = _activation_op("mish")
 gelu = _activation_op("gelu", approximate=True)      # keras.ops.gelu's default
 _softmax = _activation_op("softmax")
 _log_softmax = _activation_op("log_softmax")
