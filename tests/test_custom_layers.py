@@ -221,3 +221,40 @@ def test_tracked_values_leave_the_tape_as_arrays():
     x = tape.Tracked(np.array([1.0, 2.0]))
     assert np.asarray(x * 2.0).tolist() == [2.0, 4.0]
     assert float(ops.sum(x)) == 3.0
+
+
+class Regressor(keras.Model):
+    """The keras.io pattern of a custom training step, with minikeras's gradient context
+    (README.md shows Regressor.train_step)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = layers.Dense(8, activation="relu")
+        self.out = layers.Dense(1)
+
+    def call(self, inputs):
+        return self.out(self.hidden(inputs))
+
+    def train_step(self, data):
+        x, y = data
+        with keras.ops.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y=y, y_pred=y_pred)
+        grads = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply(grads, self.trainable_weights)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+
+def test_regressor_train_step_as_the_readme_shows():
+    model = Regressor()
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    x, y = _regression()
+    history = model.fit(x, y, epochs=5, batch_size=8, verbose=0)
+    assert sorted(history.history) == ["loss", "mae"]
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert history.history["mae"][-1] < history.history["mae"][0]

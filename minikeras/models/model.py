@@ -522,6 +522,11 @@ class Model(Layer):
         gives it: (x, y), (x, y, sample_weight), or x alone when there are no targets."""
         if not self._overrides(name):
             return getattr(self, name)(x, y, sample_weight)
+        if self._compiled_metrics is None and y and self.compiled:
+            # An override reads `self.metrics` from its first step on: the compiled metrics
+            # must exist by then (built from two samples' shapes, as the default step does).
+            y_preds = self._graph.forward([a[:2] for a in x], training=False)[0]
+            self._build_metrics([a[:2] for a in y], y_preds)
         x_in = x if len(x) > 1 else x[0]
         if not y:
             data = x_in
