@@ -373,6 +373,12 @@ def test_custom_layer_saved_in_keras_file_loads_in_keras(tmp_path):
     assert type(theirs.layers[0]) is KerasDense
     np.testing.assert_allclose(theirs.predict(x, verbose=0), model.predict(x, verbose=0),
                                rtol=1e-5, atol=1e-6)
+    # And back: Keras's file of the same model loads in minikeras.
+    theirs.save(tmp_path / "k.keras")
+    back = minikeras.models.load_model(tmp_path / "k.keras")
+    assert type(back.layers[0]) is MyDense
+    np.testing.assert_allclose(back.predict(x, verbose=0), theirs.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_train_step_override_with_compiled_metrics():
