@@ -258,3 +258,46 @@ def test_regressor_train_step_as_the_readme_shows():
     assert sorted(history.history) == ["loss", "mae"]
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert history.history["mae"][-1] < history.history["mae"][0]
+
+
+@pytest.mark.parametrize("name", ["binary_crossentropy", "mean_squared_error", "huber",
+                                  "categorical_crossentropy"])
+def test_loss_functions_on_the_tape_match_finite_differences(name):
+    function = getattr(keras.losses, name)
+    rng = np.random.default_rng(4)
+    y_true = rng.uniform(0.1, 0.9, size=(3, 4))
+    y_pred = rng.uniform(0.1, 0.9, size=(3, 4))
+    leaf = tape.Tracked(y_pred)
+    loss = ops.mean(function(y_true, leaf))
+    (grad,) = tape.gradients([(loss, None)], [leaf])
+
+    def total(_):
+        return float(np.mean(function(y_true, y_pred)))
+
+    assert relative_error(grad, numerical_gradient(total, y_pred)) < 1e-6
+
+
+def test_a_model_trained_only_by_its_train_step_needs_no_call():
+    encoder = keras.Sequential([keras.Input((5,)), layers.Dense(2)])
+    decoder = keras.Sequential([keras.Input((2,)), layers.Dense(5, activation="sigmoid")])
+
+    class AutoEncoder(keras.Model):       # keras.io's VAE shape: no call, only train_step
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.encoder, self.decoder = encoder, decoder
+
+        def train_step(self, data):
+            with ops.GradientTape() as gradient_tape:
+                rebuilt = self.decoder(self.encoder(data))
+                loss = ops.mean(keras.losses.binary_crossentropy(data, rebuilt))
+            grads = gradient_tape.gradient(loss, self.trainable_weights)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+            return {"loss": loss}
+
+    x = np.random.default_rng(5).uniform(size=(32, 5))
+    model = AutoEncoder()
+    model.compile(optimizer="adam")
+    before = [w.copy() for w in decoder.get_weights()]
+    history = model.fit(x, epochs=3, batch_size=8, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert all(not np.array_equal(a, b) for a, b in zip(before, decoder.get_weights()))

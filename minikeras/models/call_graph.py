@@ -32,11 +32,14 @@ class CallGraph:
         self.list_input = isinstance(input_shape, list)
         self.inputs = [KerasTensor((None,) + tuple(shape[1:]), model.dtype)
                        for shape in shapes]
+        self.outputs = []
+        self.several_outputs = False
+        if not model._has_call():
+            return      # a model trained only by its own train_step (keras.io's VAE)
         zeros = [np.zeros((1,) + tuple(1 if d is None else d for d in shape[1:]),
                           dtype=model.dtype) for shape in shapes]
         out, _ = Layer.forward(model, zeros if self.list_input else zeros[0], training=False)
         outs = out if isinstance(out, list) else [out]
-        self.outputs = []
         for index, value in enumerate(outs):
             tensor = KerasTensor((None,) + np.shape(value)[1:], model.dtype)
             tensor._keras_history = (model, 0, index)

@@ -147,7 +147,7 @@ class Model(Layer):
     def build(self, input_shape=None):
         """A subclassed model (one with a `call`) is built by running its call once on
         zeros of `input_shape` (batch axis first), which builds its layers."""
-        if not self._has_call():
+        if not self._has_call() and not self._overrides("train_step"):
             self.built = True
             return
         if input_shape is None:
@@ -236,8 +236,8 @@ class Model(Layer):
 
     def _maybe_build_from(self, x):
         """Sequential without an input shape builds itself from the first data it sees."""
-        if getattr(self, "_graph", None) is None and isinstance(x, (list, tuple)) and \
-                self._has_call():
+        if getattr(self, "_graph", None) is None and isinstance(x, (list, tuple)) and (
+                self._has_call() or self._overrides("train_step")):
             self.build([(None,) + data.to_array("x", a).shape[1:] for a in x])
         if getattr(self, "_graph", None) is None and not isinstance(x, (dict, list, tuple)):
             array = data.to_array("x", x)
