@@ -301,3 +301,31 @@ def test_a_model_trained_only_by_its_train_step_needs_no_call():
     history = model.fit(x, epochs=3, batch_size=8, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert all(not np.array_equal(a, b) for a, b in zip(before, decoder.get_weights()))
+
+
+def test_masks_reach_a_custom_call_that_takes_them():
+    class ZeroMasker(layers.Layer):
+        def call(self, inputs):
+            return inputs
+
+        def compute_mask(self, inputs, mask=None):
+            return ops.any(ops.not_equal(inputs, 0.0), axis=-1)
+
+    class MaskedMean(layers.Layer):
+        supports_masking = True
+
+        def call(self, inputs, mask=None):
+            if mask is None:
+                return ops.mean(inputs, axis=1)
+            weights = ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
+            return ops.sum(inputs * weights, axis=1) / ops.sum(weights, axis=1)
+
+        def compute_mask(self, inputs, mask=None):
+            return None
+
+    inputs = keras.Input((4, 3))
+    model = keras.Model(inputs, MaskedMean()(ZeroMasker()(inputs)))
+    x = np.random.default_rng(6).uniform(1, 2, size=(2, 4, 3))
+    x[0, 2:] = 0.0
+    np.testing.assert_allclose(model.predict(x, verbose=0),
+                               [x[0, :2].mean(axis=0), x[1].mean(axis=0)])
