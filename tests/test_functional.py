@@ -508,3 +508,35 @@ def test_freezing_a_model_freezes_its_layers_as_keras():
     assert model.trainable_weights == []
     model.trainable = True
     assert tower.get_layer("t").trainable and len(model.trainable_weights) == 4
+
+
+def test_nested_model_with_two_inputs_and_two_outputs(float64):
+    a, b = mk.Input((3,)), mk.Input((3,))
+    inner = mk.Model([a, b], [layers.Dense(2, activation="tanh", name="i1")(Sum()([a, b])),
+                              layers.Dense(3, activation="tanh", name="i2")(b)], name="inner")
+    x1, x2 = mk.Input((3,)), mk.Input((3,))
+    first, second = inner([x1, x2])
+    solo = mk.Model([a], layers.Dense(3, name="solo_d")(a), name="solo")  # one input, as a list
+    padded = layers.Dense(3, name="pad")(first)          # (None, 2) -> (None, 3)
+    out = layers.Dense(1, name="top")(Sum()([second, solo([padded])]))
+    model = mk.Model([x1, x2], out)
+    model.compile(optimizer="sgd", loss="mse")
+    rng = _rng(6)
+    x = [rng.normal(size=(4, 3)), rng.normal(size=(4, 3))]
+    y = rng.normal(size=(4, 1))
+    errors = mk.utils.check_gradients(model, x, y)
+    assert len(errors) == 10 and max(errors.values()) < 1e-6
+
+
+def test_a_layer_used_directly_and_inside_a_nested_model(float64):
+    dense = layers.Dense(3, activation="tanh", name="both")
+    inner_in = mk.Input((3,))
+    inner = mk.Model(inner_in, dense(inner_in), name="inner")
+    inputs = mk.Input((3,))
+    model = mk.Model(inputs, layers.Dense(1, name="top")(dense(inner(inputs))))
+    model.compile(optimizer="sgd", loss="mse")
+    assert [w.path for w in model.trainable_weights] == [
+        "both/kernel", "both/bias", "top/kernel", "top/bias"]
+    rng = _rng(8)
+    errors = mk.utils.check_gradients(model, rng.normal(size=(4, 3)), rng.normal(size=(4, 1)))
+    assert len(errors) == 4 and max(errors.values()) < 1e-6

@@ -59,6 +59,9 @@ class Graph:
         self.n_slots = len(slots)
         called = {id(step.layer) for step in self.steps}
         self.called_layers = [layer for layer in self.layers if id(layer) in called]
+        # A layer used both here and inside a nested model: its weights appear twice.
+        weight_ids = [id(w) for layer in self.called_layers for w in layer.weights]
+        self.repeats_weights = len(weight_ids) != len(set(weight_ids))
         self.input_slots = [slots[id(t)] for t in self.inputs]
         self.output_slots = [slots[id(t)] for t in self.outputs]
         # Masks cost a little on every step: track them only when some layer can make one.
@@ -236,6 +239,8 @@ class Graph:
                 continue
             # Fan-out: a tensor used by several nodes sums the gradients they send back.
             if step.list_input:
+                if not isinstance(dx, (list, tuple)):
+                    dx = [dx]           # a list of one tensor: a model with one input
                 for slot, d in zip(step.in_slots, dx):
                     _add(grads, slot, d)
             else:

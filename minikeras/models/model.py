@@ -86,6 +86,10 @@ class Model(Layer):
             if layer_grad is None:
                 layer_grad = [np.zeros_like(w.value) for w in layer.trainable_weights]
             grads.extend(layer_grad)
+        if self._graph.repeats_weights:
+            grads = _sum_repeated(
+                [w for layer in self._graph.called_layers for w in layer.trainable_weights],
+                grads)
         return grads
 
     def _output_logits(self, tape):
@@ -216,9 +220,12 @@ class Model(Layer):
         arrays = _flatten_structure(x, self._input_names(), name, "input",
                                     getattr(self, "_input_keys", None))
         result = []
-        for array, tensor in zip(arrays, self._graph.inputs):
-            array = data.to_array(name, array)
-            if array.dtype != tensor.dtype:
+        for index, (array, tensor) in enumerate(zip(arrays, self._graph.inputs)):
+            array_name = name if len(arrays) == 1 else f"{name}[{index}]"
+            array = data.to_array(array_name, array)
+            if tensor.dtype == backend.floatx():
+                array = data.as_float(array, array_name)     # reports values beyond float32
+            elif array.dtype != tensor.dtype:
                 array = array.astype(tensor.dtype)
             result.append(array)
         return result
@@ -227,11 +234,10 @@ class Model(Layer):
         """y like x, for the outputs (dict keys: output names). Targets are floats."""
         arrays = _flatten_structure(y, self.output_names_list(), name, "output",
                                     getattr(self, "_output_keys", None))
-        dtype = backend.floatx()
         result = []
-        for array in arrays:
-            array = data.to_array(name, array)
-            result.append(array if array.dtype == dtype else array.astype(dtype))
+        for index, array in enumerate(arrays):
+            array_name = name if len(arrays) == 1 else f"{name}[{index}]"
+            result.append(data.as_float(data.to_array(array_name, array), array_name))
         return result
 
     def _maybe_build_from(self, x):
@@ -291,13 +297,16 @@ class Model(Layer):
         of weights to train at the first fit() after compile(), so there a change made
         between two fit() calls needs a new compile(); recompiling is right for both.)
         """
+        # Everything is resolved before anything is assigned: a compile() that raises leaves
+        # the model as it was (its trained optimizer, loss and metrics).
+        new_optimizer = optimizers_module.get(optimizer)
         names = self._compile_output_names()
         output_losses = compile_utils.resolve_losses(loss, names)
         output_loss_weights = compile_utils.resolve_loss_weights(loss_weights, names)
         output_metrics = compile_utils.metrics_per_output("metrics", metrics, names)
         output_weighted = compile_utils.metrics_per_output("weighted_metrics",
                                                            weighted_metrics, names)
-        self.optimizer = optimizers_module.get(optimizer)
+        self.optimizer = new_optimizer
         self._output_losses = output_losses
         self._output_loss_weights = output_loss_weights
         self._output_metric_identifiers = output_metrics
@@ -387,13 +396,16 @@ class Model(Layer):
             metric.reset_state()
 
     def _metric_logs(self):
-        logs = {"loss": float(self._loss_tracker.result())}
+        # Keras's results are floatx values (float32 by default) made Python floats, so a
+        # printed accuracy reads 0.8640000224113464 on both engines.
+        floatx = backend.floatx()
+        logs = {"loss": float(np.asarray(self._loss_tracker.result(), dtype=floatx))}
         for _, tracker in self._output_loss_trackers:
-            logs[tracker.name] = float(tracker.result())
+            logs[tracker.name] = float(np.asarray(tracker.result(), dtype=floatx))
         for key, metric, _, _ in self._compiled_metrics or []:
             # Most metrics give a number; some (F1Score, Precision at several thresholds)
             # give an array, which Keras logs as it is.
-            value = np.asarray(metric.result())
+            value = np.asarray(metric.result(), dtype=floatx)
             logs[key] = float(value) if value.ndim == 0 else value
         if self._output_loss_trackers:
             return _sorted_dict(logs)       # Keras's multi-output logs come sorted by key
@@ -613,17 +625,20 @@ class Model(Layer):
             x, y, sample_weight = self._unpack_data(x)
         if self._overrides("compute_loss"):
             return self._tape_train_step(x, y, sample_weight)
-        y_pred, tape = self._graph.forward(x, training=True)
-        loss, output_losses, dys, flags = self._compute_losses(y, y_pred, tape, sample_weight)
-        grads = self._gradients(dys, tape, flags)
-        weights = self._step_weights()[0]
-        if weights:
-            self.optimizer.apply(grads, weights)
-        else:
-            # As Keras: a fully frozen model still reports its loss; nothing is updated.
-            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
-        self._update_metrics(loss, output_losses, x[0].shape[0], y, y_pred, tape,
-                             sample_weight)
+        # A diverging run overflows somewhere in here; as in Keras, that shows as a nan/inf
+        # loss in the logs (TerminateOnNaN acts on it), not as NumPy RuntimeWarnings.
+        with np.errstate(all="ignore"):
+            y_pred, tape = self._graph.forward(x, training=True)
+            loss, per_output, dys, flags = self._compute_losses(y, y_pred, tape, sample_weight)
+            grads = self._gradients(dys, tape, flags)
+            weights = self._step_weights()[0]
+            if weights:
+                self.optimizer.apply(grads, weights)
+            else:
+                # As Keras: a fully frozen model still reports its loss; nothing is updated.
+                warnings.warn("The model does not have any trainable weights.", stacklevel=2)
+            self._update_metrics(loss, per_output, x[0].shape[0], y, y_pred, tape,
+                                 sample_weight)
         return self._metric_logs()
 
     def test_step(self, x, y=None, sample_weight=None):
@@ -632,10 +647,11 @@ class Model(Layer):
             x, y, sample_weight = self._unpack_data(x)
         if self._overrides("compute_loss"):
             return self._tape_test_step(x, y, sample_weight)
-        y_pred, tape = self._graph.forward(x, training=False)
-        loss, output_losses, _, _ = self._compute_losses(y, y_pred, tape, sample_weight)
-        self._update_metrics(loss, output_losses, x[0].shape[0], y, y_pred, tape,
-                             sample_weight)
+        with np.errstate(all="ignore"):
+            y_pred, tape = self._graph.forward(x, training=False)
+            loss, output_losses, _, _ = self._compute_losses(y, y_pred, tape, sample_weight)
+            self._update_metrics(loss, output_losses, x[0].shape[0], y, y_pred, tape,
+                                 sample_weight)
         return self._metric_logs()
 
     def _unpack_data(self, data):
@@ -730,7 +746,7 @@ class Model(Layer):
                 class_weight, _single_target(y, "class_weight"))
         self._check_step_works(x, y, sample_weight)
         if val is not None:
-            self._check_step_works(*val)
+            self._check_step_works(*val, sample_weight_name="validation_data[2]")
 
         n = x[0].shape[0]
         batches = data.EpochBatches(
@@ -779,24 +795,29 @@ class Model(Layer):
                 self._fixed_step_weights = None
         return callback_list.history
 
-    def _prepare_data(self, x, y, sample_weight, method):
+    def _prepare_data(self, x, y, sample_weight, method, names=("x", "y", "sample_weight")):
         """Checks and converts fit/evaluate's data into lists of arrays, one per input and
-        one per output. Raises before any weight changes."""
+        one per output. Raises before any weight changes.
+
+        names: what errors call the three arguments (validation data has its own names)."""
+        x_name, y_name, sw_name = names
         if x is None:
-            raise ValueError(f"`{method}()` needs inputs: `x` must be given. Received: x=None")
-        x = self._input_arrays(x, "x")
+            raise ValueError(
+                f"`{method}()` needs inputs: `{x_name}` must be given. Received: {x_name}=None")
+        x = self._input_arrays(x, x_name)
         if y is None and (self._overrides("train_step") or self._overrides("test_step")):
             # A custom step may train without targets (an autoencoder's loss from add_loss).
             y = []
         elif y is None:
-            raise ValueError(f"`{method}()` needs targets: `y` must be given. Received: y=None")
+            raise ValueError(
+                f"`{method}()` needs targets: `{y_name}` must be given. Received: {y_name}=None")
         else:
-            y = self._target_arrays(y)
+            y = self._target_arrays(y, y_name)
         if sample_weight is not None:
-            sample_weight = data.check_sample_weight(sample_weight)
-        arrays = {"x": x[0], "y": y[0] if y else None, "sample_weight": sample_weight}
-        arrays.update({f"x[{i}]": a for i, a in enumerate(x[1:], 1)})
-        arrays.update({f"y[{i}]": a for i, a in enumerate(y[1:], 1)})
+            sample_weight = data.check_sample_weight(sample_weight, sw_name)
+        arrays = {x_name if len(x) == 1 else f"{x_name}[{i}]": a for i, a in enumerate(x)}
+        arrays.update({y_name if len(y) == 1 else f"{y_name}[{i}]": a for i, a in enumerate(y)})
+        arrays[sw_name] = sample_weight
         data.check_lengths(**arrays)
         self._check_input_arrays(x)
         return x, y, sample_weight
@@ -810,7 +831,8 @@ class Model(Layer):
             )
         x_val, y_val = validation_data[0], validation_data[1]
         sw_val = validation_data[2] if len(validation_data) == 3 else None
-        return self._prepare_data(x_val, y_val, sw_val, "fit")
+        return self._prepare_data(x_val, y_val, sw_val, "fit", names=(
+            "validation_data[0]", "validation_data[1]", "validation_data[2]"))
 
     def _check_input_arrays(self, xs):
         """Checks each input array fits its Input's shape (the batch axis aside)."""
@@ -825,14 +847,15 @@ class Model(Layer):
                     f"{tensor.shape}, found shape={(None,) + got}. Received: x.shape={x.shape}"
                 )
 
-    def _check_step_works(self, x, y, sample_weight):
+    def _check_step_works(self, x, y, sample_weight, sample_weight_name="sample_weight"):
         """Checks, before any callback runs or any weight changes, that y fits the model's
         outputs and the losses: the model runs on two samples, and each loss sees every
         target (against stand-in predictions of 0.5), so a bad label anywhere is reported
         now."""
         if self._overrides("train_step") or self._overrides("compute_loss"):
             return      # the custom step decides what the targets mean
-        y_pred, tape = self._graph.forward([a[:2] for a in x], training=False)
+        with np.errstate(all="ignore"):     # overflow is the loss's to show, as in train_step
+            y_pred, tape = self._graph.forward([a[:2] for a in x], training=False)
         sw = None if sample_weight is None else sample_weight[:2]
         names = self.output_names_list()
         for index, (target, prediction) in enumerate(zip(y, y_pred)):
@@ -842,15 +865,18 @@ class Model(Layer):
             try:
                 stand_in = np.full((target.shape[0],) + prediction.shape[1:], 0.5,
                                    dtype=prediction.dtype)
-                loss_fn.forward(target, stand_in)
+                with np.errstate(all="ignore"):
+                    values = loss_fn.forward(target, stand_in)[0]
             except ValueError as error:
                 which = f"y[{index}] (output {names[index]!r})" if len(y) > 1 else "`y`"
                 raise ValueError(
                     f"The targets {which} do not fit the output of model {self.name!r} "
                     f"(shape {(None,) + prediction.shape[1:]}) and its loss. {error}"
                 ) from None
+            data.check_sample_weight_shape(sample_weight, np.shape(values), sample_weight_name)
         try:
-            self._compute_losses([a[:2] for a in y], y_pred, tape, sw)
+            with np.errstate(all="ignore"):
+                self._compute_losses([a[:2] for a in y], y_pred, tape, sw)
         except ValueError as error:
             raise ValueError(
                 f"The targets `y` do not fit the output of model {self.name!r} and its loss. "
@@ -927,7 +953,9 @@ class Model(Layer):
         with self._all_cores():
             for step, batch in batches.epoch():
                 callback_list.on_predict_batch_begin(step)
-                outputs.append(self._graph.forward([a[batch] for a in x], training=False)[0])
+                with np.errstate(all="ignore"):     # as in train_step
+                    outputs.append(self._graph.forward([a[batch] for a in x],
+                                                       training=False)[0])
                 callback_list.on_predict_batch_end(
                     step, {"outputs": self._structure_outputs(outputs[-1])})
                 if self.stop_predicting:
@@ -1118,6 +1146,15 @@ def _unique(weights):
             seen.add(id(weight))
             result.append(weight)
     return result
+
+
+def _sum_repeated(weights, grads):
+    """One gradient per distinct weight (the order of `_unique`): a weight reached through two
+    layers (a layer also used inside a nested model) gets the sum of its gradients."""
+    summed = {}
+    for weight, grad in zip(weights, grads):
+        summed[id(weight)] = grad if id(weight) not in summed else summed[id(weight)] + grad
+    return [summed[id(weight)] for weight in _unique(weights)]
 
 
 def _is_array_list(value):
