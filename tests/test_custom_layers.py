@@ -330,3 +330,41 @@ def test_masks_reach_a_custom_call_that_takes_them():
     x[0, 2:] = 0.0
     np.testing.assert_allclose(model.predict(x, verbose=0),
                                [x[0, :2].mean(axis=0), x[1].mean(axis=0)])
+
+
+def test_a_layer_held_by_the_model_and_by_its_sublayer_gets_one_gradient():
+    shared = layers.Dense(5, activation="tanh")
+
+    class Wrapper(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.inner = shared
+
+        def call(self, inputs):
+            return self.inner(inputs) * 2.0
+
+    class Twice(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.shared = shared
+            self.wrapper = Wrapper()
+            self.head = layers.Dense(1)
+
+        def call(self, inputs):
+            return self.head(self.shared(inputs) + self.wrapper(inputs))
+
+    model = Twice()
+    x, y = _regression(6)
+    model.compile("sgd", "mse")
+    model.build((None, 5))
+    assert len(model.trainable_weights) == 4            # shared's two, the head's two
+    y_pred, record = model._forward(x, training=True)
+    _, dy, flags = model._loss_and_output_gradients(y, y_pred, record)
+    grads = model._gradients(dy, record, flags)
+
+    def total(_):
+        pred, rec = model._forward(x, training=True)
+        return float(model._loss_and_output_gradients(y, pred, rec)[0])
+
+    for weight, grad in zip(model.trainable_weights, grads):
+        assert relative_error(grad, numerical_gradient(total, weight.value)) < 1e-6, weight.path

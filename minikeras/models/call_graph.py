@@ -55,6 +55,12 @@ class CallGraph:
         # Every layer the call may use; one it did not use this time gets zero gradients.
         return self.layers
 
+    @property
+    def repeats_weights(self):
+        """Whether a weight is reached through two sublayers (the graph executor's flag)."""
+        ids = [id(w) for layer in self.layers for w in layer.weights]
+        return len(ids) != len(set(ids))
+
     def forward(self, inputs, training=False, input_masks=None):
         """inputs: list of arrays, one per model input. Returns (outputs list, tape)."""
         x = inputs if self.list_input else inputs[0]
@@ -71,8 +77,14 @@ class CallGraph:
         dx, grads = Layer.backward(self.model, dout, tape.caches[0],
                                    need_input_gradient=need_input_gradient)
         by_id = {id(w): g for w, g in zip(weights, grads)}
-        layer_grads = {layer: [by_id[id(w)] for w in layer.trainable_weights]
-                       for layer in self.layers}
+        # A weight reached through two sublayers is listed twice (see repeats_weights) and
+        # the model sums the two entries: its whole gradient goes to the first only.
+        layer_grads = {}
+        seen = set()
+        for layer in self.layers:
+            layer_grads[layer] = [np.zeros_like(w.value) if id(w) in seen else by_id[id(w)]
+                                  for w in layer.trainable_weights]
+            seen.update(id(w) for w in layer.trainable_weights)
         input_grads = dx if isinstance(dx, list) else [dx]
         return input_grads, layer_grads
 
