@@ -271,7 +271,7 @@ class Layer:
             self.built = True
             self.__dict__.pop("_sublayer_cache", None)   # build may have added layers
             # Kept for the summary of a subclassed model, whose layers have no nodes.
-            self._build_input_shape = input_shape
+            self._built_on_shape = input_shape
 
     def _check_input_shape(self, shape):
         """A wrong last axis is reported with Keras's message, not as a NumPy matmul error."""

@@ -122,7 +122,7 @@ def _built_shape_text(layer):
     """A layer called only on arrays (inside a subclassed model's call) has no nodes: Keras
     then prints the output shape for the input it was built on (batch axis shown unknown
     here), or "?" if it was never built."""
-    built_on = getattr(layer, "_build_input_shape", None)
+    built_on = getattr(layer, "_built_on_shape", None)
     if not layer.built or built_on is None:
         return "?"
     shape = layer.compute_output_shape(_unknown_batch(built_on))
