@@ -34,6 +34,7 @@ from minikeras.layers.gru import GRU
 from minikeras.layers.hashing import Hashing
 from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.layers.integer_lookup import IntegerLookup
+from minikeras.layers.lambda_layer import Lambda
 from minikeras.layers.layer import Layer
 from minikeras.layers.layer_normalization import LayerNormalization
 from minikeras.layers.leaky_relu import LeakyReLU
@@ -126,6 +127,7 @@ __all__ = [
     "Input",
     "InputLayer",
     "IntegerLookup",
+    "Lambda",
     "LSTM",
     "Layer",
     "LayerNormalization",

@@ -110,12 +110,25 @@ def _shape_text(layer):
     """The output shape Keras prints: that of the layer's last call ("?" if never called);
     a layer with several outputs prints the list of them."""
     if not layer._inbound_nodes:
-        return "?"
+        return _built_shape_text(layer)
     shapes = ["(" + ", ".join(str(d) for d in tensor.shape) + ")"
               for tensor in layer._inbound_nodes[-1].output_tensors]
     if len(shapes) == 1:
         return shapes[0]
     return "[" + ", ".join(shapes) + "]"
+
+
+def _built_shape_text(layer):
+    """A layer called only on arrays (inside a subclassed model's call) has no nodes: Keras
+    then prints the output shape for the input it was built on (batch axis shown unknown
+    here), or "?" if it was never built."""
+    built_on = getattr(layer, "_built_on_shape", None)
+    if not layer.built or built_on is None:
+        return "?"
+    shape = layer.compute_output_shape(_unknown_batch(built_on))
+    if isinstance(shape, list):
+        return "[" + ", ".join("(" + ", ".join(str(d) for d in s) + ")" for s in shape) + "]"
+    return "(" + ", ".join(str(d) for d in shape) + ")"
 
 
 def _connections(layer, model_nodes):
@@ -204,6 +217,16 @@ def _graph_nodes(model):
     return in_model, chain
 
 
+def _is_subclassed(model):
+    return getattr(model, "_has_call", lambda: False)()
+
+
+def _unknown_batch(shape):
+    if isinstance(shape, list):
+        return [_unknown_batch(s) for s in shape]
+    return (None,) + tuple(shape[1:]) if shape else shape
+
+
 def summary_text(model, line_length=None, positions=None, show_trainable=False,
                  layer_range=None, expand_nested=False):
     """The summary of a model as one string (ending with a newline).
@@ -215,7 +238,8 @@ def summary_text(model, line_length=None, positions=None, show_trainable=False,
     from minikeras.models import Sequential
 
     model_nodes = None
-    if not isinstance(model, Sequential) and getattr(model, "_graph", None) is not None:
+    if not isinstance(model, Sequential) and getattr(model, "_graph", None) is not None \
+            and not _is_subclassed(model):
         model_nodes, chain = _graph_nodes(model)
         if chain:
             model_nodes = None
