@@ -6,8 +6,10 @@ from minikeras.layers.alpha_dropout import AlphaDropout
 from minikeras.layers.average_pooling2d import AveragePooling2D
 from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.conv2d import Conv2D
+from minikeras.layers.conv2d_transpose import Conv2DTranspose
 from minikeras.layers.cropping2d import Cropping2D
 from minikeras.layers.dense import Dense
+from minikeras.layers.depthwise_conv2d import DepthwiseConv2D
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.elu import ELU
 from minikeras.layers.flatten import Flatten
@@ -26,6 +28,7 @@ from minikeras.layers.prelu import PReLU
 from minikeras.layers.relu import ReLU
 from minikeras.layers.rescaling import Rescaling
 from minikeras.layers.reshape import Reshape
+from minikeras.layers.separable_conv2d import SeparableConv2D
 from minikeras.layers.softmax import Softmax
 from minikeras.layers.spatial_dropout1d import SpatialDropout1D
 from minikeras.layers.spatial_dropout2d import SpatialDropout2D
@@ -36,7 +39,9 @@ from minikeras.layers.zero_padding2d import ZeroPadding2D
 
 # Keras's alternative names for the same classes.
 Convolution2D = Conv2D
+Convolution2DTranspose = Conv2DTranspose
 MaxPool2D = MaxPooling2D
+SeparableConvolution2D = SeparableConv2D
 AvgPool2D = AveragePooling2D
 GlobalAvgPool2D = GlobalAveragePooling2D
 GlobalMaxPool2D = GlobalMaxPooling2D
@@ -49,9 +54,12 @@ __all__ = [
     "AvgPool2D",
     "BatchNormalization",
     "Conv2D",
+    "Conv2DTranspose",
     "Convolution2D",
+    "Convolution2DTranspose",
     "Cropping2D",
     "Dense",
+    "DepthwiseConv2D",
     "Dropout",
     "ELU",
     "Flatten",
@@ -74,6 +82,8 @@ __all__ = [
     "ReLU",
     "Rescaling",
     "Reshape",
+    "SeparableConv2D",
+    "SeparableConvolution2D",
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",
