@@ -14,7 +14,6 @@ so the kernel layout (kh, kw, filters, in_channels) Keras uses is exactly C's ke
 
 import numpy as np
 
-from minikeras import initializers
 from minikeras.kernels.conv import (
     conv2d_backward,
     conv2d_bias_gradient,
