@@ -5,6 +5,7 @@ from minikeras.layers.activity_regularization import ActivityRegularization
 from minikeras.layers.alpha_dropout import AlphaDropout
 from minikeras.layers.average_pooling2d import AveragePooling2D
 from minikeras.layers.batch_normalization import BatchNormalization
+from minikeras.layers.center_crop import CenterCrop
 from minikeras.layers.conv2d import Conv2D
 from minikeras.layers.conv2d_transpose import Conv2DTranspose
 from minikeras.layers.cropping2d import Cropping2D
@@ -28,6 +29,7 @@ from minikeras.layers.prelu import PReLU
 from minikeras.layers.relu import ReLU
 from minikeras.layers.rescaling import Rescaling
 from minikeras.layers.reshape import Reshape
+from minikeras.layers.resizing import Resizing
 from minikeras.layers.separable_conv2d import SeparableConv2D
 from minikeras.layers.softmax import Softmax
 from minikeras.layers.spatial_dropout1d import SpatialDropout1D
@@ -53,6 +55,7 @@ __all__ = [
     "AveragePooling2D",
     "AvgPool2D",
     "BatchNormalization",
+    "CenterCrop",
     "Conv2D",
     "Conv2DTranspose",
     "Convolution2D",
@@ -82,6 +85,7 @@ __all__ = [
     "ReLU",
     "Rescaling",
     "Reshape",
+    "Resizing",
     "SeparableConv2D",
     "SeparableConvolution2D",
     "Softmax",
