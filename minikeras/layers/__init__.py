@@ -26,6 +26,11 @@ from minikeras.layers.leaky_relu import LeakyReLU
 from minikeras.layers.max_pooling2d import MaxPooling2D
 from minikeras.layers.normalization import Normalization
 from minikeras.layers.prelu import PReLU
+from minikeras.layers.random_contrast import RandomContrast
+from minikeras.layers.random_flip import RandomFlip
+from minikeras.layers.random_rotation import RandomRotation
+from minikeras.layers.random_translation import RandomTranslation
+from minikeras.layers.random_zoom import RandomZoom
 from minikeras.layers.relu import ReLU
 from minikeras.layers.rescaling import Rescaling
 from minikeras.layers.reshape import Reshape
@@ -82,6 +87,11 @@ __all__ = [
     "MaxPooling2D",
     "Normalization",
     "PReLU",
+    "RandomContrast",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomTranslation",
+    "RandomZoom",
     "ReLU",
     "Rescaling",
     "Reshape",
