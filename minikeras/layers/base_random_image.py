@@ -1,8 +1,9 @@
 """Shared parts of the random image augmentation layers (RandomFlip, RandomRotation,
 RandomZoom, RandomTranslation, RandomContrast).
 
-They change images while training only; at inference (training=False) they pass the images
-through unchanged, as Keras does. Draws come from the layer's own generator when it has a
+They change images while training only; at inference (training=False: a model's predict and
+evaluate) they pass the images through unchanged, as Keras does. Like Keras's, a layer called
+directly on an array, `layer(images)`, augments. Draws come from the layer's own generator when it has a
 `seed` (the same seed gives the same sequence of augmentations), else from the global one
 (minikeras.utils.set_random_seed). The draws are minikeras's, not TensorFlow's: the same
 seed does not give Keras's augmentations, only the same kind of them.
@@ -55,6 +56,11 @@ class RandomImageLayer(Layer):
     def build(self, input_shape):
         base_conv.check_rank(self, input_shape)
         self.built = True
+
+    def __call__(self, x, training=True):
+        """Called directly on an array, Keras's augmentation layers augment (their `call`
+        defaults to training=True); inside a model, predict/evaluate pass training=False."""
+        return super().__call__(x, training=training)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
