@@ -3,9 +3,9 @@ RandomZoom, RandomTranslation, RandomContrast).
 
 They change images while training only; at inference (training=False: a model's predict and
 evaluate) they pass the images through unchanged, as Keras does. Like Keras's, a layer called
-directly on an array, `layer(images)`, augments. Draws come from the layer's own generator when it has a
-`seed` (the same seed gives the same sequence of augmentations), else from the global one
-(minikeras.utils.set_random_seed). The draws are minikeras's, not TensorFlow's: the same
+directly on an array, `layer(images)`, augments. Draws come from the layer's own generator
+when it has a `seed` (the same seed gives the same sequence of augmentations), else from the
+global one (minikeras.utils.set_random_seed). The draws are minikeras's, not TensorFlow's: the same
 seed does not give Keras's augmentations, only the same kind of them.
 """
 
