@@ -129,6 +129,16 @@ def test_class_weight_sparse_with_a_missing_class():
         class_weight={1: 3.0})
 
 
+def test_class_weight_labels_outside_the_dict_and_negative_labels():
+    # Keras rounds each label and looks it up: -2, -1 and 3 are not in the dict, so they
+    # weigh 1 (minikeras once took -2's weight from the end of a table).
+    labels = np.round(np.clip(X[:, :1] * 2, -2, 3)).astype("float32")
+    assert {-2.0, -1.0, 3.0} <= set(labels.ravel())
+    run(lambda k: k.Sequential([k.Input((4,)), k.layers.Dense(1)]), labels,
+        dict(loss="mse", optimizer="adam", weighted_metrics=["mae"]),
+        class_weight={0: 0.5, 1: 2.0, 2: 4.0})
+
+
 def test_weighted_and_unweighted_metrics_together():
     run(softmax_model, Y_ONEHOT,
         dict(loss="categorical_crossentropy", optimizer="adam",

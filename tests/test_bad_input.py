@@ -2,7 +2,9 @@
 TypeError), a message naming the argument and quoting what was received, and, where a model
 exists, not one weight changed."""
 
+import contextlib
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -26,6 +28,14 @@ def softmax_model(loss="sparse_categorical_crossentropy"):
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(3, activation="softmax")])
     model.compile(optimizer="adam", loss=loss)
     return model
+
+
+@contextlib.contextmanager
+def warnings_recorded():
+    """Every warning raised inside, each one recorded (none printed)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield caught
 
 
 def assert_unchanged(model, before):
@@ -281,3 +291,244 @@ def test_calling_a_built_dense_layer_on_the_wrong_width_names_the_layer():
     expected = r"expected axis -1 of input shape to have value 4.*\(2, 5\)"
     with pytest.raises(ValueError, match=expected):
         layer(np.zeros((2, 5), "float32"))
+
+
+# ------------------------------------------------------------------ class_weight (issue 9, item 3)
+
+
+def test_class_weight_is_looked_up_per_label_without_an_array_sized_by_the_largest_label():
+    import tracemalloc
+
+    from minikeras.models import data
+
+    # (1e7 keeps the old code's table at 80 MB; Keras's own example, 1e9, made it 7.45 GiB.)
+    y = np.array([0.0, 1.0, 1e7, 1.0])
+    tracemalloc.start()
+    try:
+        weights = data.class_weights_to_sample_weights({0: 2.0, 1: 3.0}, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(weights, [2.0, 3.0, 1.0, 3.0])   # missing: 1, as in Keras
+    assert peak < 1_000_000, peak
+
+
+def test_class_weight_of_a_label_beyond_any_integer_type_weighs_one():
+    from minikeras.models import data
+
+    # No int cast: 1e30 must not wrap around to some other class (Keras's int32 cast does).
+    np.testing.assert_array_equal(data.class_weights_to_sample_weights(
+        {0: 2.0, 1: 3.0}, np.array([1e30, -1e30, 1.0])), [1.0, 1.0, 3.0])
+
+
+def test_class_weight_of_a_negative_label_is_not_taken_from_the_end():
+    from minikeras.models import data
+
+    weights = data.class_weights_to_sample_weights({0: 2.0, 1: 3.0, 2: 5.0},
+                                                   np.array([-1.0, 2.0, -3.0, 0.0]))
+    np.testing.assert_array_equal(weights, [1.0, 5.0, 1.0, 2.0])   # Keras: missing -> 1.0
+
+
+def test_class_weight_one_hot_targets_take_the_argmax():
+    from minikeras.models import data
+
+    one_hot = np.eye(4)[[3, 0, 2, 1]]
+    np.testing.assert_array_equal(data.class_weights_to_sample_weights({3: 7.0, 2: 0.5},
+                                                                       one_hot),
+                                  [7.0, 1.0, 0.5, 1.0])
+    # A trailing axis of 1 holds the label itself, as in Keras.
+    np.testing.assert_array_equal(data.class_weights_to_sample_weights(
+        {1: 4.0}, np.array([[1.0], [0.0]])), [4.0, 1.0])
+
+
+def test_class_weight_with_one_class_per_timestep_is_refused_like_keras():
+    from minikeras.models import data
+
+    with pytest.raises(ValueError, match=re.escape("Received: y.shape=(2, 5, 3)")):
+        data.class_weights_to_sample_weights({0: 1.0}, np.zeros((2, 5, 3)))
+
+
+@pytest.mark.parametrize("class_weight, quoted", [
+    ({"a": 1}, "class_weight key 'a'"),
+    ({0: 1.0, 0.5: 2.0}, "class_weight key 0.5"),
+    ({-1: 2.0}, "class_weight key -1"),
+    ({True: 2.0}, "class_weight key True"),
+    ({0: "x"}, "class_weight[0]='x'"),
+    ({1: float("nan")}, "class_weight[1]=nan"),
+])
+def test_class_weight_bad_keys_and_values_are_named(class_weight, quoted):
+    raises_on_fit(binary_model(), ValueError, r"`class_weight`.*" + re.escape(quoted), X, Y,
+                  class_weight=class_weight)
+
+
+def test_class_weight_negative_label_in_fit_weighs_one():
+    # With class_weight {0: 1, 1: 1, 2: 9}, a label of -1 used to take the last class's 9;
+    # the first epoch's loss then equals the one with a sample_weight of 1 for it.
+    y = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, -1.0])
+    losses = []
+    for kwargs in (dict(class_weight={0: 1.0, 1: 1.0, 2: 9.0}), dict(sample_weight=np.ones(10))):
+        keras.utils.set_random_seed(0)
+        model = binary_model()
+        losses.append(model.fit(X, y, epochs=1, shuffle=False, verbose=0,
+                                **kwargs).history["loss"][0])
+    assert losses[0] == losses[1]
+
+
+# ------------------------------------------------------------------ compile (item 4)
+
+
+def _trained_model():
+    keras.utils.set_random_seed(0)
+    model = binary_model()
+    model.fit(X, Y, epochs=2, batch_size=4, shuffle=False, verbose=0)
+    return model
+
+
+@pytest.mark.parametrize("kwargs, pattern", [
+    (dict(optimizer="sgd", loss="nope"), r"'nope'"),
+    (dict(optimizer="sgd", loss="mse", metrics="accuracy"), r"Received: metrics='accuracy'"),
+    (dict(optimizer="sgd", loss="mse", metrics=["accurcy"]), r"'accurcy'"),
+    (dict(optimizer="sgd", loss="mse", weighted_metrics=["accurcy"]), r"'accurcy'"),
+    (dict(optimizer="sgd", loss="mse", loss_weights="x"), r"loss_weights='x'"),
+    (dict(optimizer="adamx", loss="mse"), r"'adamx'"),
+])
+def test_a_failing_compile_leaves_the_model_as_it_was(kwargs, pattern):
+    model, twin = _trained_model(), _trained_model()
+    optimizer, loss, metrics = model.optimizer, model.loss, model._metric_identifiers
+    state = [np.array(v, copy=True) for v in optimizer.variables]
+    with pytest.raises(ValueError, match=pattern):
+        model.compile(**kwargs)
+    assert model.compiled
+    assert model.optimizer is optimizer and model.loss is loss
+    assert model._metric_identifiers == metrics
+    for before, after in zip(state, optimizer.variables):
+        np.testing.assert_array_equal(after, before)
+    # The next fit continues exactly as on a model that never saw the failed compile().
+    ours = model.fit(X, Y, epochs=1, batch_size=4, shuffle=False, verbose=0).history
+    theirs = twin.fit(X, Y, epochs=1, batch_size=4, shuffle=False, verbose=0).history
+    assert ours == theirs
+    assert_unchanged(model, twin.get_weights())
+
+
+def test_a_failing_first_compile_leaves_the_model_uncompiled():
+    model = binary_model(compiled=False)
+    with pytest.raises(ValueError, match=r"'nope'"):
+        model.compile(optimizer="sgd", loss="nope")
+    assert not model.compiled and model.optimizer is None and model.loss is None
+
+
+# ------------------------------------------------------------------ float32 range (item 6)
+
+
+@pytest.mark.parametrize("where, name", [
+    ("x", "x"), ("y", "y"), ("sample_weight", "sample_weight"),
+    ("x_val", "validation_data[0]"), ("y_val", "validation_data[1]"),
+    ("sw_val", "validation_data[2]"),
+])
+def test_values_beyond_float32_are_reported_not_trained_on(where, name):
+    arrays = {"x": X.astype("float64"), "y": Y.astype("float64"), "sample_weight": np.ones(10),
+              "x_val": X[:4].astype("float64"), "y_val": Y[:4].astype("float64"),
+              "sw_val": np.ones(4)}
+    flat_index = 5 if arrays[where].ndim == 2 else 2
+    arrays[where].flat[flat_index] = 1e39
+    index = "1, 2" if arrays[where].ndim == 2 else "2"
+    raises_on_fit(binary_model(), ValueError,
+                  rf"`{re.escape(name)}` holds 1 value\(s\) beyond the range of "
+                  rf"floatx=float32.*Received: {re.escape(name)}\[{index}\]=1e\+39",
+                  arrays["x"], arrays["y"], sample_weight=arrays["sample_weight"],
+                  validation_data=(arrays["x_val"], arrays["y_val"], arrays["sw_val"]))
+
+
+def test_values_beyond_float32_in_evaluate_and_predict():
+    model = binary_model()
+    big = X.astype("float64")
+    big[0, 0] = -1e39
+    with pytest.raises(ValueError, match=r"Received: x\[0, 0\]=-1e\+39"):
+        model.evaluate(big, Y, verbose=0)
+    with pytest.raises(ValueError, match=r"Received: x\[0, 0\]=-1e\+39"):
+        model.predict(big, verbose=0)
+
+
+def test_float64_inputs_in_range_still_train():
+    history = binary_model().fit(X.astype("float64") * 1e3, Y, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+# ------------------------------------------------ sample_weight and labels (item 7)
+
+
+@pytest.mark.parametrize("shape", [(10, 3), (10, 1, 2), (10, 2, 1)])
+def test_sample_weight_of_the_wrong_shape_is_named(shape):
+    raises_on_fit(binary_model(), ValueError,
+                  r"`sample_weight` must hold one weight per sample.*"
+                  + re.escape(f"Received: sample_weight.shape={shape}"),
+                  X, Y, sample_weight=np.ones(shape))
+
+
+def test_sample_weight_of_the_wrong_shape_in_evaluate_and_validation():
+    model = binary_model()
+    with pytest.raises(ValueError, match=re.escape("Received: sample_weight.shape=(10, 3)")):
+        model.evaluate(X, Y, sample_weight=np.ones((10, 3)), verbose=0)
+    raises_on_fit(model, ValueError,
+                  re.escape("Received: validation_data[2].shape=(4, 2)"), X, Y,
+                  validation_data=(X[:4], Y[:4], np.ones((4, 2))))
+
+
+def test_sample_weight_of_a_good_shape_still_trains():
+    for shape in [(10,), (10, 1)]:
+        binary_model().fit(X, Y, sample_weight=np.ones(shape), epochs=1, verbose=0)
+
+
+def test_non_integer_sparse_labels_are_quoted():
+    labels = np.array([0.0, 1.0, 2.0, 1.0, 2.5, 0.0, 1.0, 2.0, 1.0, 0.0])
+    raises_on_fit(softmax_model(), ValueError,
+                  r"integer class labels.*" + re.escape("Received: y_true[4]=2.5"), X, labels)
+
+
+# ------------------------------------------------------------------ diverging fit (item 9)
+
+
+@pytest.mark.parametrize("conv", [False, True], ids=["dense", "conv"])
+def test_a_diverging_fit_prints_no_numpy_warnings(conv, capsys):
+    """Keras prints no RuntimeWarning when the loss overflows; TerminateOnNaN reports it.
+    The conv model splits its batches over threads: the silencing must hold there too."""
+    rng = np.random.default_rng(1)
+    if conv:
+        x = rng.normal(size=(256, 12, 12, 3)).astype("float32")
+        layers = [keras.Input((12, 12, 3)), keras.layers.Conv2D(8, 3), keras.layers.Flatten(),
+                  keras.layers.Dense(1)]
+    else:
+        x = rng.normal(size=(256, 3)).astype("float32")
+        layers = [keras.Input((3,)), keras.layers.Dense(8), keras.layers.Dense(1)]
+    y = rng.normal(size=(256, 1)).astype("float32") * 1e3
+    model = keras.Sequential(layers)
+    model.compile(optimizer=keras.optimizers.SGD(1e3), loss="mse")
+    with warnings_recorded() as caught:
+        history = model.fit(x, y, epochs=5, batch_size=128, verbose=0,
+                            callbacks=[keras.callbacks.TerminateOnNaN()])
+        model.predict(x[:4], verbose=0)
+        model.evaluate(x, y, verbose=0)
+    assert [str(w.message) for w in caught] == []
+    assert not np.isfinite(history.history["loss"][-1])
+    assert len(history.history["loss"]) < 5
+    assert "Invalid loss, terminating training" in capsys.readouterr().out
+
+
+def test_the_step_does_not_silence_numpy_for_the_user():
+    model = binary_model()
+    model.fit(X, Y, epochs=1, verbose=0)
+    with warnings_recorded() as caught:
+        np.float32(1e38) * np.float32(10)
+    assert any(issubclass(w.category, RuntimeWarning) for w in caught)
+
+
+def test_huge_but_finite_inputs_train_to_an_inf_loss_without_numpy_warnings():
+    """float32 values near the top of the range overflow in the first layer: Keras shows that
+    only as its loss; so does minikeras, from the checks before training on."""
+    big = np.full((10, 3), 3e38, dtype="float32")
+    keras.utils.set_random_seed(0)
+    model = binary_model()
+    with warnings_recorded() as caught:
+        history = model.fit(big, Y, epochs=1, verbose=0)
+    assert [str(w.message) for w in caught] == []
+    assert np.isnan(history.history["loss"][0])

@@ -1,7 +1,6 @@
 """`Progbar`: the text progress bar Keras prints during fit, evaluate and predict.
 
-verbose=1, one line rewritten in place (carriage return, padded so no characters of a longer
-previous line remain):
+verbose=1, one line rewritten in place:
 
     8/8 ━━━━━━━━━━━━━━━━━━━━ 0s 25ms/step - accuracy: 0.7375 - loss: 0.5401
 
@@ -9,13 +8,19 @@ verbose=2, a single line once the target is reached:
 
     8/8 - 0s - 25ms/step - accuracy: 0.7375 - loss: 0.5401
 
-Keras always writes ANSI colour codes (bold counts, a green done part and a grey rest of the
-bar, both drawn with "━"). Here colours are used only when the stream is a terminal (or a
-Jupyter kernel): in a log file the codes are noise. Without colours the rest of the bar is
-drawn with "─" so that progress stays visible; a finished bar is the same 20 "━" as Keras's.
+The bytes are Keras's, wherever they go (a terminal, a pipe, a file), so that a script's output
+can be compared with Keras's byte for byte:
+- the count is bold, the done part of the bar green and the rest grey, both drawn with "━"
+  (ANSI codes are written to files and pipes too, as Keras writes them);
+- each redraw first backspaces over the previous state, then returns to the line start ("\b"
+  times its width, then "\r"), and is padded with spaces over a longer previous state. Keras
+  does this whenever its "dynamic display" is on, which includes every POSIX system
+  ("posix" in sys.modules); elsewhere, without a terminal, each state starts a new line;
+- a stream that cannot encode "━" gets "=" instead (Keras's fallback).
 """
 
 import math
+import os
 import sys
 import time
 
@@ -46,14 +51,16 @@ def format_time_per_unit(seconds, unit_name="step"):
     return f" {seconds * 1e6:.0f}us/{unit_name}"
 
 
-def _stream_supports_colour(stream):
+def _dynamic_display(stream):
+    """Keras's test for redrawing in place (backspaces and a carriage return) rather than
+    starting a new line per state. True on every POSIX system, terminal or not."""
     isatty = getattr(stream, "isatty", None)
     try:
-        if isatty is not None and isatty():
-            return True
+        terminal = isatty is not None and isatty()
     except ValueError:          # a closed stream
-        return False
-    return "ipykernel" in sys.modules
+        terminal = False
+    return (terminal or "ipykernel" in sys.modules or "posix" in sys.modules
+            or "PYCHARM_HOSTED" in os.environ)
 
 
 class Progbar:
@@ -69,11 +76,10 @@ class Progbar:
         stateless_metrics: the opposite list: only these are averaged. Give one or the other.
         unit_name: "step" in "25ms/step".
         stream: where to write (default sys.stdout at each write).
-        colour: True/False to force ANSI colours on or off; None decides from the stream.
     """
 
     def __init__(self, target, width=20, verbose=1, interval=0.05, stateful_metrics=None,
-                 stateless_metrics=None, unit_name="step", stream=None, colour=None):
+                 stateless_metrics=None, unit_name="step", stream=None):
         if stateful_metrics is not None and stateless_metrics is not None:
             raise ValueError(
                 "Only one of `stateful_metrics` or `stateless_metrics` can be given. "
@@ -86,7 +92,6 @@ class Progbar:
         self.interval = interval
         self.unit_name = unit_name
         self.stream = stream
-        self.colour = colour
         self.stateful_metrics = None if stateful_metrics is None else set(stateful_metrics)
         self.stateless_metrics = None if stateless_metrics is None else set(stateless_metrics)
         if self.stateful_metrics is None and self.stateless_metrics is None:
@@ -97,7 +102,8 @@ class Progbar:
         self._start = time.time()
         self._last_update = 0.0
         self._time_after_first_step = None
-        self._prev_width = 0
+        self._prev_width = 0         # characters shown by the previous redraw
+        self._dynamic = _dynamic_display(self._out())
 
     def _is_stateless(self, name):
         if self.stateful_metrics is not None:
@@ -138,46 +144,49 @@ class Progbar:
 
     # ----------------------------------------------------------------- drawing
 
-    def _style(self, text, code):
-        return f"{code}{text}{RESET}" if self._use_colour() else text
-
-    def _use_colour(self):
-        if self.colour is not None:
-            return self.colour
-        return _stream_supports_colour(self._out())
-
     def _out(self):
         return self.stream or sys.stdout
 
     def _write(self, text):
         out = self._out()
-        out.write(text)
+        try:
+            out.write(text)
+        except UnicodeEncodeError:
+            # A stream in an encoding without "━" (Keras falls back to Keras 2's "=").
+            encoding = getattr(out, "encoding", None) or "utf-8"
+            out.write(text.replace("━", "=").encode(encoding, errors="ignore")
+                      .decode(encoding))
         out.flush()
 
     def _draw_bar(self, current, now, time_per_unit, finalize):
-        # `visible` mirrors the drawn text without the colour codes, to measure its width.
+        # `shown` counts the characters that appear, colour codes left out, to pad the next
+        # redraw over this one.
         if self.target:
             digits = int(math.log10(self.target)) + 1
             count = f"{current:{digits}d}/{self.target}"
             done = int(self.width * current / self.target)
-            rest_char = "━" if self._use_colour() else "─"
-            bar = (self._style(count, BOLD) + " " + self._style("━" * done, GREEN)
-                   + self._style(rest_char * (self.width - done), GREY))
-            visible = f"{count} " + "━" * self.width
+            bar = f"{BOLD}{count}{RESET} "
+            if done > 0:
+                bar += f"{GREEN}{'━' * done}{RESET}"
+            bar += f"{GREY}{'━' * (self.width - done)}{RESET}"    # written even when empty
+            shown = len(count) + 1 + self.width
         else:
-            bar = visible = f"{current:7d}/Unknown"
+            bar = f"{current:7d}/Unknown"
+            shown = len(bar)
         if self.target and not finalize:
             timing = format_duration(time_per_unit * (self.target - current))    # ETA
         else:
             timing = f"{now - self._start:.0f}s"                                  # elapsed
-        info = " " + self._style(timing, BOLD) + format_time_per_unit(time_per_unit,
-                                                                       self.unit_name)
-        visible_info = " " + timing + format_time_per_unit(time_per_unit, self.unit_name)
-        metrics = self._format_metrics(always_abs=True)
-        width = len(visible) + len(visible_info) + len(metrics)
-        padding = " " * max(self._prev_width - width, 0)
-        self._write("\r" + bar + info + metrics + padding + ("\n" if finalize else ""))
-        self._prev_width = width
+        info = (f" {BOLD}{timing}{RESET}" + format_time_per_unit(time_per_unit, self.unit_name)
+                + self._format_metrics(always_abs=True))
+        shown += len(info) - len(BOLD) - len(RESET)
+        if self._dynamic:
+            start = "\b" * self._prev_width + "\r"
+        else:
+            start = "\n"
+        padding = " " * max(self._prev_width - shown, 0)
+        self._write(start + bar + info + padding + ("\n" if finalize else ""))
+        self._prev_width = shown
 
     def _draw_line(self, current, now, time_per_unit):
         digits = int(math.log10(self.target)) + 1

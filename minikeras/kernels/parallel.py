@@ -21,6 +21,7 @@ outputs (or return its result, as partial sums do).
 """
 
 import contextlib
+import contextvars
 import ctypes
 import functools
 import glob
@@ -101,8 +102,11 @@ def over_batch_parts(work, batch, elements, minimum=None):
         # one part, or called from a part already running in the pool: waiting there for
         # the pool's other threads could wait forever, so the parts run here in turn
         return [work(part) for part in parts]
-    # The other threads take all parts but the last, which this thread does meanwhile.
-    futures = [_pool().submit(work, part) for part in parts[:-1]]
+    # The other threads take all parts but the last, which this thread does meanwhile. Each
+    # part runs in a copy of this thread's context, so NumPy's errstate (train_step silences
+    # floating-point warnings) holds in the pool's threads too.
+    futures = [_pool().submit(contextvars.copy_context().run, work, part)
+               for part in parts[:-1]]
     last = work(parts[-1])
     return [future.result() for future in futures] + [last]   # re-raises a thread's error
 

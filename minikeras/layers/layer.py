@@ -11,6 +11,8 @@ twice in one model (a shared layer) and each call gets its own backward pass. Th
 runs the layers hands each cache back to `backward` and adds up the weight gradients.
 """
 
+import warnings
+
 import numpy as np
 
 from minikeras import activations, backend, initializers, regularizers
@@ -59,6 +61,15 @@ class Layer:
         self._expected_last_dim = None
         self._weights = []
         self._batch_input_shape = _legacy_batch_input_shape(self.name, kwargs)
+        if kwargs.get("input_dim") is not None or kwargs.get("input_shape") is not None:
+            # Keras's warning, word for word, so that a script's filters treat both alike;
+            # stacklevel 2 points at the subclass's super().__init__ call, as in Keras.
+            warnings.warn(
+                "Do not pass an `input_shape`/`input_dim` argument to a layer. When using "
+                "Sequential models, prefer using an `Input(shape)` object as the first layer "
+                "in the model instead.",
+                stacklevel=2,
+            )
 
     # ----------------------------------------------------------------- weights
 

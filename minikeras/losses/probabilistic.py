@@ -489,7 +489,12 @@ def _sparse_labels(name, y_true, y_pred, ignore_class):
             f"Received: y_true.shape={y_true.shape}"
         )
     if labels.size and not np.all(np.mod(labels, 1) == 0):
-        raise ValueError(f"Loss {name!r} expects integer class labels in `y_true`.")
+        where = tuple(int(i) for i in np.argwhere(np.mod(labels, 1) != 0)[0])
+        index = ", ".join(str(i) for i in where)
+        raise ValueError(
+            f"Loss {name!r} expects integer class labels in `y_true`. "
+            f"Received: y_true[{index}]={labels[where].item()!r}"
+        )
     return labels.astype(np.int64)
 
 

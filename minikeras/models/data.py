@@ -56,10 +56,37 @@ def to_array(name, value, allow_none=False):
     return array
 
 
-def as_float(array):
-    """Casts to floatx unless the array is already that float type."""
-    dtype = backend.floatx()
-    return array if array.dtype == dtype else array.astype(dtype)
+def as_float(array, name=None):
+    """Casts to floatx unless the array is already that float type.
+
+    A float64 value beyond float32's range (1e39) becomes inf in the cast; with `name` (the
+    argument the array came from), that is reported instead of training on inf.
+    """
+    dtype = np.dtype(backend.floatx())
+    if array.dtype == dtype:
+        return array
+    with np.errstate(over="ignore"):        # reported below, with the argument's name
+        cast = array.astype(dtype)
+    if name is not None:
+        check_fits_floatx(name, array, cast)
+    return cast
+
+
+def check_fits_floatx(name, array, cast):
+    """Raises if casting `array` to floatx (giving `cast`) turned a finite value into inf."""
+    if not np.issubdtype(array.dtype, np.floating) or \
+            np.finfo(array.dtype).max <= np.finfo(cast.dtype).max:
+        return
+    finite = np.isfinite(cast)
+    if finite.all():
+        return
+    where = tuple(int(i) for i in np.argwhere(~finite)[0])
+    index = ", ".join(str(i) for i in where)
+    raise ValueError(
+        f"`{name}` holds {int(finite.size - np.count_nonzero(finite))} value(s) beyond the "
+        f"range of floatx={cast.dtype.name} (largest {np.finfo(cast.dtype).max:.6g}), which "
+        f"would become inf. Received: {name}[{index}]={array[where].item()!r}"
+    )
 
 
 def check_lengths(**arrays):
@@ -85,10 +112,38 @@ def check_batch_size(batch_size, name="batch_size"):
     return int(batch_size)
 
 
-def check_sample_weight(sample_weight):
+def check_sample_weight(sample_weight, name="sample_weight"):
     """sample_weight -> float64 array, one weight per sample: (samples,) or (samples, 1), or
-    per-timestep (samples, ...). Checked numeric and finite like x and y."""
-    return to_array("sample_weight", sample_weight).astype(np.float64)
+    per-timestep (samples, ...). Checked numeric and finite like x and y, also once cast to
+    floatx (the loss multiplies in floatx)."""
+    array = to_array(name, sample_weight)
+    as_float(array, name)
+    return array.astype(np.float64)
+
+
+def check_sample_weight_shape(sample_weight, values_shape, name="sample_weight"):
+    """sample_weight must line up with the loss's per-sample values, values_shape (samples,
+    ...): as losses.reduce_weighted_values aligns them, trailing axes of size 1 beyond the
+    values' rank are dropped, missing trailing axes are added, then the two must broadcast."""
+    if sample_weight is None or len(values_shape) == 0:
+        return
+    shape = sample_weight.shape
+    while len(shape) > len(values_shape) and shape[-1] == 1:
+        shape = shape[:-1]
+    aligned = shape + (1,) * (len(values_shape) - len(shape))
+    fits = len(shape) <= len(values_shape)
+    if fits:
+        try:
+            fits = np.broadcast_shapes(aligned, tuple(values_shape)) == tuple(values_shape)
+        except ValueError:
+            fits = False
+    if not fits:
+        expected = (values_shape[0],) if len(values_shape) == 1 else \
+            f"{(values_shape[0],)} or {tuple(values_shape)}"
+        raise ValueError(
+            f"`{name}` must hold one weight per sample (per timestep for sequence outputs): "
+            f"expected shape {expected}. Received: {name}.shape={sample_weight.shape}"
+        )
 
 
 def split_validation(arrays, validation_split):
@@ -117,34 +172,59 @@ def split_validation(arrays, validation_split):
 def class_weights_to_sample_weights(class_weight, y):
     """One weight per sample from a {class index: weight} dict.
 
-    The class of a sample is argmax(y) for one-hot targets, round(y) otherwise; a class missing
-    from the dict weighs 1, as in Keras. y: (samples, ...). Returns (samples,) float64.
+    The class of a sample is argmax(y) for one-hot targets, round(y) otherwise. As in Keras, a
+    class missing from the dict (a negative label too) weighs 1. Each label is looked up in the
+    dict's sorted keys, so nothing is sized by the largest label.
+    y: (samples,), (samples, 1) or one-hot (samples, classes). Returns (samples,) float64.
     """
     if not isinstance(class_weight, dict):
         raise ValueError(
             f"`class_weight` must be a dict mapping class indices to weights. "
             f"Received: class_weight={class_weight!r}"
         )
-    for key, weight in class_weight.items():
-        if isinstance(key, bool) or not float(key).is_integer() or key < 0:
-            raise ValueError(
-                f"`class_weight` keys must be class indices (integers >= 0). "
-                f"Received: class_weight={class_weight!r}"
-            )
-        if isinstance(weight, bool) or not np.isscalar(weight) or not np.isfinite(weight):
-            raise ValueError(
-                f"`class_weight` values must be finite numbers. "
-                f"Received: class_weight={class_weight!r}"
-            )
-    if y.ndim > 1 and y.shape[-1] > 1:
-        classes = np.argmax(y, axis=-1)
+    keys, weights = _check_class_weight_items(class_weight)
+    if y.ndim > 2 and math.prod(y.shape[1:-1]) != 1:
+        # Keras fails here too: it has one class per sample, never one per timestep.
+        raise ValueError(
+            f"`class_weight` needs one class per sample: targets of shape (samples,), "
+            f"(samples, 1) or one-hot (samples, classes). Pass a per-timestep "
+            f"`sample_weight` instead. Received: y.shape={y.shape}"
+        )
+    if y.ndim > 1 and y.shape[-1] != 1:
+        classes = np.argmax(y, axis=-1).reshape(y.shape[0]).astype(np.float64)
     else:
-        classes = np.round(y.reshape(y.shape[0], -1)[:, 0]).astype(np.int64)
-    size = max(int(classes.max()) + 1, max((int(k) for k in class_weight), default=0) + 1)
-    lookup = np.ones(size, dtype=np.float64)
+        classes = np.round(y.reshape(y.shape[0], -1)[:, 0].astype(np.float64))
+    # Floats, not int: a label of 1e30 must not wrap around to some other class's index.
+    position = np.minimum(np.searchsorted(keys, classes), len(keys) - 1)
+    listed = keys[position] == classes
+    return np.where(listed, weights[position], 1.0)
+
+
+def _check_class_weight_items(class_weight):
+    """The dict's keys as sorted float64 class indices and their weights, both (classes,)."""
+    keys, weights = [], []
     for key, weight in class_weight.items():
-        lookup[int(key)] = weight
-    return lookup[classes]
+        is_index = isinstance(key, (int, np.integer, float, np.floating)) and \
+            not isinstance(key, bool) and np.isfinite(key) and float(key).is_integer() \
+            and key >= 0
+        if not is_index:
+            # Keras silently ignores such a key (no label ever equals it): say so instead.
+            raise ValueError(
+                f"`class_weight` keys must be class indices (integers >= 0). Received: "
+                f"class_weight key {key!r} in class_weight={class_weight!r}"
+            )
+        if isinstance(weight, bool) or not isinstance(weight, (int, float, np.number)) \
+                or not np.isfinite(weight):
+            raise ValueError(
+                f"`class_weight` values must be finite numbers. Received: "
+                f"class_weight[{key!r}]={weight!r}"
+            )
+        keys.append(float(key))
+        weights.append(float(weight))
+    if not keys:
+        keys, weights = [-1.0], [1.0]       # an empty dict: every sample weighs 1
+    order = np.argsort(keys)
+    return np.asarray(keys)[order], np.asarray(weights)[order]
 
 
 def batch_size_for(batch_size, n, steps):

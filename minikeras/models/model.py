@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from minikeras import backend
 from minikeras import optimizers as optimizers_module
 from minikeras.callbacks import CallbackList
 from minikeras.kernels import parallel
@@ -63,7 +64,7 @@ class Model(Layer):
         return 0.0
 
     def __call__(self, x, training=False):
-        x = data.as_float(data.to_array("x", x))
+        x = data.as_float(data.to_array("x", x), "x")
         self._maybe_build(x.shape)
         return self._forward(x, training)[0]
 
@@ -103,12 +104,19 @@ class Model(Layer):
         of weights to train at the first fit() after compile(), so there a change made
         between two fit() calls needs a new compile(); recompiling is right for both.)
         """
-        self.optimizer = optimizers_module.get(optimizer)
-        self.loss = compile_utils.resolve_loss(loss)
-        self.loss_weight = compile_utils.resolve_loss_weight(loss_weights)
-        self._metric_identifiers = compile_utils.check_metric_identifiers("metrics", metrics)
-        self._weighted_metric_identifiers = compile_utils.check_metric_identifiers(
+        # Everything is resolved before anything is assigned: a compile() that raises leaves
+        # the model as it was (its trained optimizer, loss and metrics).
+        new_optimizer = optimizers_module.get(optimizer)
+        new_loss = compile_utils.resolve_loss(loss)
+        new_loss_weight = compile_utils.resolve_loss_weight(loss_weights)
+        metric_identifiers = compile_utils.check_metric_identifiers("metrics", metrics)
+        weighted_metric_identifiers = compile_utils.check_metric_identifiers(
             "weighted_metrics", weighted_metrics)
+        self.optimizer = new_optimizer
+        self.loss = new_loss
+        self.loss_weight = new_loss_weight
+        self._metric_identifiers = metric_identifiers
+        self._weighted_metric_identifiers = weighted_metric_identifiers
         self._compiled_metrics = None
         self._loss_tracker = Mean(name="loss")
         self.compiled = True
@@ -169,11 +177,14 @@ class Model(Layer):
             metric.reset_state()
 
     def _metric_logs(self):
-        logs = {"loss": float(self._loss_tracker.result())}
+        # Keras's results are floatx values (float32 by default) made Python floats, so a
+        # printed accuracy reads 0.8640000224113464 on both engines.
+        floatx = backend.floatx()
+        logs = {"loss": float(np.asarray(self._loss_tracker.result(), dtype=floatx))}
         for key, metric, _ in self._compiled_metrics or []:
             # Most metrics give a number; some (F1Score, Precision at several thresholds)
             # give an array, which Keras logs as it is.
-            value = np.asarray(metric.result())
+            value = np.asarray(metric.result(), dtype=floatx)
             logs[key] = float(value) if value.ndim == 0 else value
         return logs
 
@@ -236,23 +247,27 @@ class Model(Layer):
 
     def train_step(self, x, y, sample_weight=None):
         """One optimizer step on one batch. Returns the logs so far this epoch."""
-        y_pred, tape = self._forward(x, training=True)
-        loss, dy, from_logits = self.compute_loss(y, y_pred, tape, sample_weight)
-        grads = self._gradients(dy, tape, from_logits)
-        weights = self._step_weights()[0]
-        if weights:
-            self.optimizer.apply(grads, weights)
-        else:
-            # As Keras: a fully frozen model still reports its loss; nothing is updated.
-            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
-        self._update_metrics(loss, x.shape[0], y, y_pred, sample_weight)
+        # A diverging run overflows somewhere in here; as in Keras, that shows as a nan/inf
+        # loss in the logs (TerminateOnNaN acts on it), not as NumPy RuntimeWarnings.
+        with np.errstate(all="ignore"):
+            y_pred, tape = self._forward(x, training=True)
+            loss, dy, from_logits = self.compute_loss(y, y_pred, tape, sample_weight)
+            grads = self._gradients(dy, tape, from_logits)
+            weights = self._step_weights()[0]
+            if weights:
+                self.optimizer.apply(grads, weights)
+            else:
+                # As Keras: a fully frozen model still reports its loss; nothing is updated.
+                warnings.warn("The model does not have any trainable weights.", stacklevel=2)
+            self._update_metrics(loss, x.shape[0], y, y_pred, sample_weight)
         return self._metric_logs()
 
     def test_step(self, x, y, sample_weight=None):
         """Loss and metrics on one batch, without changing any weight."""
-        y_pred, tape = self._forward(x, training=False)
-        loss, _, _ = self.compute_loss(y, y_pred, tape, sample_weight)
-        self._update_metrics(loss, x.shape[0], y, y_pred, sample_weight)
+        with np.errstate(all="ignore"):
+            y_pred, tape = self._forward(x, training=False)
+            loss, _, _ = self.compute_loss(y, y_pred, tape, sample_weight)
+            self._update_metrics(loss, x.shape[0], y, y_pred, sample_weight)
         return self._metric_logs()
 
     def _update_metrics(self, loss, batch_size, y, y_pred, sample_weight):
@@ -323,7 +338,7 @@ class Model(Layer):
             sample_weight = data.class_weights_to_sample_weights(class_weight, y)
         self._check_step_works(x, y, sample_weight)
         if val is not None:
-            self._check_step_works(*val)
+            self._check_step_works(*val, sample_weight_name="validation_data[2]")
 
         batches = data.EpochBatches(
             x.shape[0], data.batch_size_for(batch_size, x.shape[0], steps_per_epoch),
@@ -370,17 +385,19 @@ class Model(Layer):
                 self._fixed_step_weights = None
         return callback_list.history
 
-    def _prepare_data(self, x, y, sample_weight, method):
-        """Checks and converts fit/evaluate's arrays. Raises before any weight changes."""
-        x = data.as_float(data.to_array("x", x))
+    def _prepare_data(self, x, y, sample_weight, method, names=("x", "y", "sample_weight")):
+        """Checks and converts fit/evaluate's arrays. Raises before any weight changes.
+
+        names: what errors call the three arrays (validation data has its own names)."""
+        x_name, y_name, sw_name = names
+        x = data.as_float(data.to_array(x_name, x), x_name)
         if y is None:
-            raise ValueError(f"`{method}()` needs targets: `y` must be given. Received: y=None")
-        y = data.to_array("y", y)
-        if y.dtype != x.dtype:
-            y = y.astype(x.dtype)
+            raise ValueError(
+                f"`{method}()` needs targets: `{y_name}` must be given. Received: {y_name}=None")
+        y = data.as_float(data.to_array(y_name, y), y_name)
         if sample_weight is not None:
-            sample_weight = data.check_sample_weight(sample_weight)
-        data.check_lengths(x=x, y=y, sample_weight=sample_weight)
+            sample_weight = data.check_sample_weight(sample_weight, sw_name)
+        data.check_lengths(**{x_name: x, y_name: y, sw_name: sample_weight})
         self._check_input_shape(x)
         return x, y, sample_weight
 
@@ -393,7 +410,8 @@ class Model(Layer):
             )
         x_val, y_val = validation_data[0], validation_data[1]
         sw_val = validation_data[2] if len(validation_data) == 3 else None
-        return self._prepare_data(x_val, y_val, sw_val, "fit")
+        return self._prepare_data(x_val, y_val, sw_val, "fit", names=(
+            "validation_data[0]", "validation_data[1]", "validation_data[2]"))
 
     def _check_input_shape(self, x):
         """Builds the model from x if needed, else checks x fits the model's input shape."""
@@ -409,16 +427,26 @@ class Model(Layer):
                 f"{self.input_shape}, found shape={(None,) + got}. Received: x.shape={x.shape}"
             )
 
-    def _check_step_works(self, x, y, sample_weight):
+    def _check_step_works(self, x, y, sample_weight, sample_weight_name="sample_weight"):
         """Checks, before any callback runs or any weight changes, that y fits the model's
         output and the loss: the model runs on two samples, and the loss sees every target
         (against stand-in predictions of 0.5), so a bad label anywhere is reported now."""
-        y_pred, tape = self._forward(x[:2], training=False)
+        with np.errstate(all="ignore"):     # overflow is the loss's to show, as in train_step
+            y_pred, tape = self._forward(x[:2], training=False)
         sw = None if sample_weight is None else sample_weight[:2]
         try:
             stand_in = np.full((y.shape[0],) + y_pred.shape[1:], 0.5, dtype=y_pred.dtype)
-            self.loss.forward(y, stand_in)
-            self.compute_loss(y[:2], y_pred, tape, sw)
+            with np.errstate(all="ignore"):
+                values = self.loss.forward(y, stand_in)[0]
+        except ValueError as error:
+            raise ValueError(
+                f"The targets `y` do not fit the output of model {self.name!r} (shape "
+                f"{(None,) + y_pred.shape[1:]}) and its loss. {error}"
+            ) from None
+        data.check_sample_weight_shape(sample_weight, np.shape(values), sample_weight_name)
+        try:
+            with np.errstate(all="ignore"):
+                self.compute_loss(y[:2], y_pred, tape, sw)
         except ValueError as error:
             raise ValueError(
                 f"The targets `y` do not fit the output of model {self.name!r} (shape "
@@ -478,7 +506,7 @@ class Model(Layer):
             data.check_batch_size(batch_size)
         if steps is not None:
             _check_int("steps", steps, minimum=1)
-        x = data.as_float(data.to_array("x", x))
+        x = data.as_float(data.to_array("x", x), "x")
         self._check_input_shape(x)
         batches = data.EpochBatches(x.shape[0], data.batch_size_for(batch_size, x.shape[0],
                                                                     steps),
@@ -491,7 +519,8 @@ class Model(Layer):
         with self._all_cores():
             for step, batch in batches.epoch():
                 callback_list.on_predict_batch_begin(step)
-                outputs.append(self._forward(x[batch], training=False)[0])
+                with np.errstate(all="ignore"):     # as in train_step
+                    outputs.append(self._forward(x[batch], training=False)[0])
                 callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
                 if self.stop_predicting:
                     break
@@ -529,7 +558,7 @@ class Model(Layer):
 
     def predict_on_batch(self, x):
         """The model's outputs for this one batch."""
-        x = data.as_float(data.to_array("x", x))
+        x = data.as_float(data.to_array("x", x), "x")
         self._check_input_shape(x)
         with self._all_cores():
             return self._forward(x, training=False)[0]
