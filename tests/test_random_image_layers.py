@@ -145,3 +145,26 @@ def test_configs_round_trip(name):
     layer = MAKERS[name]()
     config = layer.get_config()
     assert type(layer).from_config(config).get_config() == config
+
+
+def test_a_model_trains_through_augmentation_and_predicts_without_it():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, size=(32, 6, 6, 1)).astype("float32")
+    y = (x.mean(axis=(1, 2, 3)) > 0.5).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((6, 6, 1)),
+        layers.RandomFlip(seed=0),
+        layers.RandomRotation(0.1, seed=1),
+        layers.Conv2D(2, 3, activation="relu"),
+        layers.RandomTranslation(0.1, 0.1, seed=2),       # inside: its input gradient is used
+        layers.Flatten(),
+        layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    history = model.fit(x, y, epochs=3, batch_size=8, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    plain = keras.Sequential([keras.Input((6, 6, 1)), layers.Conv2D(2, 3, activation="relu"),
+                              layers.Flatten(), layers.Dense(1, activation="sigmoid")])
+    plain.set_weights(model.get_weights())
+    np.testing.assert_allclose(model.predict(x, verbose=0), plain.predict(x, verbose=0))
