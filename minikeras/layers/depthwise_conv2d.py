@@ -128,8 +128,6 @@ class DepthwiseConv2D(ActivationMixin, Layer):
     "kernel" here), bias (in_channels * depth_multiplier,).
     """
 
-    splits_batches = True  # its big batches run in parallel parts (ops/parallel.py)
-
     def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1,
                  data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
                  depthwise_initializer="glorot_uniform", bias_initializer="zeros",

@@ -40,8 +40,6 @@ class SeparableConv2D(ActivationMixin, Layer):
     pointwise_kernel (1, 1, in * depth_multiplier, filters), bias (filters,).
     """
 
-    splits_batches = True  # its big batches run in parallel parts (ops/parallel.py)
-
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True,
                  depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
