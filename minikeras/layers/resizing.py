@@ -41,7 +41,8 @@ class Resizing(Layer):
         antialias: False (minikeras does not antialias downsampling).
         data_format: "channels_last" or "channels_first".
 
-    Shapes: (batch, h, w, c) -> (batch, height, width, c). Output dtype: the layer's dtype.
+    Shapes: (batch, h, w, c) -> (batch, height, width, c). Output dtype: the layer's dtype;
+    called directly on integer images, their dtype (rounded and saturated, as Keras).
     Differentiable: backward is the adjoint of the interpolation, then of the crop or pad.
     """
 
@@ -85,6 +86,15 @@ class Resizing(Layer):
     def build(self, input_shape):
         base_conv.check_rank(self, input_shape)
         self.built = True
+
+    def __call__(self, x, training=False):
+        """Integer images come back in their own dtype, rounded and saturated, as Keras's."""
+        dtype = np.asarray(x).dtype
+        out = super().__call__(x, training=training)
+        if np.issubdtype(dtype, np.integer):
+            limits = np.iinfo(dtype)
+            out = np.clip(np.round(out), limits.min, limits.max).astype(dtype)
+        return out
 
     def forward(self, x, training=False):
         """x: (batch, h, w, c) or channels first. Returns (resized, cache)."""
