@@ -296,7 +296,12 @@ def format_table(summary, out=None):
                      f"{len(summary['fits'])} are compared.")
     for fit in summary["fits"]:
         lines.append("")
-        shape = (fit["data"]["keras"]["x"] or {}).get("shape")
+        described = fit["data"]["keras"]["x"] or {}
+        shape = described.get("shape")
+        if "arrays" in described:       # several inputs: the shape of each
+            arrays = described["arrays"]
+            items = arrays.values() if isinstance(arrays, dict) else arrays
+            shape = [(item or {}).get("shape") for item in items]
         lines.append(f"Fit {fit['index']}: model {fit['model']['keras']!r}, x shape {shape}, "
                      f"epochs={fit['epochs']}, batch_size={fit['batch_size']}")
         lines.append(f"  {'final value':<22}{'Keras':>14}{'minikeras':>14}{'rel. diff':>12}")

@@ -117,9 +117,15 @@ class FitRecorder:
 
 
 def describe_array(value):
-    """Shape, dtype and SHA-256 of an array-like, or None (datasets, generators, None)."""
+    """Shape, dtype and SHA-256 of an array-like, or None (datasets, generators, None). The
+    data of a model with several inputs (a list or dict of arrays) is described array by
+    array."""
     if value is None:
         return None
+    if isinstance(value, dict):
+        return {"arrays": {str(key): describe_array(v) for key, v in value.items()}}
+    if isinstance(value, (list, tuple)) and value and all(hasattr(v, "shape") for v in value):
+        return {"arrays": [describe_array(v) for v in value]}
     try:
         array = np.ascontiguousarray(np.asarray(value))
     except Exception:

@@ -121,7 +121,7 @@ def is_int_dtype(dtype):
 
 def is_keras_tensor(x):
     """True for the symbolic tensors `Input(...)` and `layer.output` return."""
-    from minikeras.layers.input_layer import KerasTensor
+    from minikeras.backend.keras_tensor import KerasTensor
 
     return isinstance(x, KerasTensor)
 

@@ -10,6 +10,8 @@ class Activation(ActivationMixin, Layer):
         activation: name or minikeras activation function.
     """
 
+    supports_masking = True     # passes its input's mask on, as in Keras
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activation_of(activation)
@@ -21,7 +23,7 @@ class Activation(ActivationMixin, Layer):
         """x: any shape. Returns (a, cache), a of x's shape."""
         return self._activate(x)
 
-    def backward(self, da, cache, from_logits=False):
+    def backward(self, da, cache, from_logits=False, need_input_gradient=True):
         return self._activation_backward(da, cache, from_logits), []
 
     def output_logits(self, cache):

@@ -55,7 +55,7 @@ class BasePooling2D(Layer):
                                          self._mode)
         return base_conv.from_channels_last(out, self.data_format), pool_cache
 
-    def backward(self, dout, cache):
+    def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
         """dout: dL/d(out), shaped like the output. Returns (dx, [])."""
         dout = base_conv.to_channels_last(dout, self.data_format)
         dx = pool2d_backward(dout, cache)

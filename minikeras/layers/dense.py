@@ -23,6 +23,8 @@ class Dense(ActivationMixin, Layer):
     bias (units,). Inputs of rank > 2 are multiplied along their last axis, as Keras does.
     """
 
+    supports_masking = True     # passes its input's mask on, as in Keras
+
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
@@ -82,16 +84,18 @@ class Dense(ActivationMixin, Layer):
         """da: dL/da (batch, ..., units). Returns (dx, [dkernel, dbias]).
 
         need_input_gradient=False (the model's first layer: nothing uses dL/dx) returns
-        dx=None and skips its product.
+        dx=None and skips its product. A frozen layer returns no weight gradients ([]).
         """
         x, act_cache = cache
         dz = self._activation_backward(da, act_cache, from_logits)
-        x2 = x.reshape(-1, x.shape[-1])             # (N, in): N = batch x inner positions
-        dz2 = dz.reshape(-1, self.units)             # (N, units)
-        dkernel = parallel.matmul_transposed_a(x2, dz2)               # (in, units) = x2.T @ dz2
         dx = None
         if need_input_gradient:
             dx = parallel.matmul(dz, self.kernel.value.T)        # (batch, ..., in)
+        if not self.trainable:
+            return dx, []                            # frozen: no weight gradients
+        x2 = x.reshape(-1, x.shape[-1])             # (N, in): N = batch x inner positions
+        dz2 = dz.reshape(-1, self.units)             # (N, units)
+        dkernel = parallel.matmul_transposed_a(x2, dz2)               # (in, units) = x2.T @ dz2
         grads = [dkernel]
         if self.use_bias:
             grads.append(dz2.sum(axis=0))            # (units,)

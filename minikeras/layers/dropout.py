@@ -15,6 +15,8 @@ class Dropout(Layer):
         seed: integer seed for the mask, or None for the global generator.
     """
 
+    supports_masking = True     # passes its input's mask on, as in Keras
+
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:

@@ -30,7 +30,7 @@ class Flatten(Layer):
             x = x.transpose((0,) + tuple(range(2, x.ndim)) + (1,))
         return x.reshape(x.shape[0], -1), x.shape
 
-    def backward(self, dout, cache):
+    def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
         dx = dout.reshape(cache)
         if self.data_format == "channels_first" and dx.ndim > 2:
             dx = dx.transpose((0, dx.ndim - 1) + tuple(range(1, dx.ndim - 1)))

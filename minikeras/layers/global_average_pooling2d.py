@@ -13,7 +13,7 @@ class GlobalAveragePooling2D(BaseGlobalPooling2D):
         # backward only needs the input's shape: every pixel gets dout / (h * w)
         return out, x.shape
 
-    def backward(self, dout, cache):
+    def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
         """dout: (batch, c) (or keepdims shape). Returns (dx, [])."""
         x_shape = cache
         axes = self._spatial_axes

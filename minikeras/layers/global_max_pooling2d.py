@@ -18,7 +18,7 @@ class GlobalMaxPooling2D(BaseGlobalPooling2D):
         out = peak if self.keepdims else peak.squeeze(axis=axes)
         return out, winners
 
-    def backward(self, dout, cache):
+    def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
         """dout: (batch, c) (or keepdims shape). Returns (dx, [])."""
         winners = cache
         axes = self._spatial_axes

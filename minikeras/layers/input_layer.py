@@ -1,8 +1,12 @@
-"""`Input` and `InputLayer`: declare the shape of a model's input."""
+"""`Input` and `InputLayer`: declare the shape and dtype of a model's input.
+
+`Input(...)` returns the symbolic tensor (backend/keras_tensor.py) that layers are called on
+to build a functional model.
+"""
 
 import numpy as np
 
-from minikeras import backend
+from minikeras.backend.keras_tensor import KerasTensor, Node
 from minikeras.layers.layer import Layer
 
 
@@ -41,6 +45,8 @@ class InputLayer(Layer):
                 )
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         self.built = True
+        # The symbolic tensor this layer stands for; its node has no inputs (Keras's too).
+        Node(self, [], [KerasTensor(self.batch_shape, self.dtype, name=self.name)])
 
     @property
     def shape(self):
@@ -49,34 +55,11 @@ class InputLayer(Layer):
     def forward(self, x, training=False):
         return x, None
 
-    def backward(self, dout, cache):
+    def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
         return dout, []
 
     def get_config(self):
         return {"batch_shape": self.batch_shape, "dtype": self.dtype, "name": self.name}
-
-
-class KerasTensor:
-    """What `Input(...)` returns: a symbolic input with a shape and a dtype.
-
-    A `Sequential` model takes it as its first element to learn its input shape.
-    """
-
-    def __init__(self, shape, dtype, layer):
-        self.shape = shape
-        self.dtype = dtype
-        self._input_layer = layer
-
-    @property
-    def ndim(self):
-        return len(self.shape)
-
-    def __repr__(self):
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
-
-    @property
-    def name(self):
-        return self._input_layer.name
 
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, ragged=None, batch_shape=None,
@@ -88,7 +71,7 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, ragged=None, bat
     _only_defaults(sparse=sparse, ragged=ragged, tensor=tensor, optional=optional)
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape,
                        name=name)
-    return KerasTensor(layer.batch_shape, backend.standardize_dtype(dtype), layer)
+    return layer.output
 
 
 def _only_defaults(**arguments):

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from minikeras import activations, backend, initializers, regularizers
+from minikeras.backend.keras_tensor import KerasTensor, Node
 from minikeras.utils.naming import to_snake_case
 from minikeras.variables import Variable
 
@@ -39,6 +40,9 @@ class Layer:
     # True for layers whose big batches run in parallel parts (ops/parallel.py): a model
     # holding one trains with BLAS pinned to one thread (Model._all_cores).
     splits_batches = False
+    # Whether the layer passes on (or computes) a mask: Keras's attribute. A layer with its own
+    # compute_mask makes masks whatever this says (models/graph.py).
+    supports_masking = False
 
     def __init__(self, name=None, trainable=True, dtype=None, activity_regularizer=None,
                  autocast=True, **kwargs):
@@ -60,6 +64,7 @@ class Layer:
         # rows); __call__ checks it so a wrong width is reported, not a NumPy matmul error.
         self._expected_last_dim = None
         self._weights = []
+        self._inbound_nodes = []    # one Node per call on symbolic tensors
         self._batch_input_shape = _legacy_batch_input_shape(self.name, kwargs)
         if kwargs.get("input_dim") is not None or kwargs.get("input_shape") is not None:
             # Keras's warning, word for word, so that a script's filters treat both alike;
@@ -164,31 +169,51 @@ class Layer:
         """Output shape for an input shape (batch dimension included). Default: unchanged."""
         return tuple(input_shape)
 
+    def compute_mask(self, inputs, previous_mask):
+        """The mask of the output. Keras's default: the input's mask, unchanged (used only
+        when `supports_masking` is True; other layers drop the mask)."""
+        return previous_mask
+
     @property
     def input(self):
-        """The symbolic input (shape and dtype) this layer receives in its built model."""
-        return self._symbolic_tensor(0, "input")
+        """The symbolic tensor(s) this layer was first called on."""
+        return self._node_attribute("input")
 
     @property
     def output(self):
-        """The symbolic output (shape and dtype) of this layer in its built model."""
-        return self._symbolic_tensor(1, "output")
+        """The symbolic tensor(s) this layer's first call returned."""
+        return self._node_attribute("output")
 
-    def _symbolic_tensor(self, which, word):
-        from minikeras.layers.input_layer import KerasTensor
-
-        shapes = getattr(self, "_model_shapes", None)    # set by Sequential.build
-        if shapes is None:
+    def _node_attribute(self, word):
+        if not self._inbound_nodes:
             raise AttributeError(
-                f"Layer {self.name!r} has never been called in a built model and thus has no "
-                f"defined {word}."
+                f"The layer {self.name} has never been called and thus has no defined {word}."
             )
-        return KerasTensor(shapes[which], self.dtype, self)
+        node = self._inbound_nodes[0]
+        if word == "input" and not node.is_input:
+            tensors, as_list = node.input_tensors, node.list_input
+        else:
+            tensors = node.output_tensors
+            as_list = len(tensors) > 1
+        return list(tensors) if as_list else tensors[0]
 
     def _maybe_build(self, input_shape):
         if not self.built:
-            self.build(tuple(input_shape))
+            if isinstance(input_shape, list):       # a layer called on several tensors
+                self.build([tuple(shape) for shape in input_shape])
+            else:
+                self.build(tuple(input_shape))
             self.built = True
+
+    def _check_input_shape(self, shape):
+        """A wrong last axis is reported with Keras's message, not as a NumPy matmul error."""
+        if self._expected_last_dim is not None and (
+                len(shape) < 2 or shape[-1] != self._expected_last_dim):
+            raise ValueError(
+                f"Input 0 of layer {self.name!r} is incompatible with the layer: expected axis "
+                f"-1 of input shape to have value {self._expected_last_dim}, but received "
+                f"input with shape {tuple(shape)}"
+            )
 
     # -------------------------------------------------------------------- maths
 
@@ -219,19 +244,51 @@ class Layer:
         return None
 
     def __call__(self, x, training=False):
-        """Applies the layer to a NumPy array, building it first if needed."""
+        """On symbolic tensors (`Input(...)` or another layer's output): records the call and
+        returns symbolic output(s), see _call_symbolic. On arrays: computes the output."""
+        if isinstance(x, KerasTensor) or (
+                isinstance(x, (list, tuple)) and any(isinstance(t, KerasTensor) for t in x)):
+            return self._call_symbolic(x)
+        if isinstance(x, (list, tuple)):     # a layer taking several arrays (merge layers)
+            x = [self._as_input_array(a) for a in x]
+            self._maybe_build([a.shape for a in x])
+        else:
+            x = self._as_input_array(x)
+            self._maybe_build(x.shape)
+            self._check_input_shape(x.shape)
+        return self.forward(x, training=training)[0]
+
+    def _as_input_array(self, x):
         x = np.asarray(x)
         if np.issubdtype(x.dtype, np.number) and not np.issubdtype(x.dtype, np.floating):
             x = x.astype(self.dtype)
-        self._maybe_build(x.shape)
-        if self._expected_last_dim is not None and (
-                x.ndim < 2 or x.shape[-1] != self._expected_last_dim):
-            raise ValueError(
-                f"Input 0 of layer {self.name!r} is incompatible with the layer: expected axis "
-                f"-1 of input shape to have value {self._expected_last_dim}, but received "
-                f"input with shape {x.shape}"
-            )
-        return self.forward(x, training=training)[0]
+        return x
+
+    def _call_symbolic(self, inputs):
+        """Builds the layer from the input shapes, infers the output shape and records the
+        call as a Node. inputs: a KerasTensor or a list of them. Returns KerasTensor(s)."""
+        list_input = isinstance(inputs, (list, tuple))
+        tensors = list(inputs) if list_input else [inputs]
+        for tensor in tensors:
+            if not isinstance(tensor, KerasTensor):
+                raise ValueError(
+                    f"Layer {self.name!r} was called on a mix of symbolic tensors and other "
+                    f"values. Expected only KerasTensors. Received: {tensor!r}"
+                )
+        shape = [t.shape for t in tensors] if list_input else tensors[0].shape
+        self._maybe_build(shape)
+        if not list_input:
+            self._check_input_shape(shape)
+        output_shape = self.compute_output_shape(shape)
+        if isinstance(output_shape, list):      # several outputs (a model with several)
+            outputs = [KerasTensor(s, self._output_dtype(i)) for i, s in enumerate(output_shape)]
+        else:
+            outputs = [KerasTensor(output_shape, self._output_dtype(0))]
+        Node(self, tensors, outputs, list_input=list_input)
+        return outputs if isinstance(output_shape, list) else outputs[0]
+
+    def _output_dtype(self, index):
+        return self.dtype
 
     # ------------------------------------------------------------ configuration
 

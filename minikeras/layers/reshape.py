@@ -53,7 +53,7 @@ class Reshape(Layer):
         """x: (batch, ...). Returns (out, cache), out: (batch, *target_shape)."""
         return x.reshape((x.shape[0],) + self._resolve(x.shape)), x.shape
 
-    def backward(self, dout, cache):
+    def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
         return dout.reshape(cache), []
 
     def get_config(self):

@@ -89,9 +89,9 @@ class Resizing(Layer):
 
     def __call__(self, x, training=False):
         """Integer images come back in their own dtype, rounded and saturated, as Keras's."""
-        dtype = np.asarray(x).dtype
+        dtype = getattr(x, "dtype", None) if isinstance(x, np.ndarray) else None
         out = super().__call__(x, training=training)
-        if np.issubdtype(dtype, np.integer):
+        if dtype is not None and np.issubdtype(dtype, np.integer):
             limits = np.iinfo(dtype)
             out = np.clip(np.round(out), limits.min, limits.max).astype(dtype)
         return out

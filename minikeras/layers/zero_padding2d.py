@@ -58,7 +58,7 @@ class ZeroPadding2D(Layer):
         base_conv.check_rank(self, x.shape)
         return np.pad(x, self._pad_widths()), x.shape
 
-    def backward(self, dout, cache):
+    def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
         """The gradient of zero padding is the centre crop of dout. Returns (dx, [])."""
         x_shape = cache
         crop = tuple(slice(before, before + dim)

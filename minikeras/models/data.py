@@ -21,8 +21,8 @@ def to_array(name, value, allow_none=False):
     if isinstance(value, (list, tuple)) and value and all(
             hasattr(v, "shape") for v in value) and len(value) > 1:
         raise ValueError(
-            f"minikeras models take a single input and a single output array. "
-            f"Received: {name} as a list of {len(value)} arrays"
+            f"Expected one array for `{name}`. Received: {name} as a list of {len(value)} "
+            "arrays"
         )
     if hasattr(value, "to_numpy"):          # pandas objects
         value = value.to_numpy()

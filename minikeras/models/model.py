@@ -8,8 +8,10 @@ One training step (`train_step`) is the whole algorithm:
     optimizer.apply(grads, weights)           one step downhill
 
 `fit` repeats it over mini-batches for a number of epochs and records the running means of the
-loss and metrics in a History. A subclass (Sequential) says how layers connect by implementing
-`_forward`, `_backward` and `_output_logits`; everything else is shared here.
+loss and metrics in a History. How the layers connect is the model's graph (models/graph.py
+runs it forward and backward): Sequential builds a chain, Functional (`Model(inputs, outputs)`)
+any graph; everything else is shared here. Data is handled as lists, one array per model input
+and one per output, whatever structure (array, list, dict) the user passed.
 """
 
 import contextlib
@@ -19,6 +21,7 @@ import numpy as np
 
 from minikeras import backend
 from minikeras import optimizers as optimizers_module
+from minikeras.backend.keras_tensor import KerasTensor
 from minikeras.callbacks import CallbackList
 from minikeras.kernels import parallel
 from minikeras.layers.layer import Layer
@@ -28,7 +31,17 @@ from minikeras.models import compile_utils, data
 
 
 class Model(Layer):
-    """Base class of models: training and inference on NumPy arrays."""
+    """Base class of models: training and inference on NumPy arrays.
+
+    `Model(inputs, outputs)` builds a functional model (models/functional.py), as in Keras.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from minikeras.models.functional import Functional
+
+            return super().__new__(Functional)
+        return super().__new__(cls)
 
     def __init__(self, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
@@ -44,29 +57,177 @@ class Model(Layer):
         self._compiled_metrics = None    # built on the first batch, once shapes are known
         self._fixed_step_weights = None  # set while fit() / train_on_batch() run
         self._initial_epoch = None       # set by BackupAndRestore to resume a crashed run
+        self._graph = None               # the layer graph (models/graph.py), once built
 
-    # ---------------------------------------------------------- graph interface
+    # ---------------------------------------------------------------- the graph
+    # A model is a graph of layer calls (models/graph.py). Functional builds it from its inputs
+    # and outputs, Sequential from its stack; everything below runs it through `self._graph`.
 
     def _forward(self, x, training):
-        """Runs the layers. Returns (y_pred, tape); the tape is what _backward needs."""
-        raise NotImplementedError
+        """x: an array, or a list with one array per input. Returns (y_pred, tape): y_pred is
+        an array, or a list with one array per output; the tape is what _backward needs."""
+        outputs, tape = self._graph.forward(x if isinstance(x, list) else [x], training)
+        return (outputs[0] if len(outputs) == 1 else outputs), tape
 
     def _backward(self, dy, tape, from_logits=False):
-        """Backpropagates dL/dy_pred. Returns one gradient per trainable weight."""
-        raise NotImplementedError
+        """Backpropagates dL/dy_pred (an array, or a list per output; dL/d(logits) where
+        from_logits says so). Returns one gradient per trainable weight."""
+        if not isinstance(dy, list):
+            dy, from_logits = [dy], [from_logits]
+        _, layer_grads = self._graph.backward(dy, tape, from_logits)
+        return self._gradients_in_weight_order(layer_grads)
+
+    def _gradients_in_weight_order(self, layer_grads):
+        """{layer: its gradients} -> one list aligned with self.trainable_weights. A layer no
+        gradient reached (its branch does not lead to a loss) gets zeros."""
+        grads = []
+        for layer in self._graph.called_layers:
+            layer_grad = layer_grads.get(layer)
+            if layer_grad is None:
+                layer_grad = [np.zeros_like(w.value) for w in layer.trainable_weights]
+            grads.extend(layer_grad)
+        if self._graph.repeats_weights:
+            grads = _sum_repeated(
+                [w for layer in self._graph.called_layers for w in layer.trainable_weights],
+                grads)
+        return grads
 
     def _output_logits(self, tape):
         """The logits behind a sigmoid/softmax output, or None."""
-        raise NotImplementedError
+        return self._graph.output_logits(tape, 0)
 
     def _penalty(self, tape):
         """Activity-regularization penalty collected during _forward (0.0 if none)."""
-        return 0.0
+        return tape.penalty
+
+    # The layer contract, for a model used as a layer inside another model.
+
+    def forward(self, x, training=False):
+        """x: an array or a list of arrays (one per input). Returns (y, tape)."""
+        self._require_graph()
+        return self._forward(x, training)
+
+    def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
+        """dout: dL/dy (a list for several outputs). Returns (dx, grads): dx like x, grads
+        aligned with trainable_weights ([] when the model is frozen)."""
+        douts = dout if isinstance(dout, list) else [dout]
+        flags = [from_logits] + [False] * (len(douts) - 1)
+        input_grads, layer_grads = self._graph.backward(
+            douts, cache, flags, need_input_gradient=need_input_gradient)
+        grads = self._gradients_in_weight_order(layer_grads) if self.trainable else []
+        return (input_grads if len(input_grads) > 1 else input_grads[0]), grads
+
+    def output_logits(self, cache):
+        if len(self._graph.outputs) != 1:
+            return None
+        return self._graph.output_logits(cache, 0)
+
+    def _require_graph(self):
+        if getattr(self, "_graph", None) is None:
+            raise ValueError(
+                f"Model {self.name!r} has not been built yet: it has no layers connected to an "
+                "input. Build it (or call it on data) first."
+            )
 
     def __call__(self, x, training=False):
-        x = data.as_float(data.to_array("x", x), "x")
-        self._maybe_build(x.shape)
-        return self._forward(x, training)[0]
+        if _is_symbolic(x):
+            return self._call_symbolic(x)
+        xs = self._input_arrays(x, "x")
+        self._check_input_arrays(xs)
+        y_pred = self._graph.forward(xs, training)[0]
+        return self._structure_outputs(y_pred)
+
+    @property
+    def layers(self):
+        """The layers of the graph, Keras's order (InputLayers included, as Keras lists them for
+        a functional model)."""
+        return list(self._graph.layers) if getattr(self, "_graph", None) else []
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        # As Keras: freezing (or unfreezing) a model sets every layer in it, nested ones too.
+        self._trainable = bool(value)
+        for layer in self.layers:
+            layer.trainable = value
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return _unique([w for layer in self.layers for w in layer.trainable_weights])
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
+        return _unique([w for layer in self.layers for w in layer.non_trainable_weights])
+
+    @property
+    def weights(self):
+        """Layer by layer, each layer's weights in its own order (as Keras lists them)."""
+        return _unique([w for layer in self.layers for w in layer.weights])
+
+    # -------------------------------------------------- structured data (lists, dicts)
+
+    def _input_names(self):
+        return [tensor.name for tensor in self._graph.inputs]
+
+    def output_names_list(self):
+        """The name of each output: its key when the outputs were given as a dict, else
+        (as Keras) the name of the layer that made it."""
+        if getattr(self, "_output_keys", None) is not None:
+            return list(self._output_keys)
+        return [tensor._keras_history[0].name for tensor in self._graph.outputs]
+
+    @property
+    def output_names(self):
+        return self.output_names_list()
+
+    def _input_arrays(self, x, name):
+        """x: one array, a list (one per input) or a dict (by input name) -> a list of
+        arrays, each converted to its Input's dtype (integer inputs stay integer)."""
+        self._maybe_build_from(x)
+        arrays = _flatten_structure(x, self._input_names(), name, "input",
+                                    getattr(self, "_input_keys", None))
+        result = []
+        for index, (array, tensor) in enumerate(zip(arrays, self._graph.inputs)):
+            array_name = name if len(arrays) == 1 else f"{name}[{index}]"
+            array = data.to_array(array_name, array)
+            if tensor.dtype == backend.floatx():
+                array = data.as_float(array, array_name)     # reports values beyond float32
+            elif array.dtype != tensor.dtype:
+                array = array.astype(tensor.dtype)
+            result.append(array)
+        return result
+
+    def _target_arrays(self, y, name="y"):
+        """y like x, for the outputs (dict keys: output names). Targets are floats."""
+        arrays = _flatten_structure(y, self.output_names_list(), name, "output",
+                                    getattr(self, "_output_keys", None))
+        result = []
+        for index, array in enumerate(arrays):
+            array_name = name if len(arrays) == 1 else f"{name}[{index}]"
+            result.append(data.as_float(data.to_array(array_name, array), array_name))
+        return result
+
+    def _maybe_build_from(self, x):
+        """Sequential without an input shape builds itself from the first data it sees."""
+        if getattr(self, "_graph", None) is None and not isinstance(x, (dict, list)):
+            array = data.to_array("x", x)
+            self.build((None,) + array.shape[1:])
+        self._require_graph()
+
+    def _structure_outputs(self, outputs):
+        """A list of output arrays -> what Keras returns: the array for a single output, a
+        dict when the model's outputs were given as a dict, else the list."""
+        keys = getattr(self, "_output_keys", None)
+        if keys is not None:
+            return dict(zip(keys, outputs))
+        return outputs[0] if len(outputs) == 1 else list(outputs)
 
     # ------------------------------------------------------------------ compile
 
@@ -92,10 +253,13 @@ class Model(Layer):
 
         Args:
             optimizer: name ("adam") or Optimizer instance.
-            loss: name ("binary_crossentropy"), loss function or Loss instance.
-            loss_weights: a scalar factor applied to the loss.
+            loss: name ("binary_crossentropy"), loss function or Loss instance; for a model
+                with several outputs also a list (one per output) or a dict {output name:
+                loss} (one loss alone applies to every output).
+            loss_weights: factor(s) applied to the loss(es): a number, a list or a dict.
             metrics: list of metric names, functions or Metric instances ("accuracy" is
-                resolved from the targets' and predictions' shapes).
+                resolved from the targets' and predictions' shapes); with several outputs, a
+                list of lists or a dict {output name: list}.
             weighted_metrics: like metrics, but weighted by sample_weight / class_weight.
             run_eagerly, steps_per_execution, jit_compile, auto_scale_loss: accepted for
                 compatibility; they change nothing here.
@@ -107,19 +271,37 @@ class Model(Layer):
         # Everything is resolved before anything is assigned: a compile() that raises leaves
         # the model as it was (its trained optimizer, loss and metrics).
         new_optimizer = optimizers_module.get(optimizer)
-        new_loss = compile_utils.resolve_loss(loss)
-        new_loss_weight = compile_utils.resolve_loss_weight(loss_weights)
-        metric_identifiers = compile_utils.check_metric_identifiers("metrics", metrics)
-        weighted_metric_identifiers = compile_utils.check_metric_identifiers(
-            "weighted_metrics", weighted_metrics)
+        names = self._compile_output_names()
+        output_losses = compile_utils.resolve_losses(loss, names)
+        output_loss_weights = compile_utils.resolve_loss_weights(loss_weights, names)
+        output_metrics = compile_utils.metrics_per_output("metrics", metrics, names)
+        output_weighted = compile_utils.metrics_per_output("weighted_metrics",
+                                                           weighted_metrics, names)
         self.optimizer = new_optimizer
-        self.loss = new_loss
-        self.loss_weight = new_loss_weight
-        self._metric_identifiers = metric_identifiers
-        self._weighted_metric_identifiers = weighted_metric_identifiers
+        self._output_losses = output_losses
+        self._output_loss_weights = output_loss_weights
+        self._output_metric_identifiers = output_metrics
+        self._output_weighted_identifiers = output_weighted
+        # The single-output view (what saving writes and older code reads).
+        self.loss = output_losses[0] if len(names) == 1 else loss
+        self.loss_weight = output_loss_weights[0]
+        self._metric_identifiers = output_metrics[0] if len(names) == 1 else metrics
+        self._weighted_metric_identifiers = (output_weighted[0] if len(names) == 1
+                                             else weighted_metrics)
         self._compiled_metrics = None
         self._loss_tracker = Mean(name="loss")
+        # Keras logs each output's own loss ("dense_1_loss") when there are several outputs.
+        self._output_loss_trackers = []
+        if len(names) > 1:
+            self._output_loss_trackers = [
+                (i, Mean(name=f"{names[i]}_loss")) for i, out_loss in enumerate(output_losses)
+                if out_loss is not None]
         self.compiled = True
+
+    def _compile_output_names(self):
+        if getattr(self, "_graph", None) is None:
+            return [None]   # an unbuilt Sequential: one output, named once built
+        return self.output_names_list()
 
     def _check_compiled(self, method):
         # Keras raises ValueError here (not RuntimeError): match it, so `except` clauses agree.
@@ -129,37 +311,44 @@ class Model(Layer):
                 f"and an optimizer. Model {self.name!r} is not compiled."
             )
 
-    def _build_metrics(self, y, y_pred):
-        """Creates the compiled metrics once the shapes of y and y_pred are known.
+    def _build_metrics(self, ys, y_preds):
+        """Creates the compiled metrics once the shapes of the targets and predictions are
+        known.
 
         Each gets its History key as Keras names it: its own name, "name_1", ... for repeats,
-        and "weighted_name" for a weighted metric whose name is already taken.
+        and "weighted_name" for a weighted metric whose name is already taken; with several
+        outputs, prefixed by the output's name ("dense_1_accuracy").
         """
-        taken = {}
+        several = len(ys) > 1
+        names = self.output_names_list() if several else [None]
         compiled = []
-        for identifiers, weighted in ((self._metric_identifiers, False),
-                                      (self._weighted_metric_identifiers, True)):
-            for identifier in identifiers:
-                metric = compile_utils.build_metric(identifier, y, y_pred)
-                key = metric.name
-                if key in taken and weighted:
-                    key = "weighted_" + metric.name
-                if key in taken:
-                    taken[key] += 1
-                    key = f"{key}_{taken[key] - 1}"
-                else:
-                    taken[key] = 1
-                compiled.append((key, metric, weighted))
+        for index in range(len(ys)):
+            taken = {}
+            prefix = f"{names[index]}_" if several else ""
+            for identifiers, weighted in ((self._output_metric_identifiers[index], False),
+                                          (self._output_weighted_identifiers[index], True)):
+                for identifier in identifiers:
+                    metric = compile_utils.build_metric(identifier, ys[index], y_preds[index])
+                    key = metric.name
+                    if key in taken and weighted:
+                        key = "weighted_" + metric.name
+                    if key in taken:
+                        taken[key] += 1
+                        key = f"{key}_{taken[key] - 1}"
+                    else:
+                        taken[key] = 1
+                    compiled.append((prefix + key, metric, weighted, index))
         self._compiled_metrics = compiled
 
     @property
     def metrics(self):
-        """The loss tracker and the compiled metrics, in that order."""
+        """The loss tracker, the compiled metrics, then each output's loss tracker."""
         if not self.compiled:
             return []
         tracked = [self._loss_tracker]
         if self._compiled_metrics is not None:
-            tracked += [metric for _, metric, _ in self._compiled_metrics]
+            tracked += [metric for _, metric, _, _ in self._compiled_metrics]
+        tracked += [tracker for _, tracker in self._output_loss_trackers]
         return tracked
 
     @property
@@ -169,7 +358,8 @@ class Model(Layer):
             return []
         names = ["loss"]
         if self._compiled_metrics is not None:
-            names += [key for key, _, _ in self._compiled_metrics]
+            names += [key for key, _, _, _ in self._compiled_metrics]
+        names += [tracker.name for _, tracker in self._output_loss_trackers]
         return names
 
     def reset_metrics(self):
@@ -181,17 +371,23 @@ class Model(Layer):
         # printed accuracy reads 0.8640000224113464 on both engines.
         floatx = backend.floatx()
         logs = {"loss": float(np.asarray(self._loss_tracker.result(), dtype=floatx))}
-        for key, metric, _ in self._compiled_metrics or []:
+        for _, tracker in self._output_loss_trackers:
+            logs[tracker.name] = float(np.asarray(tracker.result(), dtype=floatx))
+        for key, metric, _, _ in self._compiled_metrics or []:
             # Most metrics give a number; some (F1Score, Precision at several thresholds)
             # give an array, which Keras logs as it is.
             value = np.asarray(metric.result(), dtype=floatx)
             logs[key] = float(value) if value.ndim == 0 else value
+        if self._output_loss_trackers:
+            return _sorted_dict(logs)       # Keras's multi-output logs come sorted by key
         return logs
 
     def _logs_as_list(self, logs):
         """evaluate()/..._on_batch() values without return_dict, in Keras's order: each metric
         object's own name looked up in the logs, then the remaining keys sorted. (So a metric
-        given both in `metrics` and `weighted_metrics` appears twice, as in Keras.)"""
+        given both in `metrics` and `weighted_metrics` appears twice, as in Keras; with
+        several outputs the metrics' names lack the output prefix and land in the sorted
+        rest, after the outputs' losses, as in Keras.)"""
         names = [metric.name for metric in self.metrics]
         values = [logs[name] for name in names if name in logs]
         values += [logs[key] for key in sorted(logs) if key not in names]
@@ -200,20 +396,55 @@ class Model(Layer):
     # ------------------------------------------------------------ the step maths
 
     def compute_loss(self, y, y_pred, tape, sample_weight=None):
-        """The loss to minimise and its gradient with respect to the model's output.
+        """The loss to minimise and its gradient with respect to the model's output(s).
 
-        Returns (loss, dy, from_logits): dy is dL/d(y_pred), or dL/d(logits) when the output
-        came from a sigmoid/softmax and the loss is a cross-entropy (from_logits is then True).
+        y, y_pred: arrays, or lists with one array per output. Returns (loss, dy,
+        from_logits): dy is dL/d(y_pred), or dL/d(logits) when the output came from a
+        sigmoid/softmax and the loss is a cross-entropy (from_logits is then True); lists
+        when y_pred is a list.
         """
-        logits = self._output_logits(tape) if self.loss.accepts_output_logits else None
-        values, loss_cache = self.loss.forward(y, y_pred, logits=logits)
-        loss, dvalues = reduce_weighted_values(values, sample_weight, self.loss.reduction)
-        if self.loss_weight != 1.0:
-            dvalues = dvalues * self.loss_weight
-            loss = loss * self.loss_weight
-        dy = self.loss.backward(dvalues, loss_cache)
-        loss += self._penalty(tape) + self._weight_penalty()
-        return loss, dy, logits is not None
+        several = isinstance(y_pred, list)
+        ys = y if several else [y]
+        y_preds = y_pred if several else [y_pred]
+        loss, _, dys, flags = self._compute_losses(ys, y_preds, tape, sample_weight)
+        if several:
+            return loss, dys, flags
+        return loss, dys[0], flags[0]
+
+    def _compute_losses(self, ys, y_preds, tape, sample_weight):
+        """Returns (total loss, [each output's unweighted loss], [dL/d(output) or None],
+        [whether that gradient is dL/d(logits)]).
+
+        total = sum over outputs of loss_weight * loss + activity and weight penalties.
+        An output's mask (a sequence model's padded steps) weighs its masked entries 0.
+        """
+        masks = self._graph.output_masks(tape) if tape.masks is not None else None
+        total = 0.0
+        output_values, dys, flags = [], [], []
+        for index, loss_fn in enumerate(self._output_losses):
+            if loss_fn is None:
+                output_values.append(None)
+                dys.append(None)
+                flags.append(False)
+                continue
+            logits = None
+            if loss_fn.accepts_output_logits:
+                logits = self._graph.output_logits(tape, index)
+            weights = sample_weight
+            if masks is not None and masks[index] is not None:
+                weights = _apply_mask(sample_weight, masks[index], loss_fn.reduction)
+            values, loss_cache = loss_fn.forward(ys[index], y_preds[index], logits=logits)
+            loss, dvalues = reduce_weighted_values(values, weights, loss_fn.reduction)
+            output_values.append(loss)
+            loss_weight = self._output_loss_weights[index]
+            if loss_weight != 1.0:
+                dvalues = dvalues * loss_weight
+                loss = loss * loss_weight
+            dys.append(loss_fn.backward(dvalues, loss_cache))
+            flags.append(logits is not None)
+            total = total + loss
+        total += self._penalty(tape) + self._weight_penalty()
+        return total, output_values, dys, flags
 
     def _step_weights(self):
         """(trainable weights, [(index, weight) of those with a regularizer]).
@@ -233,9 +464,13 @@ class Model(Layer):
             return 0.0
         return sum(w.regularizer(w.value) for _, w in regularized)
 
-    def _gradients(self, dy, tape, from_logits):
-        """Backpropagation plus the regularizers' gradients, one per trainable weight."""
-        grads = self._backward(dy, tape, from_logits)
+    def _gradients(self, dys, tape, flags):
+        """Backpropagation plus the regularizers' gradients, one per trainable weight.
+        dys, flags: lists, one per output (or a single array and bool)."""
+        if not isinstance(dys, list):
+            dys, flags = [dys], [flags]
+        _, layer_grads = self._graph.backward(dys, tape, flags)
+        grads = self._gradients_in_weight_order(layer_grads)
         if self._fixed_step_weights is not None and \
                 len(grads) != len(self._fixed_step_weights[0]):
             # A callback changed some layer's `trainable` during fit(): collect them again.
@@ -246,37 +481,51 @@ class Model(Layer):
         return grads
 
     def train_step(self, x, y, sample_weight=None):
-        """One optimizer step on one batch. Returns the logs so far this epoch."""
+        """One optimizer step on one batch. x, y: lists of arrays, one per input / output.
+        Returns the logs so far this epoch."""
         # A diverging run overflows somewhere in here; as in Keras, that shows as a nan/inf
         # loss in the logs (TerminateOnNaN acts on it), not as NumPy RuntimeWarnings.
         with np.errstate(all="ignore"):
-            y_pred, tape = self._forward(x, training=True)
-            loss, dy, from_logits = self.compute_loss(y, y_pred, tape, sample_weight)
-            grads = self._gradients(dy, tape, from_logits)
+            y_pred, tape = self._graph.forward(x, training=True)
+            loss, per_output, dys, flags = self._compute_losses(y, y_pred, tape, sample_weight)
+            grads = self._gradients(dys, tape, flags)
             weights = self._step_weights()[0]
             if weights:
                 self.optimizer.apply(grads, weights)
             else:
                 # As Keras: a fully frozen model still reports its loss; nothing is updated.
                 warnings.warn("The model does not have any trainable weights.", stacklevel=2)
-            self._update_metrics(loss, x.shape[0], y, y_pred, sample_weight)
+            self._update_metrics(loss, per_output, x[0].shape[0], y, y_pred, tape,
+                                 sample_weight)
         return self._metric_logs()
 
     def test_step(self, x, y, sample_weight=None):
         """Loss and metrics on one batch, without changing any weight."""
         with np.errstate(all="ignore"):
-            y_pred, tape = self._forward(x, training=False)
-            loss, _, _ = self.compute_loss(y, y_pred, tape, sample_weight)
-            self._update_metrics(loss, x.shape[0], y, y_pred, sample_weight)
+            y_pred, tape = self._graph.forward(x, training=False)
+            loss, output_losses, _, _ = self._compute_losses(y, y_pred, tape, sample_weight)
+            self._update_metrics(loss, output_losses, x[0].shape[0], y, y_pred, tape,
+                                 sample_weight)
         return self._metric_logs()
 
-    def _update_metrics(self, loss, batch_size, y, y_pred, sample_weight):
+    def _update_metrics(self, loss, output_losses, batch_size, ys, y_preds, tape,
+                        sample_weight):
         # The epoch loss is a mean over batches weighted by batch size, as in Keras.
         self._loss_tracker.update_state(float(loss), sample_weight=batch_size)
+        for index, tracker in self._output_loss_trackers:
+            # Keras on TensorFlow averages each output's loss over batches with equal
+            # weights (a short last batch counts as much as a full one): measured, and
+            # matched here.
+            tracker.update_state(float(output_losses[index]))
         if self._compiled_metrics is None:
-            self._build_metrics(y, y_pred)
-        for _, metric, weighted in self._compiled_metrics:
-            metric.update_state(y, y_pred, sample_weight=sample_weight if weighted else None)
+            self._build_metrics(ys, y_preds)
+        masks = self._graph.output_masks(tape) if tape.masks is not None else None
+        for _, metric, weighted, index in self._compiled_metrics:
+            weights = sample_weight if weighted else None
+            if masks is not None and masks[index] is not None:
+                # Keras's metrics skip masked entries too (weight 0), without rescaling.
+                weights = _apply_mask(weights, masks[index], None)
+            metric.update_state(ys[index], y_preds[index], sample_weight=weights)
 
     # ----------------------------------------------------------------------- fit
 
@@ -331,17 +580,20 @@ class Model(Layer):
         if validation_data is not None:
             val = self._unpack_validation_data(validation_data)
         elif validation_split:
-            (x, y, sample_weight), val = data.split_validation([x, y, sample_weight],
-                                                               validation_split)
+            train, val = data.split_validation(x + y + [sample_weight], validation_split)
+            x, y, sample_weight = train[:len(x)], train[len(x):-1], train[-1]
+            val = (val[:len(x)], val[len(x):-1], val[-1])
         if class_weight is not None:
             # Only the training samples are class-weighted; validation is not.
-            sample_weight = data.class_weights_to_sample_weights(class_weight, y)
+            sample_weight = data.class_weights_to_sample_weights(
+                class_weight, _single_target(y, "class_weight"))
         self._check_step_works(x, y, sample_weight)
         if val is not None:
             self._check_step_works(*val, sample_weight_name="validation_data[2]")
 
+        n = x[0].shape[0]
         batches = data.EpochBatches(
-            x.shape[0], data.batch_size_for(batch_size, x.shape[0], steps_per_epoch),
+            n, data.batch_size_for(batch_size, n, steps_per_epoch),
             shuffle=bool(shuffle), steps_per_epoch=steps_per_epoch)
         callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                      model=self, verbose=verbose, epochs=epochs,
@@ -349,7 +601,7 @@ class Model(Layer):
         val_batch_size = None
         if val is not None:
             val_batch_size = data.batch_size_for(validation_batch_size or batch_size,
-                                                 val[0].shape[0], validation_steps)
+                                                 val[0][0].shape[0], validation_steps)
         self.stop_training = False
         self._fixed_step_weights = self._step_weights()
         with self._all_cores():
@@ -365,7 +617,8 @@ class Model(Layer):
                     for step, batch in batches.epoch():
                         callback_list.on_train_batch_begin(step)
                         sw = None if sample_weight is None else sample_weight[batch]
-                        logs = self.train_step(x[batch], y[batch], sw)
+                        logs = self.train_step([a[batch] for a in x], [a[batch] for a in y],
+                                               sw)
                         callback_list.on_train_batch_end(step, logs)
                         if self.stop_training:
                             break
@@ -386,19 +639,26 @@ class Model(Layer):
         return callback_list.history
 
     def _prepare_data(self, x, y, sample_weight, method, names=("x", "y", "sample_weight")):
-        """Checks and converts fit/evaluate's arrays. Raises before any weight changes.
+        """Checks and converts fit/evaluate's data into lists of arrays, one per input and
+        one per output. Raises before any weight changes.
 
-        names: what errors call the three arrays (validation data has its own names)."""
+        names: what errors call the three arguments (validation data has its own names)."""
         x_name, y_name, sw_name = names
-        x = data.as_float(data.to_array(x_name, x), x_name)
+        if x is None:
+            raise ValueError(
+                f"`{method}()` needs inputs: `{x_name}` must be given. Received: {x_name}=None")
+        x = self._input_arrays(x, x_name)
         if y is None:
             raise ValueError(
                 f"`{method}()` needs targets: `{y_name}` must be given. Received: {y_name}=None")
-        y = data.as_float(data.to_array(y_name, y), y_name)
+        y = self._target_arrays(y, y_name)
         if sample_weight is not None:
             sample_weight = data.check_sample_weight(sample_weight, sw_name)
-        data.check_lengths(**{x_name: x, y_name: y, sw_name: sample_weight})
-        self._check_input_shape(x)
+        arrays = {x_name if len(x) == 1 else f"{x_name}[{i}]": a for i, a in enumerate(x)}
+        arrays.update({y_name if len(y) == 1 else f"{y_name}[{i}]": a for i, a in enumerate(y)})
+        arrays[sw_name] = sample_weight
+        data.check_lengths(**arrays)
+        self._check_input_arrays(x)
         return x, y, sample_weight
 
     def _unpack_validation_data(self, validation_data):
@@ -413,44 +673,60 @@ class Model(Layer):
         return self._prepare_data(x_val, y_val, sw_val, "fit", names=(
             "validation_data[0]", "validation_data[1]", "validation_data[2]"))
 
-    def _check_input_shape(self, x):
-        """Builds the model from x if needed, else checks x fits the model's input shape."""
-        if not self.built:
-            self.build((None,) + x.shape[1:])
-            return
-        expected = self.input_shape[1:]
-        got = x.shape[1:]
-        if len(expected) != len(got) or any(e is not None and e != g
-                                            for e, g in zip(expected, got)):
-            raise ValueError(
-                f"Input of model {self.name!r} is incompatible: expected shape="
-                f"{self.input_shape}, found shape={(None,) + got}. Received: x.shape={x.shape}"
-            )
+    def _check_input_arrays(self, xs):
+        """Checks each input array fits its Input's shape (the batch axis aside)."""
+        for index, (x, tensor) in enumerate(zip(xs, self._graph.inputs)):
+            expected = tensor.shape[1:]
+            got = x.shape[1:]
+            if len(expected) != len(got) or any(e is not None and e != g
+                                                for e, g in zip(expected, got)):
+                which = "" if len(xs) == 1 else f" {index} ({tensor.name!r})"
+                raise ValueError(
+                    f"Input{which} of model {self.name!r} is incompatible: expected shape="
+                    f"{tensor.shape}, found shape={(None,) + got}. Received: x.shape={x.shape}"
+                )
 
     def _check_step_works(self, x, y, sample_weight, sample_weight_name="sample_weight"):
         """Checks, before any callback runs or any weight changes, that y fits the model's
-        output and the loss: the model runs on two samples, and the loss sees every target
-        (against stand-in predictions of 0.5), so a bad label anywhere is reported now."""
-        with np.errstate(all="ignore"):     # overflow is the loss's to show, as in train_step
-            y_pred, tape = self._forward(x[:2], training=False)
-        sw = None if sample_weight is None else sample_weight[:2]
+        outputs and the losses: the model runs on two samples, and each loss sees every
+        target (against stand-in predictions of 0.5), so a bad label anywhere is reported
+        now."""
+        # Two samples, or the static batch size a stateful RNN insists on; its carried
+        # states are put back afterwards, so the check changes nothing.
+        n = self._graph.inputs[0].shape[0] or 2
+        stateful = _stateful_layers(self)
+        saved = [layer.states for layer in stateful]
         try:
-            stand_in = np.full((y.shape[0],) + y_pred.shape[1:], 0.5, dtype=y_pred.dtype)
+            with np.errstate(all="ignore"):     # overflow is the loss's to show, as in train_step
+                y_pred, tape = self._graph.forward([a[:n] for a in x], training=False)
+        finally:
+            for layer, states in zip(stateful, saved):
+                layer.states = states
+        sw = None if sample_weight is None else sample_weight[:n]
+        names = self.output_names_list()
+        for index, (target, prediction) in enumerate(zip(y, y_pred)):
+            loss_fn = self._output_losses[index]
+            if loss_fn is None:
+                continue
+            try:
+                stand_in = np.full((target.shape[0],) + prediction.shape[1:], 0.5,
+                                   dtype=prediction.dtype)
+                with np.errstate(all="ignore"):
+                    values = loss_fn.forward(target, stand_in)[0]
+            except ValueError as error:
+                which = f"y[{index}] (output {names[index]!r})" if len(y) > 1 else "`y`"
+                raise ValueError(
+                    f"The targets {which} do not fit the output of model {self.name!r} "
+                    f"(shape {(None,) + prediction.shape[1:]}) and its loss. {error}"
+                ) from None
+            data.check_sample_weight_shape(sample_weight, np.shape(values), sample_weight_name)
+        try:
             with np.errstate(all="ignore"):
-                values = self.loss.forward(y, stand_in)[0]
+                self._compute_losses([a[:n] for a in y], y_pred, tape, sw)
         except ValueError as error:
             raise ValueError(
-                f"The targets `y` do not fit the output of model {self.name!r} (shape "
-                f"{(None,) + y_pred.shape[1:]}) and its loss. {error}"
-            ) from None
-        data.check_sample_weight_shape(sample_weight, np.shape(values), sample_weight_name)
-        try:
-            with np.errstate(all="ignore"):
-                self.compute_loss(y[:2], y_pred, tape, sw)
-        except ValueError as error:
-            raise ValueError(
-                f"The targets `y` do not fit the output of model {self.name!r} (shape "
-                f"{(None,) + y_pred.shape[1:]}) and its loss. {error}"
+                f"The targets `y` do not fit the output of model {self.name!r} and its loss. "
+                f"{error}"
             ) from None
 
     # ------------------------------------------------------------------ evaluate
@@ -470,10 +746,10 @@ class Model(Layer):
             _check_int("steps", steps, minimum=1)
         x, y, sample_weight = self._prepare_data(x, y, sample_weight, "evaluate")
         self._check_step_works(x, y, sample_weight)
-        batch_size = data.batch_size_for(batch_size, x.shape[0], steps)
+        batch_size = data.batch_size_for(batch_size, x[0].shape[0], steps)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=1,
-                                     steps=data.EpochBatches(x.shape[0], batch_size,
+                                     steps=data.EpochBatches(x[0].shape[0], batch_size,
                                                              steps_per_epoch=steps).steps)
         with self._all_cores():
             logs = self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list, steps)
@@ -486,11 +762,11 @@ class Model(Layer):
         self.stop_evaluating = False
         callback_list.on_test_begin()
         logs = {}
-        for step, batch in data.EpochBatches(x.shape[0], batch_size,
+        for step, batch in data.EpochBatches(x[0].shape[0], batch_size,
                                              steps_per_epoch=steps).epoch():
             callback_list.on_test_batch_begin(step)
             sw = None if sample_weight is None else sample_weight[batch]
-            logs = self.test_step(x[batch], y[batch], sw)
+            logs = self.test_step([a[batch] for a in x], [a[batch] for a in y], sw)
             callback_list.on_test_batch_end(step, logs)
             if self.stop_evaluating:
                 break
@@ -506,9 +782,12 @@ class Model(Layer):
             data.check_batch_size(batch_size)
         if steps is not None:
             _check_int("steps", steps, minimum=1)
-        x = data.as_float(data.to_array("x", x), "x")
-        self._check_input_shape(x)
-        batches = data.EpochBatches(x.shape[0], data.batch_size_for(batch_size, x.shape[0],
+        x = self._input_arrays(x, "x")
+        self._check_input_arrays(x)
+        n = x[0].shape[0]
+        if len(x) > 1:
+            data.check_lengths(**{f"x[{i}]": a for i, a in enumerate(x)})
+        batches = data.EpochBatches(n, data.batch_size_for(batch_size, n,
                                                                     steps),
                                     steps_per_epoch=steps)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
@@ -520,12 +799,15 @@ class Model(Layer):
             for step, batch in batches.epoch():
                 callback_list.on_predict_batch_begin(step)
                 with np.errstate(all="ignore"):     # as in train_step
-                    outputs.append(self._forward(x[batch], training=False)[0])
-                callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
+                    outputs.append(self._graph.forward([a[batch] for a in x],
+                                                       training=False)[0])
+                callback_list.on_predict_batch_end(
+                    step, {"outputs": self._structure_outputs(outputs[-1])})
                 if self.stop_predicting:
                     break
         callback_list.on_predict_end()
-        return np.concatenate(outputs, axis=0)
+        return self._structure_outputs([np.concatenate(parts, axis=0)
+                                        for parts in zip(*outputs)])
 
     # --------------------------------------------------------- single batches
 
@@ -540,7 +822,8 @@ class Model(Layer):
             )
         x, y, sample_weight = self._prepare_data(x, y, sample_weight, "train_on_batch")
         if class_weight is not None:
-            sample_weight = data.class_weights_to_sample_weights(class_weight, y)
+            sample_weight = data.class_weights_to_sample_weights(
+                class_weight, _single_target(y, "class_weight"))
         # A shape mismatch raises in compute_loss, before the optimizer changes any weight.
         self.reset_metrics()
         with self._all_cores():
@@ -558,10 +841,10 @@ class Model(Layer):
 
     def predict_on_batch(self, x):
         """The model's outputs for this one batch."""
-        x = data.as_float(data.to_array("x", x), "x")
-        self._check_input_shape(x)
+        x = self._input_arrays(x, "x")
+        self._check_input_arrays(x)
         with self._all_cores():
-            return self._forward(x, training=False)[0]
+            return self._structure_outputs(self._graph.forward(x, training=False)[0])
 
     # -------------------------------------------------------------- weights etc.
 
@@ -639,12 +922,13 @@ class Model(Layer):
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
-        """Prints a table of the layers, their output shapes and parameter counts (Keras's text;
-        `expand_nested` changes nothing: minikeras models do not nest)."""
+        """Prints a table of the layers, their output shapes and parameter counts (Keras's text);
+        `expand_nested` also lists the layers of nested models, indented."""
         from minikeras.utils.summary_utils import print_summary
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
-                      show_trainable=show_trainable, layer_range=layer_range)
+                      show_trainable=show_trainable, layer_range=layer_range,
+                      expand_nested=expand_nested)
 
 
 def _sorted_dict(logs):
@@ -687,3 +971,115 @@ def _should_validate(epoch, validation_freq):
     if isinstance(validation_freq, (list, tuple)):
         return epoch + 1 in validation_freq
     return (epoch + 1) % validation_freq == 0
+
+
+def _is_symbolic(x):
+    if isinstance(x, KerasTensor):
+        return True
+    if isinstance(x, (list, tuple)):
+        return any(isinstance(t, KerasTensor) for t in x)
+    if isinstance(x, dict):
+        return any(isinstance(t, KerasTensor) for t in x.values())
+    return False
+
+
+def _unique(weights):
+    """Each variable once (a layer used in two nested models lists its weights once)."""
+    seen = set()
+    result = []
+    for weight in weights:
+        if id(weight) not in seen:
+            seen.add(id(weight))
+            result.append(weight)
+    return result
+
+
+def _sum_repeated(weights, grads):
+    """One gradient per distinct weight (the order of `_unique`): a weight reached through two
+    layers (a layer also used inside a nested model) gets the sum of its gradients."""
+    summed = {}
+    for weight, grad in zip(weights, grads):
+        summed[id(weight)] = grad if id(weight) not in summed else summed[id(weight)] + grad
+    return [summed[id(weight)] for weight in _unique(weights)]
+
+
+def _is_array_list(value):
+    """A list of arrays (one per input or output), as opposed to nested Python numbers."""
+    return isinstance(value, (list, tuple)) and bool(value) and all(
+        hasattr(v, "shape") for v in value)
+
+
+def _flatten_structure(value, names, argument, what, keys=None):
+    """The data given for a model's inputs (or outputs) -> a list in the model's order.
+
+    value: one array (single input), a list/tuple of arrays (one per input, in order) or a
+    dict keyed by input name (or by the keys of the dict the model was built with).
+    """
+    count = len(names)
+    if isinstance(value, dict):
+        keys = keys or names
+        unknown = [key for key in value if key not in keys]
+        missing = [key for key in keys if key not in value]
+        if unknown or missing:
+            raise ValueError(
+                f"Expected `{argument}` as a dict with keys {list(keys)} (the model's {what} "
+                f"names). Received: {argument} with keys {list(value)}"
+            )
+        return [value[key] for key in keys]
+    if _is_array_list(value):
+        if len(value) == 1 and count == 1:
+            return [value[0]]
+        if len(value) != count:
+            raise ValueError(
+                f"The model expects {count} {what}(s) ({names}), but it received "
+                f"{len(value)} arrays. Received: {argument} as a list of {len(value)} arrays"
+            )
+        return list(value)
+    if count != 1:
+        raise ValueError(
+            f"The model has {count} {what}s ({names}): expected `{argument}` as a list of "
+            f"{count} arrays or a dict keyed by {what} name. Received: {argument} of type "
+            f"{type(value).__name__}"
+        )
+    return [value]
+
+
+def _single_target(y, argument):
+    if len(y) != 1:
+        raise ValueError(
+            f"`{argument}` is only supported for models with a single output. Received: "
+            f"{argument} for a model with {len(y)} outputs"
+        )
+    return y[0]
+
+
+def _apply_mask(sample_weight, mask, reduction):
+    """Keras's rule for a masked output: masked entries weigh 0, and for mean-type
+    reductions the others are scaled by total / valid so the loss averages the valid ones.
+    mask: (batch, ...) booleans. Returns the weights, (batch, ...)."""
+    weights = mask.astype(np.float64)
+    if reduction in ("mean", "sum_over_batch_size"):
+        weights = weights * (weights.size / (weights.sum() + backend.epsilon()))
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=np.float64)
+        while sample_weight.ndim > weights.ndim and sample_weight.shape[-1] == 1:
+            sample_weight = sample_weight[..., 0]
+        while sample_weight.ndim < weights.ndim:
+            sample_weight = sample_weight[..., None]
+        weights = weights * sample_weight
+    return weights
+
+
+def _stateful_layers(model):
+    """The layers (nested ones too) that carry `states` from batch to batch (stateful RNNs)."""
+    found = []
+    pending = list(model.layers)
+    while pending:
+        layer = pending.pop()
+        if getattr(layer, "stateful", False) is True and hasattr(layer, "states"):
+            found.append(layer)
+        children = getattr(layer, "_saveable_children", None)
+        if callable(children):
+            pending += [child for _, child in children()]
+        pending += list(getattr(layer, "layers", None) or [])
+    return found

@@ -1,10 +1,13 @@
-"""`Sequential`: a model whose layers form one chain, each feeding the next."""
+"""`Sequential`: a model whose layers form one chain, each feeding the next.
 
-import functools
-import inspect
+Once its input shape is known, the chain is built as a graph (each layer called on the
+previous one's output) and runs on the same executor as every other model (models/graph.py).
+"""
 
-from minikeras.layers.input_layer import InputLayer, KerasTensor
+from minikeras.backend.keras_tensor import KerasTensor
+from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.layer import Layer
+from minikeras.models.graph import Graph
 from minikeras.models.model import Model
 
 
@@ -23,6 +26,7 @@ class Sequential(Model):
         super().__init__(name=name, trainable=trainable)
         self._layers = []
         self._input_layer = None
+        self._own_nodes = []    # the nodes the last build() added to the layers
         for layer in layers or []:
             self.add(layer)
 
@@ -31,7 +35,7 @@ class Sequential(Model):
     def add(self, layer, rebuild=True):
         """Appends a layer (or an `Input`) to the stack."""
         if isinstance(layer, KerasTensor):
-            layer = layer._input_layer
+            layer = layer._keras_history[0]
         if not isinstance(layer, Layer):
             raise ValueError(
                 "Only instances of `minikeras.layers.Layer` can be added to a Sequential "
@@ -47,11 +51,13 @@ class Sequential(Model):
         else:
             if any(existing is layer for existing in self._layers):
                 raise ValueError(f"Layer {layer.name!r} is already in model {self.name!r}.")
+            _check_single_output(layer)
             if not self._layers and self._input_layer is None and \
                     layer._batch_input_shape is not None:
                 self._input_layer = InputLayer(batch_shape=layer._batch_input_shape)
             self._layers.append(layer)
         self.built = False
+        self._graph = None
         if rebuild and self._input_layer is not None:
             self.build(self._input_layer.batch_shape)
 
@@ -61,6 +67,7 @@ class Sequential(Model):
             raise TypeError("There are no layers in the model.")
         layer = self._layers.pop()
         self.built = False
+        self._graph = None
         if rebuild and self._input_layer is not None and self._layers:
             self.build(self._input_layer.batch_shape)
         return layer
@@ -68,7 +75,7 @@ class Sequential(Model):
     @property
     def layers(self):
         """The layers, in order (the Input is not listed, as in Keras)."""
-        return list(self._layers)
+        return list(getattr(self, "_layers", []))
 
     def build(self, input_shape=None):
         """Builds every layer in turn, each from the previous one's output shape."""
@@ -81,14 +88,23 @@ class Sequential(Model):
             input_shape = self._input_layer.batch_shape
         input_shape = tuple(input_shape)
         if self._input_layer is None or self._input_layer.batch_shape != input_shape:
-            self._input_layer = InputLayer(batch_shape=input_shape)
-        shape = input_shape
+            dtype = None if self._input_layer is None else self._input_layer.dtype
+            self._input_layer = InputLayer(batch_shape=input_shape, dtype=dtype)
+        # Calling each layer on the previous output builds it, checks the shapes and records
+        # the chain as nodes; a rebuild (after add/pop) first forgets the old chain's nodes.
+        for node in self._own_nodes:
+            if node in node.layer._inbound_nodes:
+                node.layer._inbound_nodes.remove(node)
+        tensor = self._input_layer.output
+        own_nodes = []
         for layer in self._layers:
-            layer._maybe_build(shape)
-            output_shape = tuple(layer.compute_output_shape(shape))
-            layer._model_shapes = (shape, output_shape)     # for layer.input / layer.output
-            shape = output_shape
-        self._output_shape = shape
+            tensor = layer(tensor)
+            if isinstance(tensor, list):
+                _check_single_output(layer, len(tensor))
+            own_nodes.append(tensor.node)
+        self._own_nodes = own_nodes
+        self._graph = Graph([self._input_layer.output], [tensor])
+        self._output_shape = tensor.shape
         self.built = True
 
     @property
@@ -110,15 +126,14 @@ class Sequential(Model):
         """[the model's symbolic input], once its input shape is known."""
         if self._input_layer is None:
             raise AttributeError(f"Sequential model {self.name!r} has no defined inputs yet.")
-        return [KerasTensor(self._input_layer.batch_shape, self._input_layer.dtype,
-                            self._input_layer)]
+        return [self._input_layer.output]
 
     @property
     def outputs(self):
         """[the model's symbolic output], once it is built."""
         if not self.built:
             raise AttributeError(f"Sequential model {self.name!r} has no defined outputs yet.")
-        return [self._layers[-1].output] if self._layers else self.inputs
+        return list(self._graph.outputs)
 
     @property
     def input(self):
@@ -133,75 +148,6 @@ class Sequential(Model):
         for layer in self._layers:
             shape = tuple(layer.compute_output_shape(shape))
         return shape
-
-    @property
-    def trainable_weights(self):
-        if not self.trainable:
-            return []
-        return [w for layer in self._layers for w in layer.trainable_weights]
-
-    @property
-    def non_trainable_weights(self):
-        if not self.trainable:
-            return self.weights
-        return [w for layer in self._layers for w in layer.non_trainable_weights]
-
-    @property
-    def weights(self):
-        return [w for layer in self._layers for w in layer.weights]
-
-    # ----------------------------------------------------------------- maths
-
-    def _forward(self, x, training):
-        """x: (batch, *input_shape). Returns (y_pred, tape).
-
-        The tape lists, for each layer, its cache and (when it has an activity regularizer)
-        its output, which the penalty's gradient needs.
-        """
-        tape = []
-        penalty = 0.0
-        for layer in self._layers:
-            x, cache = layer.forward(x, training=training)
-            regularized_output = None
-            if layer.activity_regularizer is not None:
-                # Keras divides the activity penalty by the batch size.
-                penalty += layer.activity_regularizer(x) / x.shape[0]
-                regularized_output = x
-            tape.append((layer, cache, regularized_output))
-        return x, {"layers": tape, "penalty": penalty}
-
-    def _penalty(self, tape):
-        return tape["penalty"]
-
-    def _output_logits(self, tape):
-        if not tape["layers"]:
-            return None
-        layer, cache, _ = tape["layers"][-1]
-        return layer.output_logits(cache)
-
-    def _backward(self, dy, tape, from_logits=False):
-        """dy: dL/dy_pred (or dL/d(logits) of the last layer). Returns weight gradients in
-        trainable_weights order."""
-        grads_by_layer = []
-        dout = dy
-        last_position = len(tape["layers"]) - 1
-        for position, (layer, cache, output) in enumerate(reversed(tape["layers"])):
-            if output is not None:
-                dout = dout + layer.activity_regularizer.gradient(output) / output.shape[0]
-            options = {}
-            if position == 0 and from_logits:
-                options["from_logits"] = True
-            if position == last_position and _can_skip_input_gradient(type(layer).backward):
-                # Nothing uses the gradient w.r.t. the model's input: let the first layer
-                # skip it when it can (Conv2D saves its input-gradient GEMMs).
-                options["need_input_gradient"] = False
-            dout, grads = layer.backward(dout, cache, **options)
-            grads_by_layer.append((layer, grads))
-        grads = []
-        for layer, layer_grads in reversed(grads_by_layer):
-            if layer.trainable:
-                grads.extend(layer_grads)
-        return grads
 
     # ---------------------------------------------------------- configuration
 
@@ -225,8 +171,19 @@ class Sequential(Model):
         return model
 
 
-@functools.cache
-def _can_skip_input_gradient(backward):
-    """Whether a layer class's `backward` function takes `need_input_gradient` (asked once per
-    function: the signature lookup costs more than a small layer's whole backward pass)."""
-    return "need_input_gradient" in inspect.signature(backward).parameters
+def _check_single_output(layer, outputs=None):
+    """Keras's rule: each layer of a Sequential model gives one tensor. A recurrent layer with
+    return_state=True (or Bidirectional with merge_mode=None) gives several."""
+    if outputs is None:
+        several = getattr(layer, "return_state", False) is True or (
+            hasattr(layer, "merge_mode") and layer.merge_mode is None)
+        if not several:
+            return
+    raise ValueError(
+        "All layers in a Sequential model should have a single output tensor. For "
+        "multi-output layers, use the functional API. Received: layer "
+        f"{layer.name!r} ({type(layer).__name__}"
+        + (", return_state=True" if getattr(layer, "return_state", False) else "")
+        + (", merge_mode=None" if getattr(layer, "merge_mode", "") is None else "")
+        + ")"
+    )

@@ -55,6 +55,12 @@ def saveables(model):
 
 def _walk(layer, path):
     yield path, layer, own_weights(layer)
+    # Layers wrapping others (an RNN's cell, Bidirectional's two RNNs, TimeDistributed's
+    # layer) name them as Keras's attributes do: layers/lstm/cell/vars/0.
+    children = getattr(layer, "_saveable_children", None)
+    if callable(children):
+        for name, child in children():
+            yield from _walk(child, _join(path, name))
     sublayers = getattr(layer, "_layers", None)
     if isinstance(sublayers, list):
         used = {}

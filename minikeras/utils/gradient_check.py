@@ -72,8 +72,9 @@ def check_gradients(model, x, y, epsilon=1e-5, sample_weight=None, training=Fals
     Args:
         model: a compiled minikeras model (the loss comes from `compile`, including the
             regularization penalties, as in training).
-        x: inputs, (batch, ...). Keep the batch small: the loss is evaluated 2 times per entry.
-        y: targets, (batch, ...).
+        x: inputs, (batch, ...), or a list / dict of them for a model with several inputs.
+            Keep the batch small: the loss is evaluated 2 times per entry.
+        y: targets, (batch, ...), or a list / dict (one per output).
         epsilon: the step h of the central difference. 1e-5 balances truncation error (h^2)
             and rounding error (1e-16 / h) in float64.
         sample_weight: optional (batch,) per-sample loss weights.
@@ -111,13 +112,19 @@ def check_gradients(model, x, y, epsilon=1e-5, sample_weight=None, training=Fals
             f"`max_entries` must be None or a positive integer. Received: "
             f"max_entries={max_entries!r}"
         )
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y)
-    y = y.astype(np.float64) if np.issubdtype(y.dtype, np.floating) else y
+    from minikeras.models.model import _flatten_structure
+
+    if not model.built:
+        model.build((None,) + np.shape(x)[1:])
+    # Any model: x and y as one array, a list or a dict (per input / output), in float64
+    # (integer inputs, such as token ids, stay integer).
+    x = [_float64_array(a) for a in model._input_arrays(x, "x")]
+    y = [_float64_array(np.asarray(a)) for a in _flatten_structure(
+        y, model.output_names_list(), "y", "output", getattr(model, "_output_keys", None))]
+    if len(y) == 1:
+        y = y[0]
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=np.float64)
-    if not model.built:
-        model.build((None,) + x.shape[1:])
 
     rng = np.random.default_rng(seed)
     rows = []
@@ -359,3 +366,8 @@ def _rewound_generators(model):
         yield rewind
     finally:
         rewind()
+
+
+def _float64_array(array):
+    array = np.asarray(array)
+    return array.astype(np.float64) if np.issubdtype(array.dtype, np.floating) else array

@@ -11,8 +11,9 @@ samples, n_in inputs and n_out units, the shapes a student must get right are
     db  = dZ.sum(axis=0)        (n_out,)        always the shape of b
     dA_prev = dZ @ W.T          (m, n_in)       always the shape of A_prev; sent to the layer before
 
-`trace_shapes(model, x)` runs one batch through a Sequential model, forward then backward, and
-reports those shapes for every layer, so they can be read off rather than guessed.
+`trace_shapes(model, x)` runs one batch through a model (Sequential or functional), forward then
+backward, and reports those shapes for every layer call, so they can be read off rather than
+guessed.
 """
 
 import numpy as np
@@ -29,14 +30,14 @@ def trace_shapes(model, x, training=False, print_table=True, print_fn=None):
     gradients do not depend on the loss), so the model need not be compiled.
 
     Args:
-        model: a Sequential model (built, or buildable from x).
-        x: one batch of inputs, (batch, ...).
+        model: a Sequential model (built, or buildable from x) or a functional model.
+        x: one batch of inputs, (batch, ...); a list or dict for a model with several inputs.
         training: run the layers in training mode (Dropout active).
         print_table: print the table (default True).
         print_fn: function used to print (default `print`).
 
     Returns:
-        A list with one dict per layer, with keys
+        A list with one dict per layer call (a shared layer has one per call), with keys
         "layer" (name), "type" (class name),
         "A_prev" (input shape), "A" (output shape), "dA" (gradient of the output), "dA_prev"
         (gradient of the input, passed to the layer before),
@@ -47,54 +48,83 @@ def trace_shapes(model, x, training=False, print_table=True, print_fn=None):
     """
     if not hasattr(model, "layers") or not hasattr(model, "_forward"):
         raise TypeError(
-            "trace_shapes expects a minikeras Sequential model. Received: "
+            "trace_shapes expects a minikeras model (Sequential or functional). Received: "
             f"model of type {type(model).__name__}"
         )
-    x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.floating):
-        x = x.astype(backend.floatx())
-    if x.ndim < 1 or x.shape[0] == 0:
-        raise ValueError(f"`x` must be a non-empty batch. Received: x.shape={x.shape}")
+    if not isinstance(x, (list, tuple, dict)):
+        x = np.asarray(x)
+        if not np.issubdtype(x.dtype, np.floating):
+            x = x.astype(backend.floatx())
+        if x.ndim < 1 or x.shape[0] == 0:
+            raise ValueError(f"`x` must be a non-empty batch. Received: x.shape={x.shape}")
     if not model.built:
         model.build((None,) + x.shape[1:])
+    graph = model._graph
 
+    # Forward, node by node in the order the model runs them (a chain for Sequential).
+    values = dict(zip(graph.input_slots, model._input_arrays(x, "x")))
     rows = []
     caches = []
-    activations = x
-    for layer in model.layers:
-        row = {"layer": layer.name, "type": type(layer).__name__, "A_prev": activations.shape}
-        activations, cache = layer.forward(activations, training=training)
+    for step in graph.steps:
+        layer = step.layer
+        inputs = [values[s] for s in step.in_slots] if step.list_input else values[step.in_slot]
+        row = {"layer": layer.name, "type": type(layer).__name__, "A_prev": _shape(inputs)}
+        outputs, cache = layer.forward(inputs, training=training)
         caches.append(cache)
+        for slot, value in zip(step.out_slots, [outputs] if step.single_output else outputs):
+            values[slot] = value
         named = {w.name: w.shape for w in layer.trainable_weights}
         row["weights"] = named
         row["W"] = named.get("kernel")
         row["b"] = named.get("bias")
         # Layers with an activation compute Z first; it has A's shape (activations are
         # element-wise).
-        row["Z"] = activations.shape if getattr(layer, "activation", None) is not None else None
-        row["A"] = activations.shape
+        row["Z"] = _shape(outputs) if getattr(layer, "activation", None) is not None else None
+        row["A"] = _shape(outputs)
         rows.append(row)
 
-    upstream = np.ones_like(activations)
-    for layer, cache, row in zip(reversed(model.layers), reversed(caches), reversed(rows)):
-        row["dA"] = upstream.shape
-        upstream, grads = layer.backward(upstream, cache)
+    # Backward from dL/dA = 1 at every output; a tensor used twice sums its gradients.
+    upstream = {slot: np.ones_like(values[slot]) for slot in graph.output_slots}
+    for step, cache, row in zip(reversed(graph.steps), reversed(caches), reversed(rows)):
+        layer = step.layer
         names = [w.name for w in layer.trainable_weights]
+        douts = [upstream.get(slot) for slot in step.out_slots]
+        if all(d is None for d in douts):       # a branch no output depends on
+            row.update({"dA": None, "dA_prev": None, "grads": {}, "dW": None, "db": None})
+            continue
+        douts = [np.zeros_like(values[s]) if d is None else d
+                 for s, d in zip(step.out_slots, douts)]
+        dout = douts[0] if step.single_output else douts
+        row["dA"] = _shape(dout)
+        dx, grads = layer.backward(dout, cache)
         row["grads"] = {name: np.shape(g) for name, g in zip(names, grads)}
         row["dW"] = row["grads"].get("kernel")
         row["db"] = row["grads"].get("bias")
-        row["dA_prev"] = upstream.shape
+        row["dA_prev"] = _shape(dx)
+        for slot, d in zip(step.in_slots, dx if step.list_input else [dx]):
+            upstream[slot] = d if slot not in upstream else upstream[slot] + d
 
     if print_table:
         (print_fn or print)(format_shape_table(rows))
     return rows
 
 
+def _shape(value):
+    """An array's shape, or a list of shapes for a list of arrays (merge layers' inputs)."""
+    if isinstance(value, (list, tuple)):
+        return [np.shape(v) for v in value]
+    return np.shape(value)
+
+
 def format_shape_table(rows):
     """The table trace_shapes prints: one line per layer, one column per array."""
 
     def text(shape):
-        return "-" if shape is None else str(tuple(shape)).replace(" ", "")
+        if shape is None:
+            return "-"
+        if isinstance(shape, list):
+            return ",".join(text(s) for s in shape)
+        return str(tuple(shape)).replace(" ", "")
 
     names = [f"{row['layer']} ({row['type']})" for row in rows]
     first = max([len("layer (type)"), *map(len, names)])
