@@ -1,5 +1,7 @@
-"""Cropping2D, UpSampling2D and Rescaling against Keras: outputs, configs, and a small
-convolutional autoencoder trained on both engines."""
+"""Cropping2D, UpSampling2D, Rescaling, Resizing and CenterCrop against Keras: outputs,
+configs, and a small convolutional autoencoder trained on both engines."""
+
+import itertools
 
 import keras
 import numpy as np
@@ -19,11 +21,16 @@ RNG = np.random.default_rng(0)
     (lambda k: k.layers.UpSampling2D(data_format="channels_first"), (2, 2, 3, 4)),
     (lambda k: k.layers.Rescaling(1 / 127.5, offset=-1), (2, 4, 4, 3)),
     (lambda k: k.layers.Rescaling([1.0, 0.5, 2.0]), (2, 4, 4, 3)),
-], ids=["crop", "crop_cf", "up", "up_cf", "rescale", "rescale_channels"])
+    (lambda k: k.layers.UpSampling2D((2, 3), interpolation="bilinear"), (2, 3, 4, 2)),
+    (lambda k: k.layers.UpSampling2D(interpolation="bilinear", data_format="channels_first"),
+     (2, 2, 3, 4)),
+], ids=["crop", "crop_cf", "up", "up_cf", "rescale", "rescale_channels", "up_bilinear",
+        "up_bilinear_cf"])
 def test_outputs_and_configs_match_keras(make, shape):
     x = (RNG.normal(size=shape) * 50).astype("float32")
     reference, ours = make(keras), make(minikeras)
-    np.testing.assert_allclose(ours(x), np.asarray(reference(x)), rtol=1e-6, atol=1e-6)
+    # atol: the inputs are ~50, float32 interpolation rounds at a few 1e-6
+    np.testing.assert_allclose(ours(x), np.asarray(reference(x)), rtol=1e-6, atol=5e-5)
     assert ours.compute_output_shape(shape) == tuple(reference.compute_output_shape(shape))
     assert set(reference.get_config()) <= set(ours.get_config()) | {"dtype"}
 
@@ -47,3 +54,45 @@ def test_upsampling_autoencoder_trains_like_keras():
     ref, mine = fit_both(reference, ours, x, x / 255, {"optimizer": "adam", "loss": "mse"},
                          epochs=3, batch_size=8)
     assert_histories_close(ref, mine)
+
+
+RESIZE_CASES = [
+    {"size": size, "target": target, "interpolation": interpolation, "aspect": aspect,
+     "data_format": data_format}
+    for size, target, interpolation, aspect, data_format in itertools.product(
+        ((6, 9), (9, 6), (3, 4)), ((4, 4), (8, 3), (7, 12)), ("bilinear", "nearest"),
+        ("plain", "crop", "pad"), ("channels_last", "channels_first"))
+]
+
+
+@pytest.mark.parametrize("case", RESIZE_CASES, ids=str)
+def test_resizing_and_center_crop_match_keras(case):
+    (h, w), (th, tw), data_format = case["size"], case["target"], case["data_format"]
+    shape = (2, h, w, 3) if data_format == "channels_last" else (2, 3, h, w)
+    x = (RNG.normal(size=shape) * 50).astype("float32")
+    resize = {"height": th, "width": tw, "interpolation": case["interpolation"],
+              "crop_to_aspect_ratio": case["aspect"] == "crop",
+              "pad_to_aspect_ratio": case["aspect"] == "pad", "fill_value": 0.5,
+              "data_format": data_format}
+    reference, ours = keras.layers.Resizing(**resize), minikeras.layers.Resizing(**resize)
+    np.testing.assert_allclose(ours(x), np.asarray(reference(x)), rtol=1e-5, atol=1e-4)
+    assert ours.compute_output_shape(shape) == tuple(reference.compute_output_shape(shape))
+    # names count layers made so far in each engine's session: compare the rest
+    ignored = {"dtype": None, "name": None}
+    assert ours.get_config() | ignored == reference.get_config() | ignored
+    crop = {"height": th, "width": tw, "data_format": data_format}
+    reference, ours = keras.layers.CenterCrop(**crop), minikeras.layers.CenterCrop(**crop)
+    np.testing.assert_allclose(ours(x), np.asarray(reference(x)), rtol=1e-5, atol=1e-4)
+    assert ours.compute_output_shape(shape) == tuple(reference.compute_output_shape(shape))
+
+
+def test_resizing_integer_images_stay_integers_like_keras():
+    x = RNG.integers(0, 256, size=(2, 5, 7, 3)).astype("uint8")
+    for make in (lambda k: k.layers.Resizing(3, 4), lambda k: k.layers.Resizing(9, 9)):
+        expected = np.asarray(make(keras)(x))
+        got = make(minikeras)(x)
+        assert got.dtype == expected.dtype == np.uint8
+        # float32 interpolation in another order can land either side of .5 (about 1% of
+        # pixels differ by one level here)
+        assert np.abs(got.astype(int) - expected.astype(int)).max() <= 1
+        assert np.mean(got == expected) > 0.95

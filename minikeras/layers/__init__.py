@@ -10,13 +10,16 @@ from minikeras.layers.average_pooling2d import AveragePooling2D
 from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.bidirectional import Bidirectional
 from minikeras.layers.category_encoding import CategoryEncoding
+from minikeras.layers.center_crop import CenterCrop
 from minikeras.layers.concatenate import Concatenate, concatenate
 from minikeras.layers.conv1d import Conv1D
 from minikeras.layers.conv1d_transpose import Conv1DTranspose
 from minikeras.layers.conv2d import Conv2D
+from minikeras.layers.conv2d_transpose import Conv2DTranspose
 from minikeras.layers.cropping1d import Cropping1D
 from minikeras.layers.cropping2d import Cropping2D
 from minikeras.layers.dense import Dense
+from minikeras.layers.depthwise_conv2d import DepthwiseConv2D
 from minikeras.layers.discretization import Discretization
 from minikeras.layers.dot import Dot, dot
 from minikeras.layers.dropout import Dropout
@@ -48,10 +51,17 @@ from minikeras.layers.multiply import Multiply, multiply
 from minikeras.layers.normalization import Normalization
 from minikeras.layers.permute import Permute
 from minikeras.layers.prelu import PReLU
+from minikeras.layers.random_contrast import RandomContrast
+from minikeras.layers.random_flip import RandomFlip
+from minikeras.layers.random_rotation import RandomRotation
+from minikeras.layers.random_translation import RandomTranslation
+from minikeras.layers.random_zoom import RandomZoom
 from minikeras.layers.relu import ReLU
 from minikeras.layers.repeat_vector import RepeatVector
 from minikeras.layers.rescaling import Rescaling
 from minikeras.layers.reshape import Reshape
+from minikeras.layers.resizing import Resizing
+from minikeras.layers.separable_conv2d import SeparableConv2D
 from minikeras.layers.simple_rnn import SimpleRNN
 from minikeras.layers.softmax import Softmax
 from minikeras.layers.spatial_dropout1d import SpatialDropout1D
@@ -74,7 +84,9 @@ MaxPool1D = MaxPooling1D
 AvgPool1D = AveragePooling1D
 GlobalAvgPool1D = GlobalAveragePooling1D
 GlobalMaxPool1D = GlobalMaxPooling1D
+Convolution2DTranspose = Conv2DTranspose
 MaxPool2D = MaxPooling2D
+SeparableConvolution2D = SeparableConv2D
 AvgPool2D = AveragePooling2D
 GlobalAvgPool2D = GlobalAveragePooling2D
 GlobalMaxPool2D = GlobalMaxPooling2D
@@ -107,6 +119,10 @@ __all__ = [
     "Discretization",
     "Dot",
     "dot",
+    "CenterCrop",
+    "Conv2DTranspose",
+    "Convolution2DTranspose",
+    "DepthwiseConv2D",
     "Dropout",
     "ELU",
     "Embedding",
@@ -146,11 +162,19 @@ __all__ = [
     "Normalization",
     "PReLU",
     "Permute",
+    "RandomContrast",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomTranslation",
+    "RandomZoom",
     "ReLU",
     "RepeatVector",
     "Rescaling",
     "Reshape",
     "SimpleRNN",
+    "Resizing",
+    "SeparableConv2D",
+    "SeparableConvolution2D",
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",
