@@ -349,3 +349,31 @@ def test_normalization_adapt_rejects_other_feature_sizes():
     layer.adapt(np.ones((4, 3)))
     with pytest.raises(ValueError, match="incompatible shape"):
         layer.adapt(np.ones((4, 5)))
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["batch_stats", "moving_stats"])
+def test_batchnorm_rows_path_equals_the_general_path(float64, training):
+    """Features last without a mask run on the (rows, features) view (_forward_rows); the
+    same layer on the channels-first transpose runs the general code: they must agree."""
+    rng = np.random.default_rng(16)
+    x = rng.normal(size=(4, 3, 5, 6)) * 2 + 1
+    last, first = layers.BatchNormalization(momentum=0.5), layers.BatchNormalization(
+        axis=1, momentum=0.5)
+    last._maybe_build(x.shape)
+    first._maybe_build((4, 6, 3, 5))
+    weights = [rng.uniform(0.5, 1.5, 6) for _ in range(4)]
+    last.set_weights(weights)
+    first.set_weights(weights)
+    to_first = (0, 3, 1, 2)
+    out, cache = last.forward(x, training=training)
+    out_first, cache_first = first.forward(x.transpose(to_first), training=training)
+    assert isinstance(cache[0], str) and not isinstance(cache_first[0], str)
+    np.testing.assert_allclose(out.transpose(to_first), out_first, rtol=1e-12, atol=1e-12)
+    dout = rng.normal(size=x.shape)
+    dx, grads = last.backward(dout, cache)
+    dx_first, grads_first = first.backward(dout.transpose(to_first), cache_first)
+    np.testing.assert_allclose(dx.transpose(to_first), dx_first, rtol=1e-10, atol=1e-12)
+    for a, b in zip(grads, grads_first):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    for a, b in zip(last.get_weights(), first.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
