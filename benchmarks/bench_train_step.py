@@ -54,7 +54,7 @@ def step_breakdown(model, x, y, steps=3000):
         t0 = clock()
         y_pred, tape = model._forward(xb, training=True)
         t1 = clock()
-        loss, dy, from_logits = model.compute_loss(yb, y_pred, tape)
+        loss, dy, from_logits = model._loss_and_output_gradients(yb, y_pred, tape)
         t2 = clock()
         grads = model._gradients(dy, tape, from_logits)
         t3 = clock()

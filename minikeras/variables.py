@@ -17,6 +17,9 @@ class Variable:
         regularizer: optional callable giving a penalty added to the loss.
     """
 
+    _is_variable = True     # ops/tape.py: a Variable read on the tape becomes a leaf
+    __array_priority__ = 100
+
     def __init__(
         self,
         initial_value,
@@ -77,3 +80,32 @@ class Variable:
 
     def __repr__(self):
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
+
+    # Arithmetic as keras.ops, so `inputs * self.scale` in a custom layer is recorded on the
+    # tape inside a training step (and is plain NumPy outside it).
+    def __add__(self, other): return _ops().add(self, other)
+    def __radd__(self, other): return _ops().add(other, self)
+    def __sub__(self, other): return _ops().subtract(self, other)
+    def __rsub__(self, other): return _ops().subtract(other, self)
+    def __mul__(self, other): return _ops().multiply(self, other)
+    def __rmul__(self, other): return _ops().multiply(other, self)
+    def __truediv__(self, other): return _ops().divide(self, other)
+    def __rtruediv__(self, other): return _ops().divide(other, self)
+    def __matmul__(self, other): return _ops().matmul(self, other)
+    def __rmatmul__(self, other): return _ops().matmul(other, self)
+    def __pow__(self, other): return _ops().power(self, other)
+    def __neg__(self): return _ops().negative(self)
+    def __getitem__(self, key): return _ops().get_item(self, key)
+
+    def __float__(self):
+        return float(self.value)
+
+    @property
+    def T(self):
+        return _ops().transpose(self)
+
+
+def _ops():
+    from minikeras import ops
+
+    return ops

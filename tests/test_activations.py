@@ -47,8 +47,14 @@ def test_get_accepts_none_objects_and_configs_and_rejects_the_rest():
     assert activations.get({"class_name": "function", "config": "elu"}) is activations.elu
     with pytest.raises(ValueError, match="'relu7'"):
         activations.get("relu7")
-    with pytest.raises(TypeError, match="activation="):
-        activations.get(lambda x: x)
+    def doubled(x):
+        return x * 2.0
+
+    custom = activations.get(doubled)           # any function written with keras.ops
+    assert custom.__name__ == "doubled"
+    y, cache = custom.forward(np.array([1.0, -3.0]))
+    np.testing.assert_array_equal(y, [2.0, -6.0])
+    np.testing.assert_array_equal(custom.backward(np.array([1.0, 0.5]), cache), [2.0, 1.0])
     with pytest.raises(TypeError):
         activations.get(3)
 

@@ -148,10 +148,10 @@ def test_fan_out_and_shared_layer_gradients_match_finite_differences(float64):
 
     def loss():
         y_pred, tape = model._forward(x, training=False)
-        return model.compute_loss(y, y_pred, tape)[0]
+        return model._loss_and_output_gradients(y, y_pred, tape)[0]
 
     y_pred, tape = model._forward(x, training=False)
-    _, dy, from_logits = model.compute_loss(y, y_pred, tape)
+    _, dy, from_logits = model._loss_and_output_gradients(y, y_pred, tape)
     grads = model._gradients(dy, tape, from_logits)
     assert len(grads) == len(model.trainable_weights) == 8
     for weight, grad in zip(model.trainable_weights, grads):
@@ -173,10 +173,10 @@ def test_input_gradient_through_a_nested_model_matches_finite_differences(float6
 
     def loss():
         y_pred, tape = model._forward(x, training=False)
-        return model.compute_loss(y, y_pred, tape)[0]
+        return model._loss_and_output_gradients(y, y_pred, tape)[0]
 
     y_pred, tape = model._forward(x, training=False)
-    _, dy, flag = model.compute_loss(y, y_pred, tape)
+    _, dy, flag = model._loss_and_output_gradients(y, y_pred, tape)
     grads = model._gradients(dy, tape, flag)
     assert [w.path for w in model.trainable_weights] == [
         "in_d/kernel", "in_d/bias", "top/kernel", "top/bias"]

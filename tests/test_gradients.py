@@ -398,10 +398,10 @@ def _model_gradient_check(model, loss, x, y, sample_weight=None):
 
     def total_loss():
         y_pred, tape = model._forward(x, training=False)
-        return model.compute_loss(y, y_pred, tape, sample_weight)[0]
+        return model._loss_and_output_gradients(y, y_pred, tape, sample_weight)[0]
 
     y_pred, tape = model._forward(x, training=False)
-    _, dy, from_logits = model.compute_loss(y, y_pred, tape, sample_weight)
+    _, dy, from_logits = model._loss_and_output_gradients(y, y_pred, tape, sample_weight)
     grads = model._gradients(dy, tape, from_logits)
     assert len(grads) == len(model.trainable_weights)
     for weight, grad in zip(model.trainable_weights, grads):

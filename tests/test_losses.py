@@ -63,12 +63,20 @@ def test_registries_agree_with_each_other_and_with_get():
         assert losses.LOSS_FUNCTIONS[getattr(losses, alias)] == name
 
 
-def test_get_is_exact_about_names_and_rejects_custom_callables():
+def test_get_is_exact_about_names_and_wraps_custom_callables():
     for wrong in ["Mse", "huber_loss", "crossentropy", "MeanSquaredErrors"]:
         with pytest.raises(ValueError, match=repr(wrong)):
             losses.get(wrong)
-    with pytest.raises(TypeError, match="loss="):
-        losses.get(lambda y_true, y_pred: y_pred)
+
+    def absolute(y_true, y_pred):       # any function written with keras.ops
+        return (y_pred - y_true) ** 2.0
+
+    custom = losses.get(absolute)
+    assert custom.name == "absolute"
+    y_true, y_pred = np.array([[1.0], [2.0]]), np.array([[1.5], [1.0]])
+    values, cache = custom.forward(y_true, y_pred)
+    np.testing.assert_allclose(values, [[0.25], [1.0]])
+    np.testing.assert_allclose(custom.backward(np.ones((2, 1)), cache), [[1.0], [-2.0]])
     with pytest.raises(ValueError):
         losses.get(42)
     instance = losses.Huber(delta=2.0)

@@ -17,6 +17,7 @@ from minikeras.layers.global_average_pooling2d import GlobalAveragePooling2D
 from minikeras.layers.global_max_pooling2d import GlobalMaxPooling2D
 from minikeras.layers.group_normalization import GroupNormalization
 from minikeras.layers.input_layer import Input, InputLayer
+from minikeras.layers.lambda_layer import Lambda
 from minikeras.layers.layer import Layer
 from minikeras.layers.layer_normalization import LayerNormalization
 from minikeras.layers.leaky_relu import LeakyReLU
@@ -64,6 +65,7 @@ __all__ = [
     "GroupNormalization",
     "Input",
     "InputLayer",
+    "Lambda",
     "Layer",
     "LayerNormalization",
     "LeakyReLU",

@@ -11,12 +11,15 @@ twice in one model (a shared layer) and each call gets its own backward pass. Th
 runs the layers hands each cache back to `backward` and adds up the weight gradients.
 """
 
+import functools
+import inspect
 import warnings
 
 import numpy as np
 
 from minikeras import activations, backend, initializers, regularizers
 from minikeras.backend.keras_tensor import KerasTensor, Node
+from minikeras.ops import tape
 from minikeras.utils.naming import to_snake_case
 from minikeras.variables import Variable
 
@@ -103,20 +106,78 @@ class Layer:
 
     @property
     def weights(self):
-        """Trainable weights first, then non-trainable ones, as Keras orders them."""
-        return self.trainable_weights + self.non_trainable_weights
+        """Trainable weights first, then non-trainable ones, as Keras orders them (for a
+        layer with sublayers: its own so, then each sublayer's weights, as Keras)."""
+        if not self._has_call():
+            return self.trainable_weights + self.non_trainable_weights
+        own = [w for w in self._weights if w.trainable] + [
+            w for w in self._weights if not w.trainable]
+        return own + [w for layer in self._sublayers() for w in layer.weights]
 
     @property
     def trainable_weights(self):
         if not self.trainable:
             return []
-        return [w for w in self._weights if w.trainable]
+        own = [w for w in self._weights if w.trainable]
+        if not self._has_call():
+            return own
+        return own + [w for layer in self._sublayers() for w in layer.trainable_weights]
 
     @property
     def non_trainable_weights(self):
-        if not self.trainable:
-            return list(self._weights)
-        return [w for w in self._weights if not w.trainable]
+        own = list(self._weights) if not self.trainable else [
+            w for w in self._weights if not w.trainable]
+        if not self._has_call():
+            return own
+        sub = [w for layer in self._sublayers() for w in
+               (layer.weights if not self.trainable else layer.non_trainable_weights)]
+        return own + sub
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
+
+    def _has_call(self):
+        """Whether this layer is written as a `call` (a custom layer or subclassed model)
+        rather than as forward/backward maths."""
+        return type(self).call is not Layer.call
+
+    def __setattr__(self, name, value):
+        # A new attribute may hold a layer: find the sublayers again next time.
+        if not name.startswith("_"):
+            self.__dict__.pop("_sublayer_cache", None)
+        object.__setattr__(self, name, value)
+
+    def _sublayers(self):
+        """The layers set as attributes (directly, or in a list, tuple or dict), in the order
+        they were set: Keras tracks these, and their weights are this layer's too. (Found
+        once, then again after an attribute is set or the layer is built: a training step
+        asks for them several times.)"""
+        cached = self.__dict__.get("_sublayer_cache")
+        if cached is not None:
+            return cached
+        found = []
+        for name, value in vars(self).items():
+            if name.startswith("_") and name != "_layers":
+                continue
+            values = value.values() if isinstance(value, dict) else (
+                value if isinstance(value, (list, tuple)) else (value,))
+            for item in values:
+                if isinstance(item, Layer) and item is not self and \
+                        all(item is not f for f in found):
+                    found.append(item)
+        self.__dict__["_sublayer_cache"] = found
+        return found
+
+    def add_loss(self, loss):
+        """Adds `loss` (a scalar written with keras.ops) to the loss being minimised: inside a
+        training step it joins the total and its gradient flows back through the ops that
+        made it (Keras's endpoint-layer and regulariser pattern)."""
+        tape.add_loss(loss)
 
     @property
     def variables(self):
@@ -166,7 +227,10 @@ class Layer:
         self.built = True
 
     def compute_output_shape(self, input_shape):
-        """Output shape for an input shape (batch dimension included). Default: unchanged."""
+        """Output shape for an input shape (batch dimension included). Default: unchanged;
+        for a layer written as a call, found by running it on zeros (as Keras traces it)."""
+        if self._has_call():
+            return self._inferred_output_shape(input_shape)
         return tuple(input_shape)
 
     def compute_mask(self, inputs, previous_mask):
@@ -200,10 +264,14 @@ class Layer:
     def _maybe_build(self, input_shape):
         if not self.built:
             if isinstance(input_shape, list):       # a layer called on several tensors
-                self.build([tuple(shape) for shape in input_shape])
+                input_shape = [tuple(shape) for shape in input_shape]
             else:
-                self.build(tuple(input_shape))
+                input_shape = tuple(input_shape)
+            self.build(input_shape)
             self.built = True
+            self.__dict__.pop("_sublayer_cache", None)   # build may have added layers
+            # Kept for the summary of a subclassed model, whose layers have no nodes.
+            self._build_input_shape = input_shape
 
     def _check_input_shape(self, shape):
         """A wrong last axis is reported with Keras's message, not as a NumPy matmul error."""
@@ -232,23 +300,54 @@ class Layer:
     #       dout is then dL/d(logits).
 
     def forward(self, x, training=False):
-        """Computes the output. Returns (out, cache); the cache is what backward needs."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement forward().")
+        """Computes the output. Returns (out, cache); the cache is what backward needs.
+
+        A layer written as `call(inputs, training=None, mask=None)` with keras.ops (a custom
+        layer) gets both from the tape: its call runs on tracked values, and backward walks
+        the ops it recorded (ops/tape.py)."""
+        if not self._has_call():
+            raise NotImplementedError(
+                f"{type(self).__name__} does not implement forward() or call().")
+        record = bool(training) or tape.active_trace() is not None
+        return tape.trace_call(self._bound_call(training), x, self.trainable_weights, record)
 
     def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
         """dout: dL/d(out). Returns (dL/dx, grads), grads aligned with trainable_weights."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement backward().")
+        if not self._has_call():
+            raise NotImplementedError(
+                f"{type(self).__name__} does not implement backward() or call().")
+        return tape.backprop_call(self._bound_call(True), cache, dout, self.trainable_weights,
+                                  need_input_gradient)
+
+    def call(self, inputs, *args, **kwargs):
+        """The layer's computation written with keras.ops (subclasses override it)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement call().")
+
+    def _bound_call(self, training, mask=None):
+        """call as a function of the inputs alone, given `training` if it takes it."""
+        options = {}
+        if _call_accepts(type(self).call, "training"):
+            options["training"] = training
+        if mask is not None and _call_accepts(type(self).call, "mask"):
+            options["mask"] = mask
+        return lambda inputs: self.call(inputs, **options)
 
     def output_logits(self, cache):
         """The pre-activation of a sigmoid/softmax output, else None (see ActivationMixin)."""
         return None
 
-    def __call__(self, x, training=False):
+    def __call__(self, x, training=None, **kwargs):
         """On symbolic tensors (`Input(...)` or another layer's output): records the call and
-        returns symbolic output(s), see _call_symbolic. On arrays: computes the output."""
+        returns symbolic output(s), see _call_symbolic. Inside a training step or a
+        GradientTape block: runs forward and records the call on the tape (its backward is
+        the layer's). On arrays: computes the output."""
         if isinstance(x, KerasTensor) or (
                 isinstance(x, (list, tuple)) and any(isinstance(t, KerasTensor) for t in x)):
             return self._call_symbolic(x)
+        training = bool(training)
+        if tape.active_trace() is not None or tape.any_tracked(x):
+            self._maybe_build_from_values(x)
+            return tape.record_layer(self, x, training, kwargs)
         if isinstance(x, (list, tuple)):     # a layer taking several arrays (merge layers)
             x = [self._as_input_array(a) for a in x]
             self._maybe_build([a.shape for a in x])
@@ -256,7 +355,15 @@ class Layer:
             x = self._as_input_array(x)
             self._maybe_build(x.shape)
             self._check_input_shape(x.shape)
+        if kwargs:
+            return self.forward(x, training=training, **kwargs)[0]
         return self.forward(x, training=training)[0]
+
+    def _maybe_build_from_values(self, x):
+        if isinstance(x, (list, tuple)):
+            self._maybe_build([tuple(np.shape(tape.unwrap(a))) for a in x])
+        else:
+            self._maybe_build(tuple(np.shape(tape.unwrap(x))))
 
     def _as_input_array(self, x):
         x = np.asarray(x)
@@ -279,7 +386,7 @@ class Layer:
         self._maybe_build(shape)
         if not list_input:
             self._check_input_shape(shape)
-        output_shape = self.compute_output_shape(shape)
+        output_shape = self._symbolic_output_shape(shape, tensors, list_input)
         if isinstance(output_shape, list):      # several outputs (a model with several)
             outputs = [KerasTensor(s, self._output_dtype(i)) for i, s in enumerate(output_shape)]
         else:
@@ -289,6 +396,31 @@ class Layer:
 
     def _output_dtype(self, index):
         return self.dtype
+
+    def _symbolic_output_shape(self, shape, tensors, list_input):
+        """The output shape(s) of a call on symbolic tensors of these shapes."""
+        return self.compute_output_shape(shape)
+
+    def _inferred_output_shape(self, input_shape):
+        """The output shape(s) found by running the call on zeros (unknown sizes taken as 1,
+        reported as None on the batch axis)."""
+        list_input = isinstance(input_shape, list)
+        shapes = input_shape if list_input else [input_shape]
+        self._maybe_build([tuple(s) for s in shapes] if list_input else tuple(input_shape))
+        zeros = [np.zeros(tuple(1 if d is None else d for d in shape), dtype=self.dtype)
+                 for shape in shapes]
+        out = self.forward(zeros if list_input else zeros[0], training=False)[0]
+        unknown_batch = bool(shapes[0]) and shapes[0][0] is None
+
+        def symbolic(value):
+            value_shape = tuple(np.shape(value))
+            if value_shape and unknown_batch:
+                value_shape = (None,) + value_shape[1:]
+            return value_shape
+
+        if isinstance(out, (list, tuple)):
+            return [symbolic(o) for o in out]
+        return symbolic(out)
 
     # ------------------------------------------------------------ configuration
 
@@ -331,6 +463,14 @@ class ActivationMixin:
         if self.activation.outputs_probabilities:
             return act_cache[0]
         return None
+
+
+@functools.cache
+def _call_accepts(function, parameter):
+    """Whether a layer's call takes `parameter` (or **kwargs); asked once per class."""
+    parameters = inspect.signature(function).parameters
+    return parameter in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
 def _legacy_batch_input_shape(layer_name, kwargs):

@@ -1,6 +1,6 @@
 """`keras.losses`: loss functions, loss classes, and the names `compile` accepts."""
 
-from minikeras.losses.loss import Loss, reduce_weighted_values
+from minikeras.losses.loss import Loss, LossFunctionWrapper, reduce_weighted_values  # noqa: F401
 from minikeras.losses.losses import *  # noqa: F403
 from minikeras.losses.losses import (  # noqa: F401  (tf.keras's legacy short names)
     ALIASES,
@@ -48,11 +48,8 @@ def get(identifier):
     if callable(identifier) and identifier in LOSS_FUNCTIONS:
         return LOSS_CLASSES[LOSS_FUNCTIONS[identifier]]()
     if callable(identifier):
-        raise TypeError(
-            "minikeras computes gradients by hand, so a loss must be one of its built-ins "
-            f"(a name, a minikeras.losses function or a Loss subclass with forward/backward). "
-            f"Received: loss={identifier!r}"
-        )
+        # A function written with keras.ops: its gradient comes from the tape.
+        return LossFunctionWrapper(identifier)
     raise ValueError(f"Could not interpret loss identifier: {identifier!r}")
 
 

@@ -44,7 +44,8 @@ class Loss:
         self.reduction = reduction
         self.dtype = backend.standardize_dtype(dtype)
 
-    # Subclasses implement these two.
+    # Subclasses implement these two (or only `call`, written with keras.ops: the tape then
+    # gives the backward pass).
     def forward(self, y_true, y_pred, logits=None):
         """y_true, y_pred: (batch, ...). Returns (values, cache); values (batch,) or
         (batch, ...) without the reduced axis.
@@ -53,11 +54,17 @@ class Loss:
         given only to losses with accepts_output_logits. When given, backward must return
         dL/d(logits) instead of dL/d(y_pred).
         """
-        raise NotImplementedError
+        if type(self).call is Loss.call:
+            raise NotImplementedError(f"{type(self).__name__} implements neither forward "
+                                      "nor call.")
+        return _traced_values(self.call, y_true, y_pred)
 
     def backward(self, dvalues, cache):
         """dvalues: dL/d(values). Returns dL/d(y_pred), or dL/d(logits) if forward had them."""
-        raise NotImplementedError
+        if type(self).call is Loss.call:
+            raise NotImplementedError(f"{type(self).__name__} implements neither backward "
+                                      "nor call.")
+        return _traced_backward(dvalues, cache)
 
     def call(self, y_true, y_pred):
         """Keras's per-sample loss values."""
@@ -65,10 +72,19 @@ class Loss:
         return self.forward(y_true, y_pred)[0]
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        """The reduced loss, a float."""
-        y_true, y_pred = _as_arrays(y_true, y_pred, self.dtype)
-        values = self.forward(y_true, y_pred)[0]
-        return reduce_weighted_values(values, sample_weight, self.reduction)[0]
+        """The reduced loss: a float, or inside a training step / GradientTape block a
+        tracked scalar (one node whose backward is this loss's backward)."""
+        from minikeras.ops import tape
+
+        tracked = tape.lift(y_pred)
+        y_true, y_pred = _as_arrays(tape.unwrap(y_true), tape.unwrap(y_pred), self.dtype)
+        values, cache = self.forward(y_true, y_pred)
+        loss, dvalues = reduce_weighted_values(values, sample_weight, self.reduction)
+        if tracked is None:
+            return loss
+        return tape.Tracked(np.asarray(loss, dtype=y_pred.dtype), [tracked],
+                            lambda g: [g * self.backward(dvalues, cache)])
+
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction, "dtype": self.dtype}
@@ -79,6 +95,60 @@ class Loss:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
+
+
+class LossFunctionWrapper(Loss):
+    """A loss from any function `fn(y_true, y_pred) -> per-sample values` written with
+    keras.ops (`compile(loss=my_loss)`); its gradient comes from the tape.
+
+    Args:
+        fn: the function. name: default fn's name. reduction, dtype: as Loss.
+        **kwargs: passed to fn on every call.
+    """
+
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
+        super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction,
+                         dtype=dtype)
+        self.fn = fn
+        self._fn_kwargs = kwargs
+
+    def forward(self, y_true, y_pred, logits=None):
+        return _traced_values(lambda t, p: self.fn(t, p, **self._fn_kwargs), y_true, y_pred)
+
+    def backward(self, dvalues, cache):
+        return _traced_backward(dvalues, cache)
+
+    def get_config(self):
+        config = super().get_config()
+        config["fn"] = getattr(self.fn, "__name__", repr(self.fn))
+        return config
+
+
+def _traced_values(function, y_true, y_pred):
+    """values = function(y_true, y_pred) run on the tape (y_pred tracked). Returns (values,
+    cache); y_true is first brought to y_pred's rank and dtype, as Keras does."""
+    from minikeras.ops import tape
+
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    if y_true.dtype != y_pred.dtype and y_pred.dtype.kind == "f":
+        y_true = y_true.astype(y_pred.dtype)
+    original_shape = y_pred.shape
+    y_true, y_pred, _ = squeeze_or_expand(y_true, y_pred)
+    with tape.Trace():
+        pred = tape.Tracked(y_pred)
+        values = function(y_true, pred)
+    return np.asarray(tape.unwrap(values)), (pred, values, original_shape)
+
+
+def _traced_backward(dvalues, cache):
+    from minikeras.ops import tape
+
+    pred, values, original_shape = cache
+    grad = tape.gradients([(values, dvalues)], [pred])[0]
+    if grad is None:
+        grad = np.zeros_like(pred.value)
+    return grad.reshape(original_shape)
 
 
 class ElementwiseMeanLoss(Loss):

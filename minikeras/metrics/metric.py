@@ -43,6 +43,10 @@ class Metric:
         self._variables.append(variable)
         return variable
 
+    def add_weight(self, shape=(), initializer="zeros", dtype=None, name=None):
+        """Keras's other name for add_variable."""
+        return self.add_variable(shape, initializer=initializer, dtype=dtype, name=name)
+
     @property
     def variables(self):
         return list(self._variables)

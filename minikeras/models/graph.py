@@ -26,6 +26,7 @@ import inspect
 import numpy as np
 
 from minikeras.backend.keras_tensor import KerasTensor
+from minikeras.ops.tape import CallRecord
 
 
 class Graph:
@@ -101,6 +102,8 @@ class Graph:
                 values[step.out_slot], cache = step.layer.forward(values[step.in_slot],
                                                                   training=training)
                 caches.append(cache)
+                if type(cache) is CallRecord:
+                    penalty += cache.loss
                 if step.layer.activity_regularizer is None:
                     continue
             else:
@@ -118,6 +121,10 @@ class Graph:
                     for slot, value in zip(step.out_slots, out):
                         values[slot] = value
                 caches.append(cache)
+                if type(cache) is CallRecord:
+                    # A layer written with keras.ops may add_loss; its backward adds the
+                    # gradient.
+                    penalty += cache.loss
             if step.layer.activity_regularizer is not None:
                 # Keras divides the activity penalty by the batch size.
                 for slot in step.out_slots:

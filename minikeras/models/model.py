@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from minikeras import backend
+from minikeras import ops as ops_module
 from minikeras import optimizers as optimizers_module
 from minikeras.backend.keras_tensor import KerasTensor
 from minikeras.callbacks import CallbackList
@@ -26,6 +27,7 @@ from minikeras.layers.layer import Layer
 from minikeras.losses import reduce_weighted_values
 from minikeras.metrics import Mean
 from minikeras.models import compile_utils, data
+from minikeras.ops import tape
 
 
 class Model(Layer):
@@ -127,9 +129,14 @@ class Model(Layer):
                 "input. Build it (or call it on data) first."
             )
 
-    def __call__(self, x, training=False):
+    def __call__(self, x, training=False, **kwargs):
         if _is_symbolic(x):
             return self._call_symbolic(x)
+        if tape.active_trace() is not None or tape.any_tracked(x):
+            # Inside a training step or a GradientTape block: one node on the tape, whose
+            # backward is this model's (graph executor or traced call).
+            self._maybe_build_from(tape.unwrap(x))
+            return tape.record_layer(self, x, bool(training), {})
         xs = self._input_arrays(x, "x")
         self._check_input_arrays(xs)
         y_pred = self._graph.forward(xs, training)[0]
@@ -137,7 +144,30 @@ class Model(Layer):
 
     @property
     def layers(self):
-        return [layer for layer in self._graph.layers] if getattr(self, "_graph", None) else []
+        if getattr(self, "_graph", None) is None:
+            return self._sublayers() if self._has_call() else []
+        return [layer for layer in self._graph.layers]
+
+    def build(self, input_shape=None):
+        """A subclassed model (one with a `call`) is built by running its call once on
+        zeros of `input_shape` (batch axis first), which builds its layers."""
+        if not self._has_call():
+            self.built = True
+            return
+        if input_shape is None:
+            raise ValueError(
+                f"Model {self.name!r} needs an input shape to be built. Received: "
+                "input_shape=None"
+            )
+        from minikeras.models.call_graph import CallGraph
+
+        self._graph = CallGraph(self, input_shape)
+        self.built = True
+
+    @property
+    def input_shape(self):
+        shapes = [t.shape for t in self._graph.inputs]
+        return shapes if len(shapes) > 1 else shapes[0]
 
     @property
     def trainable(self):
@@ -212,7 +242,10 @@ class Model(Layer):
 
     def _maybe_build_from(self, x):
         """Sequential without an input shape builds itself from the first data it sees."""
-        if getattr(self, "_graph", None) is None and not isinstance(x, (dict, list)):
+        if getattr(self, "_graph", None) is None and isinstance(x, (list, tuple)) and \
+                self._has_call():
+            self.build([(None,) + data.to_array("x", a).shape[1:] for a in x])
+        if getattr(self, "_graph", None) is None and not isinstance(x, (dict, list, tuple)):
             array = data.to_array("x", x)
             self.build((None,) + array.shape[1:])
         self._require_graph()
@@ -391,7 +424,7 @@ class Model(Layer):
 
     # ------------------------------------------------------------ the step maths
 
-    def compute_loss(self, y, y_pred, tape, sample_weight=None):
+    def _loss_and_output_gradients(self, y, y_pred, tape, sample_weight=None):
         """The loss to minimise and its gradient with respect to the model's output(s).
 
         y, y_pred: arrays, or lists with one array per output. Returns (loss, dy,
@@ -406,6 +439,109 @@ class Model(Layer):
         if several:
             return loss, dys, flags
         return loss, dys[0], flags[0]
+
+    # Keras's overridable step methods. A train_step override gets gradients from the tape:
+    #
+    #     with keras.ops.GradientTape() as tape:      # minikeras's gradient context
+    #         y_pred = self(x, training=True)
+    #         loss = self.compute_loss(x=x, y=y, y_pred=y_pred)
+    #     grads = tape.gradient(loss, self.trainable_weights)
+    #     self.optimizer.apply(grads, self.trainable_weights)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The total loss (Keras's signature): the compiled losses of y_pred against y, the
+        losses added with add_loss during the call, and the weight penalties. Inside a
+        GradientTape block it is a tracked scalar whose gradient flows back to the weights;
+        on plain arrays, a float."""
+        several = isinstance(y_pred, (list, tuple))
+        preds = list(y_pred) if several else [y_pred]
+        terms = []
+        if y is not None and any(loss_fn is not None for loss_fn in self._output_losses):
+            ys = self._target_arrays(list(y) if several else y)
+            terms.append(_compiled_loss_op(self, ys, preds, sample_weight))
+        trace = tape.active_trace()
+        if trace is not None:
+            terms.extend(trace.losses)
+            for weight in self.trainable_weights:
+                if weight.regularizer is not None:
+                    terms.append(_penalty_op(weight, trace.leaf(weight)))
+        else:
+            terms.append(self._weight_penalty())
+        total = terms[0] if terms else 0.0
+        for term in terms[1:]:
+            total = ops_module.add(total, term)
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Updates the compiled metrics with one batch; returns every metric's result."""
+        y_preds = [tape.unwrap(p) for p in y_pred] if isinstance(y_pred, (list, tuple)) \
+            else [tape.unwrap(y_pred)]
+        ys = self._target_arrays(list(y) if isinstance(y, (list, tuple)) else y)
+        if self._compiled_metrics is None:
+            self._build_metrics(ys, y_preds)
+        for _, metric, weighted, index in self._compiled_metrics:
+            metric.update_state(ys[index], y_preds[index],
+                                sample_weight=sample_weight if weighted else None)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        """{name: result} for every metric in `self.metrics`."""
+        results = {}
+        for metric in self.metrics:
+            value = metric.result()
+            if isinstance(value, dict):
+                results.update(value)
+            else:
+                results[metric.name] = value
+        return results
+
+    def _overrides(self, name):
+        return getattr(type(self), name) is not getattr(Model, name)
+
+    def _tape_train_step(self, x, y, sample_weight):
+        """The default step through the tape, used when compute_loss is overridden."""
+        x_in = x if len(x) > 1 else x[0]
+        y_in = y if len(y) > 1 else (y[0] if y else None)
+        with tape.GradientTape() as gradient_tape:
+            y_pred = self(x_in, training=True)
+            loss = self._call_compute_loss(x_in, y_in, y_pred, sample_weight, True)
+        weights = self.trainable_weights
+        grads = gradient_tape.gradient(loss, weights)
+        self.optimizer.apply([np.zeros_like(w.value) if g is None else g
+                              for g, w in zip(grads, weights)], weights)
+        self._loss_tracker.update_state(float(tape.unwrap(loss)), sample_weight=x[0].shape[0])
+        return _log_values(self.compute_metrics(x_in, y_in, y_pred, sample_weight))
+
+    def _tape_test_step(self, x, y, sample_weight):
+        x_in = x if len(x) > 1 else x[0]
+        y_in = y if len(y) > 1 else (y[0] if y else None)
+        y_pred = self(x_in, training=False)
+        loss = self._call_compute_loss(x_in, y_in, y_pred, sample_weight, False)
+        self._loss_tracker.update_state(float(tape.unwrap(loss)), sample_weight=x[0].shape[0])
+        return _log_values(self.compute_metrics(x_in, y_in, y_pred, sample_weight))
+
+    def _call_compute_loss(self, x, y, y_pred, sample_weight, training):
+        # Overrides written before Keras 3.3 have no `training` argument.
+        import inspect
+
+        if "training" in inspect.signature(self.compute_loss).parameters:
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
+    def _run_step(self, name, x, y, sample_weight):
+        """fit/evaluate's call of train_step / test_step for one batch (x, y: lists of
+        arrays). A Keras-style override `train_step(self, data)` receives `data` as Keras
+        gives it: (x, y), (x, y, sample_weight), or x alone when there are no targets."""
+        if not self._overrides(name):
+            return getattr(self, name)(x, y, sample_weight)
+        x_in = x if len(x) > 1 else x[0]
+        if not y:
+            data = x_in
+        else:
+            data = (x_in, y if len(y) > 1 else y[0])
+            if sample_weight is not None:
+                data = data + (sample_weight,)
+        return _log_values(getattr(self, name)(data))
 
     def _compute_losses(self, ys, y_preds, tape, sample_weight):
         """Returns (total loss, [each output's unweighted loss], [dL/d(output) or None],
@@ -476,14 +612,20 @@ class Model(Layer):
             grads[i] = grads[i] + weight.regularizer.gradient(weight.value)
         return grads
 
-    def train_step(self, x, y, sample_weight=None):
+    def train_step(self, x, y=None, sample_weight=None):
         """One optimizer step on one batch. x, y: lists of arrays, one per input / output.
-        Returns the logs so far this epoch."""
+        Returns the logs so far this epoch. (Called as Keras's `train_step(data)`, from an
+        override's `super().train_step(data)`, it unpacks `data` first.)"""
+        if y is None:
+            x, y, sample_weight = self._unpack_data(x)
+        if self._overrides("compute_loss"):
+            return self._tape_train_step(x, y, sample_weight)
         # A diverging run overflows somewhere in here; as in Keras, that shows as a nan/inf
         # loss in the logs (TerminateOnNaN acts on it), not as NumPy RuntimeWarnings.
         with np.errstate(all="ignore"):
             y_pred, tape = self._graph.forward(x, training=True)
-            loss, per_output, dys, flags = self._compute_losses(y, y_pred, tape, sample_weight)
+            loss, output_losses, dys, flags = self._compute_losses(y, y_pred, tape,
+                                                                   sample_weight)
             grads = self._gradients(dys, tape, flags)
             weights = self._step_weights()[0]
             if weights:
@@ -491,18 +633,33 @@ class Model(Layer):
             else:
                 # As Keras: a fully frozen model still reports its loss; nothing is updated.
                 warnings.warn("The model does not have any trainable weights.", stacklevel=2)
-            self._update_metrics(loss, per_output, x[0].shape[0], y, y_pred, tape,
+            self._update_metrics(loss, output_losses, x[0].shape[0], y, y_pred, tape,
                                  sample_weight)
         return self._metric_logs()
 
-    def test_step(self, x, y, sample_weight=None):
+    def test_step(self, x, y=None, sample_weight=None):
         """Loss and metrics on one batch, without changing any weight."""
+        if y is None:
+            x, y, sample_weight = self._unpack_data(x)
+        if self._overrides("compute_loss"):
+            return self._tape_test_step(x, y, sample_weight)
         with np.errstate(all="ignore"):
             y_pred, tape = self._graph.forward(x, training=False)
             loss, output_losses, _, _ = self._compute_losses(y, y_pred, tape, sample_weight)
             self._update_metrics(loss, output_losses, x[0].shape[0], y, y_pred, tape,
                                  sample_weight)
         return self._metric_logs()
+
+    def _unpack_data(self, data):
+        """Keras's `data` (x, (x, y) or (x, y, sample_weight)) -> lists of arrays."""
+        if isinstance(data, tuple) and len(data) in (2, 3):
+            x, y = data[0], data[1]
+            sample_weight = data[2] if len(data) == 3 else None
+        else:
+            x, y, sample_weight = data, None, None
+        x = self._input_arrays(x, "x")
+        y = [] if y is None else self._target_arrays(y)
+        return x, y, sample_weight
 
     def _update_metrics(self, loss, output_losses, batch_size, ys, y_preds, tape,
                         sample_weight):
@@ -613,8 +770,8 @@ class Model(Layer):
                     for step, batch in batches.epoch():
                         callback_list.on_train_batch_begin(step)
                         sw = None if sample_weight is None else sample_weight[batch]
-                        logs = self.train_step([a[batch] for a in x], [a[batch] for a in y],
-                                               sw)
+                        logs = self._run_step("train_step", [a[batch] for a in x],
+                                              [a[batch] for a in y], sw)
                         callback_list.on_train_batch_end(step, logs)
                         if self.stop_training:
                             break
@@ -644,10 +801,14 @@ class Model(Layer):
             raise ValueError(
                 f"`{method}()` needs inputs: `{x_name}` must be given. Received: {x_name}=None")
         x = self._input_arrays(x, x_name)
-        if y is None:
+        if y is None and (self._overrides("train_step") or self._overrides("test_step")):
+            # A custom step may train without targets (an autoencoder's loss from add_loss).
+            y = []
+        elif y is None:
             raise ValueError(
                 f"`{method}()` needs targets: `{y_name}` must be given. Received: {y_name}=None")
-        y = self._target_arrays(y, y_name)
+        else:
+            y = self._target_arrays(y, y_name)
         if sample_weight is not None:
             sample_weight = data.check_sample_weight(sample_weight, sw_name)
         arrays = {x_name if len(x) == 1 else f"{x_name}[{i}]": a for i, a in enumerate(x)}
@@ -687,6 +848,8 @@ class Model(Layer):
         outputs and the losses: the model runs on two samples, and each loss sees every
         target (against stand-in predictions of 0.5), so a bad label anywhere is reported
         now."""
+        if self._overrides("train_step") or self._overrides("compute_loss"):
+            return      # the custom step decides what the targets mean
         with np.errstate(all="ignore"):     # overflow is the loss's to show, as in train_step
             y_pred, tape = self._graph.forward([a[:2] for a in x], training=False)
         sw = None if sample_weight is None else sample_weight[:2]
@@ -753,7 +916,8 @@ class Model(Layer):
                                              steps_per_epoch=steps).epoch():
             callback_list.on_test_batch_begin(step)
             sw = None if sample_weight is None else sample_weight[batch]
-            logs = self.test_step([a[batch] for a in x], [a[batch] for a in y], sw)
+            logs = self._run_step("test_step", [a[batch] for a in x],
+                                  [a[batch] for a in y], sw)
             callback_list.on_test_batch_end(step, logs)
             if self.stop_evaluating:
                 break
@@ -1054,3 +1218,46 @@ def _apply_mask(sample_weight, mask, reduction):
             sample_weight = sample_weight[..., None]
         weights = weights * sample_weight
     return weights
+
+
+def _log_values(logs):
+    """A step's logs as floats (metric results may be arrays, tracked values or Variables)."""
+    values = {}
+    for key, value in logs.items():
+        value = np.asarray(tape.unwrap(value))
+        values[key] = float(value) if value.ndim == 0 else value
+    return values
+
+
+def _compiled_loss_op(model, ys, preds, sample_weight):
+    """The compiled losses as one op on the tape: forward by each Loss's forward, vjp by its
+    backward (dL/d(prediction) for each output)."""
+    values = [tape.unwrap(p) for p in preds]
+    total = 0.0
+    dys = []
+    for index, loss_fn in enumerate(model._output_losses):
+        if loss_fn is None:
+            dys.append(None)
+            continue
+        loss_values, cache = loss_fn.forward(ys[index], values[index])
+        loss, dvalues = reduce_weighted_values(loss_values, sample_weight, loss_fn.reduction)
+        weight = model._output_loss_weights[index]
+        total = total + weight * loss
+        dys.append(loss_fn.backward(dvalues * weight, cache))
+    parents = [tape.lift(p) for p in preds]
+    tracked = [p for p in parents if p is not None]
+    total = np.asarray(total, dtype=backend.floatx())
+    if not tracked:
+        return total
+
+    def vjp(g):
+        return [g * d if d is not None else np.zeros_like(v)
+                for p, d, v in zip(parents, dys, values) if p is not None]
+
+    return tape.Tracked(total, tracked, vjp)
+
+
+def _penalty_op(weight, leaf):
+    """A weight regularizer's penalty on the tape (its gradient: regularizer.gradient)."""
+    value = np.asarray(weight.regularizer(weight.value), dtype=backend.floatx())
+    return tape.Tracked(value, [leaf], lambda g: [g * weight.regularizer.gradient(weight.value)])

@@ -50,17 +50,53 @@ def saveables(model):
 
     own weights: list of arrays-holders with .value (Variables), trainable ones first.
     """
-    yield from _walk(model, "")
+    yield from _walk(model, "", set())
 
 
-def _walk(layer, path):
+def _walk(layer, path, visited):
+    if id(layer) in visited:        # a layer reachable twice is saved at its first path
+        return
+    visited.add(id(layer))
     yield path, layer, own_weights(layer)
-    sublayers = getattr(layer, "_layers", None)
-    if isinstance(sublayers, list):
-        used = {}
-        for sublayer in sublayers:
-            name = _unique(keras_snake_case(type(sublayer).__name__), used)
-            yield from _walk(sublayer, _join(path, "layers", name))
+    for attribute, child in _children(layer):
+        if isinstance(child, (list, tuple, dict)):
+            used = {}
+            for item in (child.values() if isinstance(child, dict) else child):
+                name = _unique(keras_snake_case(type(item).__name__), used)
+                if _is_layer(item):
+                    yield from _walk(item, _join(path, attribute, name), visited)
+        elif _is_layer(child):
+            yield from _walk(child, _join(path, attribute), visited)
+
+
+def _children(layer):
+    """(attribute, layer or list of layers) in the order Keras's saving visits them.
+
+    Sequential and functional models: their `layers`. A layer written as a call (a custom
+    layer, a subclassed model): its public attributes holding layers, sorted by name, with a
+    subclassed model's `layers` among them (Keras walks dir(obj) sorted, and a layer met
+    again later is not saved twice)."""
+    has_call = getattr(layer, "_has_call", None)
+    if has_call is None or not has_call():
+        sublayers = getattr(layer, "_layers", None)
+        return [("layers", sublayers)] if isinstance(sublayers, list) else []
+    children = {}
+    for name, value in vars(layer).items():
+        if name.startswith("_"):
+            continue
+        items = value.values() if isinstance(value, dict) else (
+            value if isinstance(value, (list, tuple)) else [value])
+        if any(_is_layer(item) for item in items):
+            children[name] = value
+    if hasattr(layer, "compile"):       # a Model: Keras also walks its `layers` property
+        children["layers"] = list(layer.layers)
+    return sorted(children.items())
+
+
+def _is_layer(value):
+    from minikeras.layers.layer import Layer
+
+    return isinstance(value, Layer)
 
 
 def own_weights(layer):

@@ -133,13 +133,14 @@ def check_gradients(model, x, y, epsilon=1e-5, sample_weight=None, training=Fals
         def loss_and_gradients():
             rewind()
             y_pred, tape = model._forward(x, training=training)
-            loss, dy, from_logits = model.compute_loss(y, y_pred, tape, sample_weight)
+            loss, dy, from_logits = model._loss_and_output_gradients(y, y_pred, tape, sample_weight)
             return float(loss), model._gradients(dy, tape, from_logits)
 
         def loss_and_sides():
             rewind()
             y_pred, tape = model._forward(x, training=training)
-            return float(model.compute_loss(y, y_pred, tape, sample_weight)[0]), sides()
+            loss = model._loss_and_output_gradients(y, y_pred, tape, sample_weight)[0]
+            return float(loss), sides()
 
         _, backprop = loss_and_gradients()
         base_sides = sides()

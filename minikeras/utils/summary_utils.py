@@ -131,6 +131,16 @@ def _layer_range(layers, layer_range):
     return layers[names.index(layer_range[0]):names.index(layer_range[1]) + 1]
 
 
+def _is_subclassed(model):
+    return getattr(model, "_has_call", lambda: False)()
+
+
+def _unknown_batch(shape):
+    if isinstance(shape, list):
+        return [_unknown_batch(s) for s in shape]
+    return (None,) + tuple(shape[1:]) if shape else shape
+
+
 def summary_text(model, line_length=None, positions=None, show_trainable=False,
                  layer_range=None):
     """The summary of a Sequential model as one string (ending with a newline)."""
@@ -151,8 +161,17 @@ def summary_text(model, line_length=None, positions=None, show_trainable=False,
     lines += _table_rows(header, widths, alignments, "┃")
     lines.append(_rule(widths, "┡", "╇", "┩", "━"))
     layer_rows = []
-    shape = model.input_shape if model.built else None
-    for layer in model.layers:
+    if _is_subclassed(model):
+        # Its layers are wired by code, not in a chain: each shows the output shape for the
+        # input it was built on (Keras's rule), batch axis unknown.
+        for layer in model.layers:
+            built_on = getattr(layer, "_build_input_shape", None)
+            shape = None
+            if layer.built and built_on is not None:
+                shape = layer.compute_output_shape(_unknown_batch(built_on))
+            layer_rows.append((layer, shape if not isinstance(shape, list) else shape[0]))
+    shape = model.input_shape if model.built and not _is_subclassed(model) else None
+    for layer in model.layers if not _is_subclassed(model) else []:
         shape = None if shape is None else tuple(layer.compute_output_shape(shape))
         layer_rows.append((layer, shape))
     shown = _layer_range([layer for layer, _ in layer_rows], layer_range)
