@@ -7,6 +7,7 @@ from minikeras.backend import clear_session
 from minikeras.callbacks.progbar import Progbar
 from minikeras.utils.gradient_check import check_gradients
 from minikeras.utils.plotting import plot_decision_boundary, plot_history
+from minikeras.utils.py_dataset import PyDataset
 from minikeras.utils.shape_trace import trace_shapes
 
 
@@ -46,8 +47,14 @@ def normalize(x, axis=-1, order=2):
     return x / np.where(norm == 0, 1, norm)
 
 
+# Keras 2's name, still exported by Keras 3.
+Sequence = PyDataset
+
+
 __all__ = [
     "Progbar",
+    "PyDataset",
+    "Sequence",
     "check_gradients",
     "clear_session",
     "normalize",
