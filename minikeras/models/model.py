@@ -20,6 +20,7 @@ import numpy as np
 from minikeras import backend
 from minikeras import ops as ops_module
 from minikeras import optimizers as optimizers_module
+from minikeras.backend.eager_tensor import as_tensor
 from minikeras.backend.keras_tensor import KerasTensor
 from minikeras.callbacks import CallbackList
 from minikeras.kernels import parallel
@@ -140,7 +141,8 @@ class Model(Layer):
         xs = self._input_arrays(x, "x")
         self._check_input_arrays(xs)
         y_pred = self._graph.forward(xs, training)[0]
-        return self._structure_outputs(y_pred)
+        # `.numpy()` on the outputs, as on TensorFlow (dicts of outputs item by item).
+        return _map_outputs(as_tensor, self._structure_outputs(y_pred))
 
     @property
     def layers(self):
@@ -1201,6 +1203,15 @@ def _unique(weights):
             seen.add(id(weight))
             result.append(weight)
     return result
+
+
+def _map_outputs(function, outputs):
+    """function applied to one output, or to each of a list / dict of outputs."""
+    if isinstance(outputs, dict):
+        return {name: function(value) for name, value in outputs.items()}
+    if isinstance(outputs, (list, tuple)):
+        return type(outputs)(function(value) for value in outputs)
+    return function(outputs)
 
 
 def _sum_repeated(weights, grads):

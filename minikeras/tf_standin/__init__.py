@@ -107,6 +107,15 @@ class Variable(_variables.Variable):
         super().__init__(initial_value, name=name or "Variable", trainable=trainable,
                          dtype=tensor_dtype(initial_value, dtype).name, **kwargs)
 
+    @property
+    def dtype(self):
+        # TensorFlow's is a dtype object with `.name`; minikeras's Variable gives the name.
+        return self.value.dtype
+
+    def __repr__(self):
+        return (f"<tf.Variable '{self.name}:0' shape={self.value.shape} "
+                f"dtype={self.value.dtype.name}, numpy={self.value!r}>")
+
 
 def ones(shape, dtype="float32", name=None):
     return out(np.ones(_shape_tuple(shape), dtype=np.dtype(_name(dtype))))
