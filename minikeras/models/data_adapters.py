@@ -7,7 +7,8 @@ already comes in batches, as Keras accepts it, is read batch by batch (`StreamBa
   every epoch, or, with steps_per_epoch, one pass continued from epoch to epoch (as Keras's
   TensorFlow trainer does; a repeated dataset never runs out);
 - a Python generator or iterator: one pass for the whole run;
-- a `keras.utils.PyDataset`: its batches 0 .. len - 1 every epoch, then its on_epoch_end.
+- a `keras.utils.PyDataset`: its batches 0 .. len - 1 every epoch (in a new random order when
+  fit's shuffle is on), between its on_epoch_begin and on_epoch_end.
 
 Each batch is Keras's `data`: x, (x,), (x, y) or (x, y, sample_weight); the model turns each
 part into its lists of arrays (`convert(x, y, sample_weight) -> (xs, ys, sw)`).
@@ -71,16 +72,21 @@ class StreamBatches:
     batch. steps: batches per epoch (None: until the data runs out).
     """
 
-    def __init__(self, source, convert, steps=None, name="x"):
+    def __init__(self, source, convert, steps=None, name="x", shuffle=False):
         from minikeras.utils.py_dataset import PyDataset
 
         self.source = source
+        self.shuffle = shuffle      # a PyDataset's batches in a new order every epoch
         self.convert = convert
         self.steps_per_epoch = steps
         self.is_py_dataset = isinstance(source, PyDataset)
         self.is_iterator = hasattr(source, "__next__")
         self._iterator = None
         self.name = name
+        if self.is_py_dataset:
+            # Keras's epoch iterator resets itself when made, which calls on_epoch_end once
+            # before the first epoch: a PyDataset that reshuffles there sees the same calls.
+            source.on_epoch_end()
 
     @property
     def steps(self):
@@ -94,13 +100,20 @@ class StreamBatches:
 
     def _batches(self):
         if self.is_py_dataset:
-            return (self.source[i] for i in range(len(self.source)))
+            order = range(len(self.source))
+            if self.shuffle:
+                from minikeras import random
+
+                order = random.generator().permutation(len(self.source))
+            return (self.source[int(i)] for i in order)
         if self.is_iterator:
             return self.source
         return iter(self.source.as_numpy_iterator())
 
     def epoch(self):
         """Yields (step, (xs, ys, sample_weight)) for one epoch."""
+        if self.is_py_dataset:
+            self.source.on_epoch_begin()
         if self._iterator is None or self.steps_per_epoch is None and not self.is_iterator:
             self._iterator = self._batches()
         step = 0

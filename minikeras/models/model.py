@@ -733,7 +733,7 @@ class Model(Layer):
         if data_adapters.is_stream(x):
             batches, val = self._stream_fit_data(x, y, sample_weight, batch_size, class_weight,
                                                  validation_split, validation_data,
-                                                 steps_per_epoch, validation_steps)
+                                                 steps_per_epoch, validation_steps, shuffle)
             val_batch_size = None if not isinstance(val, tuple) else data.batch_size_for(
                 validation_batch_size, val[0][0].shape[0], validation_steps)
             return self._fit_batches(batches, val, val_batch_size, epochs, initial_epoch,
@@ -813,7 +813,8 @@ class Model(Layer):
         return callback_list.history
 
     def _stream_fit_data(self, x, y, sample_weight, batch_size, class_weight,
-                         validation_split, validation_data, steps_per_epoch, validation_steps):
+                         validation_split, validation_data, steps_per_epoch, validation_steps,
+                         shuffle):
         """fit's batches and validation batches when x is a dataset, generator or PyDataset."""
         data_adapters.check_stream_arguments("fit", y, sample_weight, batch_size,
                                              class_weight=class_weight)
@@ -822,7 +823,8 @@ class Model(Layer):
                              "a dataset, generator or PyDataset. Received: "
                              f"validation_split={validation_split!r}")
         data_adapters.build_from_stream(self, x)
-        batches = data_adapters.StreamBatches(x, self._convert_batch, steps_per_epoch)
+        batches = data_adapters.StreamBatches(x, self._convert_batch, steps_per_epoch,
+                                              shuffle=bool(shuffle))
         if validation_data is None:
             return batches, None
         if data_adapters.is_stream(validation_data):

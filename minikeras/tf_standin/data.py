@@ -23,17 +23,16 @@ UNKNOWN_CARDINALITY = -2
 
 
 def _map_structure(function, element):
+    # Tuples and dicts are structures; a list is one value (TensorFlow makes it a tensor).
     if isinstance(element, tuple):
         return tuple(_map_structure(function, e) for e in element)
-    if isinstance(element, list):
-        return [_map_structure(function, e) for e in element]
     if isinstance(element, dict):
         return {key: _map_structure(function, value) for key, value in element.items()}
     return function(element)
 
 
 def _leaves(element):
-    if isinstance(element, (tuple, list)):
+    if isinstance(element, tuple):
         return [leaf for e in element for leaf in _leaves(e)]
     if isinstance(element, dict):
         return [leaf for value in element.values() for leaf in _leaves(value)]
@@ -43,7 +42,7 @@ def _leaves(element):
 def _stack(elements):
     """A list of elements with one structure -> one element of stacked arrays."""
     first = elements[0]
-    if isinstance(first, (tuple, list)):
+    if isinstance(first, tuple):
         return type(first)(_stack([e[i] for e in elements]) for i in range(len(first)))
     if isinstance(first, dict):
         return {key: _stack([e[key] for e in elements]) for key in first}
@@ -55,9 +54,11 @@ def _as_numpy(value):
     if hasattr(value, "_is_variable"):
         return np.array(value.value)
     array = np.asarray(value)
-    if not isinstance(value, np.ndarray) and array.dtype == np.float64:
+    if isinstance(value, (np.ndarray, np.generic)):
+        return array
+    if array.dtype == np.float64:
         array = array.astype("float32")     # Python floats are float32 tensors in TensorFlow
-    elif not isinstance(value, np.ndarray) and array.dtype == np.int64:
+    elif array.dtype == np.int64:
         array = array.astype("int32")
     return array
 
@@ -89,9 +90,6 @@ class Dataset:
     def from_tensor_slices(tensors, name=None):
         """One element per index of the first axis of `tensors` (an array, or a tuple / dict
         of arrays of the same length)."""
-        if isinstance(tensors, list) and tensors and not all(
-                np.isscalar(t) for t in tensors) and all(hasattr(t, "shape") for t in tensors):
-            tensors = tuple(tensors)
         arrays = _map_structure(_as_numpy, tensors)
         lengths = {a.shape[0] if a.ndim else None for a in _leaves(arrays)}
         if None in lengths:
