@@ -373,3 +373,46 @@ def test_custom_layer_saved_in_keras_file_loads_in_keras(tmp_path):
     assert type(theirs.layers[0]) is KerasDense
     np.testing.assert_allclose(theirs.predict(x, verbose=0), model.predict(x, verbose=0),
                                rtol=1e-5, atol=1e-6)
+    # And back: Keras's file of the same model loads in minikeras.
+    theirs.save(tmp_path / "k.keras")
+    back = minikeras.models.load_model(tmp_path / "k.keras")
+    assert type(back.layers[0]) is MyDense
+    np.testing.assert_allclose(back.predict(x, verbose=0), theirs.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_train_step_override_with_compiled_metrics():
+    """keras.io's pattern: loop over self.metrics, updating "loss" with the loss and the
+    compiled metrics with (y, y_pred)."""
+
+    def make(k):
+        gradient_tape = tf.GradientTape if k is keras else minikeras.ops.GradientTape
+
+        class Regressor(k.Model):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.hidden = k.layers.Dense(8, activation="relu")
+                self.out = k.layers.Dense(1)
+
+            def call(self, inputs):
+                return self.out(self.hidden(inputs))
+
+            def train_step(self, data):
+                x, y = data
+                with gradient_tape() as tape:
+                    y_pred = self(x, training=True)
+                    loss = self.compute_loss(y=y, y_pred=y_pred)
+                grads = tape.gradient(loss, self.trainable_weights)
+                self.optimizer.apply(grads, self.trainable_weights)
+                for metric in self.metrics:
+                    if metric.name == "loss":
+                        metric.update_state(loss)
+                    else:
+                        metric.update_state(y, y_pred)
+                return {m.name: m.result() for m in self.metrics}
+
+        return Regressor()
+
+    ref, ours, _, _ = _fit_pair(make, {"optimizer": "adam", "loss": "mse",
+                                       "metrics": ["mae"]}, validation=False)
+    assert_histories_close(ref, ours)

@@ -14,6 +14,7 @@ import minikeras
 
 MODULES = ["activations", "backend", "callbacks", "config", "constraints", "initializers",
            "layers", "losses", "metrics", "models", "ops", "optimizers", "optimizers.schedules",
+           "preprocessing", "preprocessing.sequence", "preprocessing.image", "datasets",
            "random", "regularizers", "saving", "utils"]
 
 # Public names minikeras adds on purpose (they are not part of Keras).

@@ -35,7 +35,9 @@ class Variable:
         self.trainable = trainable
         self.constraint = constraint
         self.regularizer = regularizer
-        self.value = np.array(initial_value, dtype=backend.standardize_dtype(dtype))
+        # C order: initializers such as Orthogonal can return transposed (Fortran-order)
+        # arrays, and in-place edits through reshape(-1) views must reach the weight.
+        self.value = np.array(initial_value, dtype=backend.standardize_dtype(dtype), order="C")
 
     @property
     def shape(self):

@@ -158,3 +158,14 @@ def test_split_products_match_numpy(monkeypatch):
     x2 = a.reshape(10, 3)
     dz = rng.standard_normal((10, 4))
     np.testing.assert_allclose(parallel.matmul_transposed_a(x2, dz), x2.T @ dz, rtol=1e-12)
+
+
+def test_numpys_openblas_comes_first_when_scipy_maps_its_own():
+    """TensorFlow and scikit-learn load SciPy, which maps a second OpenBLAS: pinning that one
+    left NumPy's products on all threads (an RNN's steps ran ~15x slower)."""
+    import scipy.linalg  # noqa: F401  (maps SciPy's OpenBLAS into the process)
+
+    paths = parallel._loaded_openblas_paths()
+    numpy_paths = [p for p in paths if os.path.basename(os.path.dirname(p)) == "numpy.libs"]
+    assert numpy_paths, paths
+    assert paths[0] == numpy_paths[0]

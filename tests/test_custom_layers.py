@@ -13,6 +13,7 @@ from tests.gradcheck import check_layer, numerical_gradient, relative_error
 @pytest.fixture(autouse=True)
 def _float64():
     keras.backend.set_floatx("float64")
+    keras.utils.set_random_seed(0)      # the "loss goes down" checks start from fixed weights
     yield
     keras.backend.set_floatx("float32")
 
@@ -221,3 +222,149 @@ def test_tracked_values_leave_the_tape_as_arrays():
     x = tape.Tracked(np.array([1.0, 2.0]))
     assert np.asarray(x * 2.0).tolist() == [2.0, 4.0]
     assert float(ops.sum(x)) == 3.0
+
+
+class Regressor(keras.Model):
+    """The keras.io pattern of a custom training step, with minikeras's gradient context
+    (README.md shows Regressor.train_step)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = layers.Dense(8, activation="relu")
+        self.out = layers.Dense(1)
+
+    def call(self, inputs):
+        return self.out(self.hidden(inputs))
+
+    def train_step(self, data):
+        x, y = data
+        with keras.ops.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y=y, y_pred=y_pred)
+        grads = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply(grads, self.trainable_weights)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+
+def test_regressor_train_step_as_the_readme_shows():
+    model = Regressor()
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    x, y = _regression()
+    history = model.fit(x, y, epochs=5, batch_size=8, verbose=0)
+    assert sorted(history.history) == ["loss", "mae"]
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert history.history["mae"][-1] < history.history["mae"][0]
+
+
+@pytest.mark.parametrize("name", ["binary_crossentropy", "mean_squared_error", "huber",
+                                  "categorical_crossentropy"])
+def test_loss_functions_on_the_tape_match_finite_differences(name):
+    function = getattr(keras.losses, name)
+    rng = np.random.default_rng(4)
+    y_true = rng.uniform(0.1, 0.9, size=(3, 4))
+    y_pred = rng.uniform(0.1, 0.9, size=(3, 4))
+    leaf = tape.Tracked(y_pred)
+    loss = ops.mean(function(y_true, leaf))
+    (grad,) = tape.gradients([(loss, None)], [leaf])
+
+    def total(_):
+        return float(np.mean(function(y_true, y_pred)))
+
+    assert relative_error(grad, numerical_gradient(total, y_pred)) < 1e-6
+
+
+def test_a_model_trained_only_by_its_train_step_needs_no_call():
+    encoder = keras.Sequential([keras.Input((5,)), layers.Dense(2)])
+    decoder = keras.Sequential([keras.Input((2,)), layers.Dense(5, activation="sigmoid")])
+
+    class AutoEncoder(keras.Model):       # keras.io's VAE shape: no call, only train_step
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.encoder, self.decoder = encoder, decoder
+
+        def train_step(self, data):
+            with ops.GradientTape() as gradient_tape:
+                rebuilt = self.decoder(self.encoder(data))
+                loss = ops.mean(keras.losses.binary_crossentropy(data, rebuilt))
+            grads = gradient_tape.gradient(loss, self.trainable_weights)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+            return {"loss": loss}
+
+    x = np.random.default_rng(5).uniform(size=(32, 5))
+    model = AutoEncoder()
+    model.compile(optimizer="adam")
+    before = [w.copy() for w in decoder.get_weights()]
+    history = model.fit(x, epochs=3, batch_size=8, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert all(not np.array_equal(a, b) for a, b in zip(before, decoder.get_weights()))
+
+
+def test_masks_reach_a_custom_call_that_takes_them():
+    class ZeroMasker(layers.Layer):
+        def call(self, inputs):
+            return inputs
+
+        def compute_mask(self, inputs, mask=None):
+            return ops.any(ops.not_equal(inputs, 0.0), axis=-1)
+
+    class MaskedMean(layers.Layer):
+        supports_masking = True
+
+        def call(self, inputs, mask=None):
+            if mask is None:
+                return ops.mean(inputs, axis=1)
+            weights = ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
+            return ops.sum(inputs * weights, axis=1) / ops.sum(weights, axis=1)
+
+        def compute_mask(self, inputs, mask=None):
+            return None
+
+    inputs = keras.Input((4, 3))
+    model = keras.Model(inputs, MaskedMean()(ZeroMasker()(inputs)))
+    x = np.random.default_rng(6).uniform(1, 2, size=(2, 4, 3))
+    x[0, 2:] = 0.0
+    np.testing.assert_allclose(model.predict(x, verbose=0),
+                               [x[0, :2].mean(axis=0), x[1].mean(axis=0)])
+
+
+def test_a_layer_held_by_the_model_and_by_its_sublayer_gets_one_gradient():
+    shared = layers.Dense(5, activation="tanh")
+
+    class Wrapper(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.inner = shared
+
+        def call(self, inputs):
+            return self.inner(inputs) * 2.0
+
+    class Twice(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.shared = shared
+            self.wrapper = Wrapper()
+            self.head = layers.Dense(1)
+
+        def call(self, inputs):
+            return self.head(self.shared(inputs) + self.wrapper(inputs))
+
+    model = Twice()
+    x, y = _regression(6)
+    model.compile("sgd", "mse")
+    model.build((None, 5))
+    assert len(model.trainable_weights) == 4            # shared's two, the head's two
+    y_pred, record = model._forward(x, training=True)
+    _, dy, flags = model._loss_and_output_gradients(y, y_pred, record)
+    grads = model._gradients(dy, record, flags)
+
+    def total(_):
+        pred, rec = model._forward(x, training=True)
+        return float(model._loss_and_output_gradients(y, pred, rec)[0])
+
+    for weight, grad in zip(model.trainable_weights, grads):
+        assert relative_error(grad, numerical_gradient(total, weight.value)) < 1e-6, weight.path

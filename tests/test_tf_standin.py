@@ -133,3 +133,34 @@ def test_seed_makes_weights_and_shuffles_repeat():
     assert o1 == o2
     with pytest.raises(ValueError, match="seed=1.5"):
         tf.random.set_seed(1.5)
+
+
+def test_train_step_override_with_tf_gradient_tape_matches_keras_ops_tape():
+    def run(tape_class):
+        class Regressor(minikeras.Model):
+            def __init__(self):
+                super().__init__()
+                self.dense = minikeras.layers.Dense(1)
+
+            def call(self, x):
+                return self.dense(x)
+
+            def train_step(self, data):
+                x, y = data
+                with tape_class() as tape:
+                    y_pred = self(x, training=True)
+                    loss = self.compute_loss(y=y, y_pred=y_pred)
+                grads = tape.gradient(loss, self.trainable_variables)
+                self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+                return {"loss": loss}
+
+        minikeras.utils.set_random_seed(0)
+        model = Regressor()
+        model.compile(optimizer="sgd", loss="mse")
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(32, 3)).astype("float32")
+        model.fit(x, x.sum(axis=1, keepdims=True), epochs=3, shuffle=False, verbose=0)
+        return model.get_weights()
+
+    for got, expected in zip(run(tf.GradientTape), run(minikeras.ops.GradientTape)):
+        np.testing.assert_array_equal(got, expected)

@@ -10,17 +10,9 @@ import os
 
 import numpy as np
 
+from minikeras.datasets._files import keras_home
+
 _KEYS = ("x_train", "y_train", "x_test", "y_test")
-
-
-def keras_home():
-    """Keras's base directory: $KERAS_HOME, else ~/.keras (/tmp/.keras if ~ is read-only)."""
-    if "KERAS_HOME" in os.environ:
-        return os.environ["KERAS_HOME"]
-    home = os.path.expanduser("~")
-    if not os.access(home, os.W_OK):
-        home = "/tmp"
-    return os.path.join(home, ".keras")
 
 
 def cache_path(path="mnist.npz"):
@@ -35,6 +27,7 @@ def cache_path(path="mnist.npz"):
             f"Keras 3. Received: path={path!r}"
         )
     return os.path.join(os.path.expanduser(keras_home()), "datasets", path)
+
 
 
 def load_data(path="mnist.npz"):
@@ -69,3 +62,6 @@ def load_data(path="mnist.npz"):
             )
         x_train, y_train, x_test, y_test = (data[key] for key in _KEYS)
     return (x_train, y_train), (x_test, y_test)
+
+
+__all__ = ["load_data"]

@@ -198,11 +198,18 @@ def _loaded_openblas_paths():
                     paths.append(path)
     except OSError:
         pass
+    numpy_dir = os.path.dirname(np.__file__)
     if not paths:
-        numpy_dir = os.path.dirname(np.__file__)
         for pattern in ("../numpy.libs/*openblas*", ".dylibs/*openblas*"):
             paths += glob.glob(os.path.join(numpy_dir, pattern))
-    return paths
+
+    # SciPy (loaded by TensorFlow, scikit-learn...) maps its own OpenBLAS too: pinning that
+    # one instead of NumPy's left NumPy's products on all threads. NumPy's own copy first.
+    def is_numpys(path):
+        folder = os.path.dirname(path)
+        return os.path.basename(folder) == "numpy.libs" or folder.startswith(numpy_dir)
+
+    return sorted(paths, key=lambda path: not is_numpys(path))
 
 
 @contextlib.contextmanager

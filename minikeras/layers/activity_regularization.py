@@ -27,8 +27,6 @@ class ActivityRegularization(Layer):
     def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
         return dout, []
 
-    def compute_mask(self, inputs, mask=None):
-        return mask
 
     def get_config(self):
         config = super().get_config()

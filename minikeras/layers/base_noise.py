@@ -35,8 +35,6 @@ class NoiseLayer(Layer):
     def backward(self, dout, scale, from_logits=False, need_input_gradient=True):
         return (dout if scale is None else dout * scale), []
 
-    def compute_mask(self, inputs, mask=None):
-        return mask
 
 
 def rate_in_unit_interval(name, value):

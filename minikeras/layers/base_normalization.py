@@ -121,8 +121,6 @@ class ScaleShiftLayer(Layer):
                 grads.append(dout.sum(axis=axes).reshape(self.beta.shape))
         return dx_hat, grads
 
-    def compute_mask(self, inputs, mask=None):
-        return mask
 
     def _scale_shift_config(self):
         return {

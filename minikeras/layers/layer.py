@@ -272,7 +272,7 @@ class Layer:
             self.built = True
             self.__dict__.pop("_sublayer_cache", None)   # build may have added layers
             # Kept for the summary of a subclassed model, whose layers have no nodes.
-            self._build_input_shape = input_shape
+            self._built_on_shape = input_shape
 
     def _check_input_shape(self, shape):
         """A wrong last axis is reported with Keras's message, not as a NumPy matmul error."""
@@ -300,17 +300,19 @@ class Layer:
     #       from_logits: True only for a layer whose output_logits() was used by the loss;
     #       dout is then dL/d(logits).
 
-    def forward(self, x, training=False):
+    def forward(self, x, training=False, mask=None):
         """Computes the output. Returns (out, cache); the cache is what backward needs.
 
         A layer written as `call(inputs, training=None, mask=None)` with keras.ops (a custom
         layer) gets both from the tape: its call runs on tracked values, and backward walks
-        the ops it recorded (ops/tape.py)."""
+        the ops it recorded (ops/tape.py). `mask` (the input's mask) reaches a call that
+        takes one."""
         if not self._has_call():
             raise NotImplementedError(
                 f"{type(self).__name__} does not implement forward() or call().")
         record = bool(training) or tape.active_trace() is not None
-        return tape.trace_call(self._bound_call(training), x, self.trainable_weights, record)
+        return tape.trace_call(self._bound_call(training, mask), x, self.trainable_weights,
+                               record)
 
     def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
         """dout: dL/d(out). Returns (dL/dx, grads), grads aligned with trainable_weights."""

@@ -199,8 +199,6 @@ class Normalization(Layer):
             return dout * std, []
         return dout / std, []
 
-    def compute_mask(self, inputs, mask=None):
-        return mask
 
     def get_config(self):
         config = super().get_config()

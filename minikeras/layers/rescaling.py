@@ -50,8 +50,6 @@ class Rescaling(Layer):
     def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
         return dout * self._as_array(self.scale), []
 
-    def compute_mask(self, inputs, mask=None):
-        return mask
 
     def get_config(self):
         config = super().get_config()

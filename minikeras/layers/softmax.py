@@ -60,8 +60,6 @@ class Softmax(Layer):
             dx = np.where(keep, dx, 0).astype(dx.dtype)
         return dx, []
 
-    def compute_mask(self, inputs, mask=None):
-        return mask
 
     def get_config(self):
         config = super().get_config()

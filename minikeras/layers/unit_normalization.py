@@ -44,8 +44,6 @@ class UnitNormalization(Layer):
         dx = np.where(capped, dout, projected) * inverse_norm
         return dx.astype(dout.dtype, copy=False), []
 
-    def compute_mask(self, inputs, mask=None):
-        return mask
 
     def get_config(self):
         config = super().get_config()

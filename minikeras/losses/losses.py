@@ -11,6 +11,7 @@ import numpy as np
 
 from minikeras import backend
 from minikeras.losses.hinge import CategoricalHinge, Hinge, SquaredHinge
+from minikeras.losses.loss import _as_arrays
 from minikeras.losses.probabilistic import (
     BinaryCrossentropy,
     BinaryFocalCrossentropy,
@@ -36,11 +37,20 @@ from minikeras.losses.similarity import Circle
 
 
 def _values(loss, y_true, y_pred):
-    """Per-sample values of `loss` for array-likes, computed in y_pred's float type."""
-    y_pred = np.asarray(y_pred)
+    """Per-sample values of `loss` for array-likes, computed in y_pred's float type. On a
+    tracked y_pred (a train_step's GradientTape block), one node on the tape whose backward
+    is the loss class's."""
+    from minikeras.ops import tape
+
+    tracked = tape.lift(y_pred)
+    y_true, y_pred = tape.unwrap(y_true), np.asarray(tape.unwrap(y_pred))
     dtype = y_pred.dtype if np.issubdtype(y_pred.dtype, np.floating) else backend.floatx()
     loss.dtype = np.dtype(dtype).name
-    return loss.call(y_true, y_pred)
+    if tracked is None:
+        return loss.call(y_true, y_pred)
+    y_true, y_pred = _as_arrays(y_true, y_pred, loss.dtype)
+    values, cache = loss.forward(y_true, y_pred)
+    return tape.Tracked(values, [tracked], lambda g: [loss.backward(g, cache)])
 
 
 # ---------------------------------------------------------------------- probabilistic

@@ -26,21 +26,20 @@ class CallGraph:
     and gives the output shapes.
     """
 
-    # The graph executor's flag for a weight reached through two layers (models/graph.py);
-    # backward here already gives each weight its one total gradient.
-    repeats_weights = False
-
     def __init__(self, model, input_shape):
         self.model = model
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
         self.list_input = isinstance(input_shape, list)
         self.inputs = [KerasTensor((None,) + tuple(shape[1:]), model.dtype)
                        for shape in shapes]
+        self.outputs = []
+        self.several_outputs = False
+        if not model._has_call():
+            return      # a model trained only by its own train_step (keras.io's VAE)
         zeros = [np.zeros((1,) + tuple(1 if d is None else d for d in shape[1:]),
                           dtype=model.dtype) for shape in shapes]
         out, _ = Layer.forward(model, zeros if self.list_input else zeros[0], training=False)
         outs = out if isinstance(out, list) else [out]
-        self.outputs = []
         for index, value in enumerate(outs):
             tensor = KerasTensor((None,) + np.shape(value)[1:], model.dtype)
             tensor._keras_history = (model, 0, index)
@@ -55,6 +54,12 @@ class CallGraph:
     def called_layers(self):
         # Every layer the call may use; one it did not use this time gets zero gradients.
         return self.layers
+
+    @property
+    def repeats_weights(self):
+        """Whether a weight is reached through two sublayers (the graph executor's flag)."""
+        ids = [id(w) for layer in self.layers for w in layer.weights]
+        return len(ids) != len(set(ids))
 
     def forward(self, inputs, training=False, input_masks=None):
         """inputs: list of arrays, one per model input. Returns (outputs list, tape)."""
@@ -72,8 +77,14 @@ class CallGraph:
         dx, grads = Layer.backward(self.model, dout, tape.caches[0],
                                    need_input_gradient=need_input_gradient)
         by_id = {id(w): g for w, g in zip(weights, grads)}
-        layer_grads = {layer: [by_id[id(w)] for w in layer.trainable_weights]
-                       for layer in self.layers}
+        # A weight reached through two sublayers is listed twice (see repeats_weights) and
+        # the model sums the two entries: its whole gradient goes to the first only.
+        layer_grads = {}
+        seen = set()
+        for layer in self.layers:
+            layer_grads[layer] = [np.zeros_like(w.value) if id(w) in seen else by_id[id(w)]
+                                  for w in layer.trainable_weights]
+            seen.update(id(w) for w in layer.trainable_weights)
         input_grads = dx if isinstance(dx, list) else [dx]
         return input_grads, layer_grads
 

@@ -36,6 +36,11 @@ class Functional(Model):
         self.built = True
 
     @property
+    def _layers(self):
+        """The layers, InputLayers included: the list the weights file follows (saving)."""
+        return self.layers
+
+    @property
     def inputs(self):
         """The model's input tensors, as a list."""
         return list(self._graph.inputs)

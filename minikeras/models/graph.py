@@ -308,10 +308,13 @@ def _accepts(function, parameter):
 
 
 def _makes_masks(layer):
-    """Whether the layer has its own compute_mask (Embedding(mask_zero=True), Masking...)."""
+    """Whether the layer has its own compute_mask (Embedding(mask_zero=True), Masking...).
+    Layers that only combine their inputs' masks (the merge layers: `combines_masks`) make
+    none where no input has one, so they alone do not make a graph track masks."""
     from minikeras.layers.layer import Layer
 
-    return type(layer).compute_mask is not Layer.compute_mask
+    return (type(layer).compute_mask is not Layer.compute_mask
+            and not getattr(layer, "combines_masks", False))
 
 
 # ------------------------------------------------------------------- ordering

@@ -8,8 +8,10 @@ One training step (`train_step`) is the whole algorithm:
     optimizer.apply(grads, weights)           one step downhill
 
 `fit` repeats it over mini-batches for a number of epochs and records the running means of the
-loss and metrics in a History. A subclass (Sequential) says how layers connect by implementing
-`_forward`, `_backward` and `_output_logits`; everything else is shared here.
+loss and metrics in a History. How the layers connect is the model's graph (models/graph.py
+runs it forward and backward): Sequential builds a chain, Functional (`Model(inputs, outputs)`)
+any graph; everything else is shared here. Data is handled as lists, one array per model input
+and one per output, whatever structure (array, list, dict) the user passed.
 """
 
 import contextlib
@@ -146,6 +148,8 @@ class Model(Layer):
 
     @property
     def layers(self):
+        """The layers of the graph, Keras's order (InputLayers included, as Keras lists them for
+        a functional model); a subclassed model's layers set as attributes."""
         if getattr(self, "_graph", None) is None:
             return self._sublayers() if self._has_call() else []
         return [layer for layer in self._graph.layers]
@@ -153,7 +157,7 @@ class Model(Layer):
     def build(self, input_shape=None):
         """A subclassed model (one with a `call`) is built by running its call once on
         zeros of `input_shape` (batch axis first), which builds its layers."""
-        if not self._has_call():
+        if not self._has_call() and not self._overrides("train_step"):
             self.built = True
             return
         if input_shape is None:
@@ -244,8 +248,8 @@ class Model(Layer):
 
     def _maybe_build_from(self, x):
         """Sequential without an input shape builds itself from the first data it sees."""
-        if getattr(self, "_graph", None) is None and isinstance(x, (list, tuple)) and \
-                self._has_call():
+        if getattr(self, "_graph", None) is None and isinstance(x, (list, tuple)) and (
+                self._has_call() or self._overrides("train_step")):
             self.build([(None,) + data.to_array("x", a).shape[1:] for a in x])
         if getattr(self, "_graph", None) is None and not isinstance(x, (dict, list, tuple)):
             array = data.to_array("x", x)
@@ -536,6 +540,11 @@ class Model(Layer):
         gives it: (x, y), (x, y, sample_weight), or x alone when there are no targets."""
         if not self._overrides(name):
             return getattr(self, name)(x, y, sample_weight)
+        if self._compiled_metrics is None and y and self.compiled:
+            # An override reads `self.metrics` from its first step on: the compiled metrics
+            # must exist by then (built from two samples' shapes, as the default step does).
+            y_preds = self._graph.forward([a[:2] for a in x], training=False)[0]
+            self._build_metrics([a[:2] for a in y], y_preds)
         x_in = x if len(x) > 1 else x[0]
         if not y:
             data = x_in
@@ -895,9 +904,18 @@ class Model(Layer):
         now."""
         if self._overrides("train_step") or self._overrides("compute_loss"):
             return      # the custom step decides what the targets mean
-        with np.errstate(all="ignore"):     # overflow is the loss's to show, as in train_step
-            y_pred, tape = self._graph.forward([a[:2] for a in x], training=False)
-        sw = None if sample_weight is None else sample_weight[:2]
+        # Two samples, or the static batch size a stateful RNN insists on; its carried
+        # states are put back afterwards, so the check changes nothing.
+        n = self._graph.inputs[0].shape[0] or 2
+        stateful = _stateful_layers(self)
+        saved = [layer.states for layer in stateful]
+        try:
+            with np.errstate(all="ignore"):     # overflow is the loss's to show, as in train_step
+                y_pred, tape = self._graph.forward([a[:n] for a in x], training=False)
+        finally:
+            for layer, states in zip(stateful, saved):
+                layer.states = states
+        sw = None if sample_weight is None else sample_weight[:n]
         names = self.output_names_list()
         for index, (target, prediction) in enumerate(zip(y, y_pred)):
             loss_fn = self._output_losses[index]
@@ -917,7 +935,7 @@ class Model(Layer):
             data.check_sample_weight_shape(sample_weight, np.shape(values), sample_weight_name)
         try:
             with np.errstate(all="ignore"):
-                self._compute_losses([a[:2] for a in y], y_pred, tape, sw)
+                self._compute_losses([a[:n] for a in y], y_pred, tape, sw)
         except ValueError as error:
             raise ValueError(
                 f"The targets `y` do not fit the output of model {self.name!r} and its loss. "
@@ -1136,12 +1154,13 @@ class Model(Layer):
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
-        """Prints a table of the layers, their output shapes and parameter counts (Keras's text;
-        `expand_nested` changes nothing: minikeras models do not nest)."""
+        """Prints a table of the layers, their output shapes and parameter counts (Keras's text);
+        `expand_nested` also lists the layers of nested models, indented."""
         from minikeras.utils.summary_utils import print_summary
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
-                      show_trainable=show_trainable, layer_range=layer_range)
+                      show_trainable=show_trainable, layer_range=layer_range,
+                      expand_nested=expand_nested)
 
 
 def _sorted_dict(logs):
@@ -1333,3 +1352,18 @@ def _penalty_op(weight, leaf):
     """A weight regularizer's penalty on the tape (its gradient: regularizer.gradient)."""
     value = np.asarray(weight.regularizer(weight.value), dtype=backend.floatx())
     return tape.Tracked(value, [leaf], lambda g: [g * weight.regularizer.gradient(weight.value)])
+
+
+def _stateful_layers(model):
+    """The layers (nested ones too) that carry `states` from batch to batch (stateful RNNs)."""
+    found = []
+    pending = list(model.layers)
+    while pending:
+        layer = pending.pop()
+        if getattr(layer, "stateful", False) is True and hasattr(layer, "states"):
+            found.append(layer)
+        children = getattr(layer, "_saveable_children", None)
+        if callable(children):
+            pending += [child for _, child in children()]
+        pending += list(getattr(layer, "layers", None) or [])
+    return found

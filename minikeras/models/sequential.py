@@ -51,6 +51,7 @@ class Sequential(Model):
         else:
             if any(existing is layer for existing in self._layers):
                 raise ValueError(f"Layer {layer.name!r} is already in model {self.name!r}.")
+            _check_single_output(layer)
             if not self._layers and self._input_layer is None and \
                     layer._batch_input_shape is not None:
                 self._input_layer = InputLayer(batch_shape=layer._batch_input_shape)
@@ -98,6 +99,8 @@ class Sequential(Model):
         own_nodes = []
         for layer in self._layers:
             tensor = layer(tensor)
+            if isinstance(tensor, list):
+                _check_single_output(layer, len(tensor))
             own_nodes.append(tensor.node)
         self._own_nodes = own_nodes
         self._graph = Graph([self._input_layer.output], [tensor])
@@ -166,3 +169,21 @@ class Sequential(Model):
         for layer_config in config["layers"]:
             model.add(deserialize_layer(layer_config, custom_objects=custom_objects))
         return model
+
+
+def _check_single_output(layer, outputs=None):
+    """Keras's rule: each layer of a Sequential model gives one tensor. A recurrent layer with
+    return_state=True (or Bidirectional with merge_mode=None) gives several."""
+    if outputs is None:
+        several = getattr(layer, "return_state", False) is True or (
+            hasattr(layer, "merge_mode") and layer.merge_mode is None)
+        if not several:
+            return
+    raise ValueError(
+        "All layers in a Sequential model should have a single output tensor. For "
+        "multi-output layers, use the functional API. Received: layer "
+        f"{layer.name!r} ({type(layer).__name__}"
+        + (", return_state=True" if getattr(layer, "return_state", False) else "")
+        + (", merge_mode=None" if getattr(layer, "merge_mode", "") is None else "")
+        + ")"
+    )

@@ -174,6 +174,11 @@ class GradientTape(Trace):
     the same way), so no `watch` call is needed; `watch` is accepted for TensorFlow's spelling.
     """
 
+    def __init__(self, persistent=False, watch_accessed_variables=True):
+        # TensorFlow's arguments, accepted so its spelling can map here: this tape can always
+        # be asked for gradients more than once, and it always watches what is read.
+        super().__init__()
+
     def watch(self, value):
         return value
 

@@ -58,6 +58,12 @@ def _walk(layer, path, visited):
         return
     visited.add(id(layer))
     yield path, layer, own_weights(layer)
+    # Layers wrapping others (an RNN's cell, Bidirectional's two RNNs, TimeDistributed's
+    # layer) name them as Keras's attributes do: layers/lstm/cell/vars/0.
+    wrapped = getattr(layer, "_saveable_children", None)
+    if callable(wrapped):
+        for name, child in wrapped():
+            yield from _walk(child, _join(path, name), visited)
     for attribute, child in _children(layer):
         if isinstance(child, (list, tuple, dict)):
             used = {}

@@ -23,6 +23,7 @@ minikeras's `get_config()` methods return plain constructor arguments, with nest
 
 import inspect
 import re
+import threading
 
 import numpy as np
 
@@ -183,11 +184,10 @@ def _resolve_class(entry, kind, where):
         cls = _builtin_class(kind or _kind_from_module(module), class_name)
         if cls is not None:
             return cls
-        if class_name == "Functional":
-            raise SerializationError(
-                f"{where}: the model is a Keras functional model; minikeras loads Sequential "
-                "models only. Rebuild it as a Sequential in Keras before saving."
-            )
+        if class_name in ("Functional", "Model"):
+            from minikeras.models.functional import Functional
+
+            return Functional
         raise SerializationError(
             f"{where}: minikeras has no {_kind_label(kind, module)} named {class_name!r} "
             "(it is not one of the Keras classes minikeras implements)."
@@ -350,11 +350,34 @@ def _serialize_layer_entry(layer, input_shape=None):
 
 
 def _serialize_model(model):
-    from minikeras.models import Sequential
+    entry = _serialize_model_entry(model)
+    if not model.trainable:
+        _freeze(entry["config"]["layers"])
+    return entry
 
+
+def _freeze(layer_entries):
+    """Keras writes every layer of a frozen model as `trainable: false` (setting a model's
+    trainable sets its layers'), and reads them so: a frozen model's layers say it too."""
+    for entry in layer_entries:
+        config = entry.get("config")
+        if entry.get("class_name") == "InputLayer" or not isinstance(config, dict):
+            continue
+        config["trainable"] = False
+        if isinstance(config.get("layers"), list):
+            _freeze(config["layers"])
+
+
+def _serialize_model_entry(model):
+    from minikeras.models import Sequential
+    from minikeras.models.functional import Functional
+
+    if isinstance(model, Functional):
+        return _serialize_functional(model)
     if not isinstance(model, Sequential):
         raise SerializationError(
-            f"minikeras can save Sequential models only. Received: {type(model).__name__}"
+            "minikeras can save Sequential and functional models only. "
+            f"Received: {type(model).__name__}"
         )
     config = {"name": model.name, "trainable": model.trainable,
               "dtype": _dtype_policy(model.dtype)}
@@ -381,10 +404,12 @@ def _serialize_model(model):
 def compile_config(model):
     """What Keras stores about `compile()`: optimizer, loss, metrics and their weights."""
     weighted = model._weighted_metric_identifiers
+    # One weight per output; None when they are all 1 (Keras's default).
+    loss_weights = list(getattr(model, "_output_loss_weights", None) or [model.loss_weight])
     return {
         "optimizer": serialize_keras_object(model.optimizer),
         "loss": _serialize_loss(model.loss),
-        "loss_weights": None if model.loss_weight == 1.0 else [model.loss_weight],
+        "loss_weights": None if all(w == 1.0 for w in loss_weights) else loss_weights,
         "metrics": _serialize_metric_list(model._metric_identifiers),
         "weighted_metrics": _serialize_metric_list(weighted) if weighted else None,
         "run_eagerly": False,
@@ -394,7 +419,14 @@ def compile_config(model):
 
 
 def _serialize_loss(loss):
-    """A built-in loss with default arguments is written by name ("mse"), as users write it."""
+    """A built-in loss with default arguments is written by name ("mse"), as users write it;
+    a list or dict of losses (one per output) keeps its shape."""
+    if isinstance(loss, (list, tuple)):
+        return [_serialize_loss(item) for item in loss]
+    if isinstance(loss, dict):
+        return {key: _serialize_loss(item) for key, item in loss.items()}
+    if loss is None or isinstance(loss, str):
+        return loss
     from minikeras.losses import LOSS_CLASSES
 
     for name, cls in LOSS_CLASSES.items():
@@ -404,12 +436,19 @@ def _serialize_loss(loss):
 
 
 def _serialize_metric_list(identifiers):
+    """Metrics as compile() got them: a list, a list of lists or a dict by output name."""
     if not identifiers:
         return None
+    if isinstance(identifiers, dict):
+        return {key: _serialize_metric_list(value) for key, value in identifiers.items()}
+    if not isinstance(identifiers, (list, tuple)):
+        return _serialize_metric_list([identifiers])
     result = []
     for identifier in identifiers:
-        if isinstance(identifier, str):
+        if isinstance(identifier, str) or identifier is None:
             result.append(identifier)
+        elif isinstance(identifier, (list, tuple, dict)):
+            result.append(_serialize_metric_list(identifier))
         else:
             result.append(serialize_keras_object(identifier))
     return result
@@ -434,9 +473,30 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, kind=N
         return _deserialize(config, kind, where)
 
 
+# How deep config objects may nest (a model in a model in a model ..., an initializer inside
+# a layer): far beyond any real model, and far below Python's recursion limit, so that a file
+# nesting objects without end gets a clear error instead of exhausting the stack.
+MAX_CONFIG_DEPTH = 64
+_DEPTH = threading.local()
+
+
 def _deserialize(config, kind, where):
     if not isinstance(config, dict):
         return config
+    depth = getattr(_DEPTH, "value", 0)
+    if depth >= MAX_CONFIG_DEPTH:
+        raise SerializationError(
+            f"{where}: objects are nested more than {MAX_CONFIG_DEPTH} levels deep (models "
+            "inside models, or objects inside objects); minikeras refuses such a config."
+        )
+    _DEPTH.value = depth + 1
+    try:
+        return _deserialize_entry(config, kind, where)
+    finally:
+        _DEPTH.value = depth
+
+
+def _deserialize_entry(config, kind, where):
     if "class_name" not in config:
         raise SerializationError(
             f"{where}: expected a dict with a 'class_name' key. Received keys: "
@@ -459,6 +519,10 @@ def _deserialize(config, kind, where):
 
     if isinstance(cls, type) and issubclass(cls, Sequential):
         return _deserialize_sequential(cls, config, where)
+    from minikeras.models.functional import Functional
+
+    if isinstance(cls, type) and issubclass(cls, Functional):
+        return _deserialize_functional(cls, config, where)
     obj_kind = _kind_of_class(cls) if isinstance(cls, type) else kind
     arguments = _from_keras_config(inner, cls, obj_kind, where)
     try:
@@ -566,7 +630,7 @@ def _argument_from_keras(key, value, where):
 
 # Keras writes tuples as JSON lists; these arguments are tuples in minikeras's configs.
 _TUPLE_ARGUMENTS = {"batch_shape", "kernel_size", "strides", "pool_size", "dilation_rate",
-                    "padding", "target_shape", "noise_shape", "cropping", "size"}
+                    "padding", "target_shape", "noise_shape", "cropping", "size", "dims"}
 
 
 def _to_tuple(value):
@@ -634,9 +698,7 @@ def compile_from_config(model, config, where="config"):
     optimizer = config.get("optimizer", "rmsprop")
     if isinstance(optimizer, dict):
         optimizer = _deserialize(optimizer, "optimizers", f"{where} (optimizer)")
-    loss = config.get("loss")
-    if isinstance(loss, dict):
-        loss = _deserialize(loss, "losses", f"{where} (loss)")
+    loss = _deserialize_per_output(config.get("loss"), "losses", f"{where} (loss)")
     metrics = _deserialize_metric_list(config.get("metrics"), where)
     weighted = _deserialize_metric_list(config.get("weighted_metrics"), where)
     try:
@@ -652,10 +714,286 @@ def compile_from_config(model, config, where="config"):
 def _deserialize_metric_list(identifiers, where):
     if identifiers is None:
         return None
+    if isinstance(identifiers, dict) and "class_name" not in identifiers:
+        return {key: _deserialize_metric_list(value, where)
+                for key, value in identifiers.items()}
     if not isinstance(identifiers, list):
-        raise SerializationError(f"{where}: metrics must be a list. Received: {identifiers!r}")
-    return [_deserialize(m, "metrics", f"{where} (metrics)") if isinstance(m, dict) else m
-            for m in identifiers]
+        raise SerializationError(f"{where}: metrics must be a list. Received: "
+                                 f"{_short(identifiers)}")
+    return [_deserialize_per_output(m, "metrics", f"{where} (metrics)") for m in identifiers]
+
+
+def _deserialize_per_output(value, kind, where):
+    """A loss or metric, or a list / dict of them (one per output, one level deep)."""
+    if isinstance(value, dict) and "class_name" in value:
+        return _deserialize(value, kind, where)
+    if isinstance(value, dict):
+        return {key: _deserialize(item, kind, where) if isinstance(item, dict) else item
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [_deserialize(item, kind, where) if isinstance(item, dict) else item
+                for item in value]
+    return value
+
+
+# ------------------------------------------------------------------ functional models
+#
+# Keras 3 writes a functional model as its list of layers, each with the calls ("inbound
+# nodes") that connect it:
+#
+#   {"class_name": "Functional", "config": {
+#       "name": "m", "trainable": true,
+#       "layers": [{...layer entry..., "name": "dense",
+#                   "inbound_nodes": [{"args": [<tensor>], "kwargs": {}}]}, ...],
+#       "input_layers": [["input_layer", 0, 0]], "output_layers": [["dense", 0, 0]]}}
+#
+#   <tensor> = {"class_name": "__keras_tensor__",
+#               "config": {"shape": [null, 4], "dtype": "float32",
+#                          "keras_history": [layer name, node index, tensor index]}}
+#
+# A layer called on a list (a merge layer) has the list as its one argument. Node indices
+# count only the calls that belong to this model. In input_layers / output_layers Keras counts
+# a nested functional model's calls from 1, not 0 (it subtracts the 1 again when loading).
+
+
+def _serialize_functional(model):
+    from minikeras.models.functional import Functional
+    from minikeras.models.graph import order_nodes
+
+    nodes, layers = order_nodes(model.inputs, model.outputs)
+    own = {id(node) for node in nodes}
+
+    def new_index(layer, node_index):
+        """The index of a call among this model's calls of the layer."""
+        return sum(1 for node in layer._inbound_nodes[:node_index] if id(node) in own)
+
+    def tensor_config(tensor):
+        layer, node_index, tensor_index = tensor._keras_history
+        return {"class_name": "__keras_tensor__",
+                "config": {"shape": list(tensor.shape), "dtype": tensor.dtype,
+                           "keras_history": [layer.name, new_index(layer, node_index),
+                                             tensor_index]}}
+
+    def endpoint(tensor):
+        layer, node_index, tensor_index = tensor._keras_history
+        offset = 1 if isinstance(layer, Functional) else 0
+        return [layer.name, new_index(layer, node_index) + offset, tensor_index]
+
+    entries = []
+    for layer in layers:
+        calls = [node for node in layer._inbound_nodes if id(node) in own and not node.is_input]
+        if _kind_of_instance(layer) == "models":
+            entry = _serialize_model(layer)
+        else:
+            input_shape = None
+            if calls:
+                shapes = [list(t.shape) for t in calls[0].input_tensors]
+                input_shape = shapes if calls[0].list_input else shapes[0]
+            entry = _serialize_layer_entry(layer, input_shape)
+        entry["name"] = layer.name
+        entry["inbound_nodes"] = [
+            {"args": [[tensor_config(t) for t in node.input_tensors] if node.list_input
+                      else tensor_config(node.input_tensors[0])],
+             "kwargs": {"mask": None} if _kind_of_instance(layer) == "models" else {}}
+            for node in calls]
+        entries.append(entry)
+
+    config = {"name": model.name, "trainable": model.trainable, "layers": entries,
+              "input_layers": _structure(model, "input", [endpoint(t) for t in model.inputs]),
+              "output_layers": _structure(model, "output",
+                                          [endpoint(t) for t in model.outputs])}
+    entry = {"module": "keras.src.models.functional", "class_name": "Functional",
+             "config": config, "registered_name": "Functional",
+             "build_config": {"input_shape": None}}
+    if getattr(model, "compiled", False):
+        entry["compile_config"] = compile_config(model)
+    return entry
+
+
+def _structure(model, which, items):
+    """The items arranged as the model's inputs (or outputs) were given: a dict by key, a list,
+    or the single item."""
+    keys = getattr(model, f"_{which}_keys")
+    if keys is not None:
+        return dict(zip(keys, items, strict=True))
+    if getattr(model, f"_{which}s_as_list"):
+        return items
+    return items[0]
+
+
+def _deserialize_functional(cls, entry, where):
+    """Rebuilds a functional model by calling each layer on the tensors its inbound nodes
+    name. Only the file's lists are walked, each once per pass, and a pass that connects
+    nothing ends the loading with an error, so a file cannot make this loop for long."""
+    config = entry.get("config")
+    if not isinstance(config, dict):
+        raise SerializationError(f"{where}: a Functional config must be a dict.")
+    layer_entries = config.get("layers")
+    if not isinstance(layer_entries, list) or not layer_entries:
+        raise SerializationError(
+            f"{where}: a Functional config needs a list of layers. "
+            f"Received: layers={_short(layer_entries)}"
+        )
+    from minikeras.layers import Layer
+
+    created = {}
+    pending = []                # [layer, list of node entries still to connect]
+    for i, layer_entry in enumerate(layer_entries):
+        if not isinstance(layer_entry, dict):
+            raise SerializationError(f"{where}, layer {i}: expected a dict. "
+                                     f"Received: {_short(layer_entry)}")
+        name = layer_entry.get("name")
+        nodes = layer_entry.get("inbound_nodes", [])
+        if not isinstance(name, str) or not isinstance(nodes, list):
+            raise SerializationError(
+                f"{where}, layer {i}: each layer needs a string `name` and a list "
+                f"`inbound_nodes`. Received: name={_short(name)}, inbound_nodes={_short(nodes)}"
+            )
+        if name in created:
+            raise SerializationError(
+                f"{where}: the name {name!r} is used by two layers. All layer names should "
+                "be unique."
+            )
+        layer = _deserialize(layer_entry, "layers", f"{where}, layer {name!r}")
+        if not isinstance(layer, Layer):
+            raise SerializationError(f"{where}, layer {name!r}: not a layer "
+                                     f"({type(layer).__name__}).")
+        created[name] = layer
+        pending.append([layer, list(nodes)])
+
+    while any(nodes for _, nodes in pending):
+        connected = False
+        for item in pending:
+            layer, nodes = item
+            while nodes:
+                arguments = _node_arguments(nodes[0], created, f"{where}, layer {layer.name!r}")
+                if arguments is None:
+                    break           # an input is made by a call not connected yet
+                try:
+                    layer(arguments)
+                except (TypeError, ValueError) as error:
+                    raise SerializationError(
+                        f"{where}: cannot call layer {layer.name!r} on its inputs: {error}"
+                    ) from error
+                nodes.pop(0)
+                connected = True
+        if not connected:
+            stuck = [layer.name for layer, nodes in pending if nodes]
+            raise SerializationError(
+                f"{where}: invalid Functional model configuration. The graph has loops or "
+                f"disconnected nodes; these layers' calls cannot be connected: {stuck}"
+            )
+
+    inputs = _endpoints(config.get("input_layers"), created, f"{where} (input_layers)")
+    outputs = _endpoints(config.get("output_layers"), created, f"{where} (output_layers)")
+    try:
+        model = cls(inputs, outputs, name=config.get("name"),
+                    trainable=config.get("trainable", True))
+    except (TypeError, ValueError) as error:
+        raise SerializationError(f"{where}: cannot build the functional model: {error}") \
+            from error
+    if entry.get("compile_config"):
+        compile_from_config(model, entry["compile_config"], where)
+    return model
+
+
+def _node_arguments(node, created, where):
+    """What a node entry says to call its layer on: a KerasTensor, or a list of them for a
+    layer called on a list. None while one of them is not made yet."""
+    if isinstance(node, list):
+        # Keras 2's form: [[layer name, node index, tensor index, kwargs], ...]
+        histories = []
+        for item in node:
+            if not isinstance(item, list) or len(item) not in (3, 4):
+                raise SerializationError(f"{where}: invalid inbound node {_short(node)}")
+            histories.append(item[:3])
+        tensors = [_tensor_from_history(h, created, where) for h in histories]
+        if any(t is None for t in tensors):
+            return None
+        return tensors if len(tensors) > 1 else tensors[0]
+    if not isinstance(node, dict):
+        raise SerializationError(f"{where}: invalid inbound node {_short(node)}")
+    args, kwargs = node.get("args"), node.get("kwargs", {})
+    if not isinstance(args, list) or len(args) != 1:
+        raise SerializationError(
+            f"{where}: minikeras layers are called on one tensor or one list of tensors. "
+            f"Received: args={_short(args)}"
+        )
+    if not isinstance(kwargs, dict) or any(
+            value is not None and key != "training" for key, value in kwargs.items()):
+        raise SerializationError(
+            f"{where}: unsupported call arguments. Received: kwargs={_short(kwargs)}"
+        )
+    arg = args[0]
+    if isinstance(arg, list):
+        tensors = [_tensor_from_config(item, created, where) for item in arg]
+        return None if any(t is None for t in tensors) else tensors
+    return _tensor_from_config(arg, created, where)
+
+
+def _tensor_from_config(item, created, where):
+    if not (isinstance(item, dict) and item.get("class_name") == "__keras_tensor__"
+            and isinstance(item.get("config"), dict)):
+        raise SerializationError(
+            f"{where}: expected a tensor (class_name '__keras_tensor__'). "
+            f"Received: {_short(item)}"
+        )
+    return _tensor_from_history(item["config"].get("keras_history"), created, where)
+
+
+def _tensor_from_history(history, created, where, offset=0):
+    """[layer name, node index, tensor index] -> that call's output tensor; None if the call
+    is not made yet (a later pass will find it)."""
+    if not (isinstance(history, list) and len(history) == 3 and isinstance(history[0], str)
+            and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0
+                    for i in history[1:])):
+        raise SerializationError(
+            f"{where}: a tensor's history must be [layer name, node index, tensor index]. "
+            f"Received: {_short(history)}"
+        )
+    name, node_index, tensor_index = history
+    layer = created.get(name)
+    if layer is None:
+        raise SerializationError(f"{where}: no layer named {name!r} in the model.")
+    node_index -= offset
+    if node_index < 0:
+        raise SerializationError(f"{where}: invalid node index in {_short(history)}")
+    if node_index >= len(layer._inbound_nodes):
+        return None
+    outputs = layer._inbound_nodes[node_index].output_tensors
+    if tensor_index >= len(outputs):
+        raise SerializationError(
+            f"{where}: layer {name!r} has {len(outputs)} output(s). Received: {history}"
+        )
+    return outputs[tensor_index]
+
+
+def _endpoints(value, created, where):
+    """input_layers / output_layers: one [name, node, tensor], a list of them or a dict."""
+    from minikeras.models.functional import Functional
+
+    def one(history):
+        layer = created.get(history[0]) if isinstance(history, list) and history else None
+        offset = 1 if isinstance(layer, Functional) else 0
+        tensor = _tensor_from_history(history, created, where, offset)
+        if tensor is None:
+            raise SerializationError(f"{where}: no such tensor {_short(history)}")
+        return tensor
+
+    if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
+        return one(value)
+    if isinstance(value, list) and value:
+        return [one(item) for item in value]
+    if isinstance(value, dict) and value:
+        return {key: one(item) for key, item in value.items()}
+    raise SerializationError(f"{where}: expected tensors [name, node, tensor]. "
+                             f"Received: {_short(value)}")
+
+
+def _short(value, limit=200):
+    """A value quoted in an error, cut to a readable length (a file may hold anything)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 # ------------------------------------------------------------------ layer shortcuts

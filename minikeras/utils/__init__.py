@@ -6,8 +6,11 @@ from minikeras import random
 from minikeras.backend import clear_session
 from minikeras.callbacks.progbar import Progbar
 from minikeras.utils.gradient_check import check_gradients
+from minikeras.utils.image_utils import img_to_array
+from minikeras.utils.model_visualization import plot_model
 from minikeras.utils.plotting import plot_decision_boundary, plot_history
 from minikeras.utils.py_dataset import PyDataset
+from minikeras.utils.sequence_utils import pad_sequences
 from minikeras.utils.shape_trace import trace_shapes
 
 
@@ -57,9 +60,12 @@ __all__ = [
     "Sequence",
     "check_gradients",
     "clear_session",
+    "img_to_array",
     "normalize",
+    "pad_sequences",
     "plot_decision_boundary",
     "plot_history",
+    "plot_model",
     "set_random_seed",
     "to_categorical",
     "trace_shapes",

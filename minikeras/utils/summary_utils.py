@@ -5,6 +5,7 @@ and the column-width arithmetic below reproduces how rich fits the columns Keras
 the width available.
 """
 
+import re
 import shutil
 
 import numpy as np
@@ -61,8 +62,13 @@ def _column_widths(line_length, positions, console_width):
 def _wrap(text, width):
     """Splits a cell's text into lines of at most `width` characters (rich's word wrap; a word
     longer than a line is cut and ends with an ellipsis)."""
+    # Leading spaces (the indent of a nested model's layers) are kept, as rich keeps them.
+    stripped = text.lstrip(" ")
     lines, line = [], ""
-    for word in text.split(" "):
+    words = stripped.split(" ")
+    if len(stripped) < len(text):
+        words[0] = text[:len(text) - len(stripped)] + words[0]
+    for word in words:
         if len(word) > width:
             word = word[:width - 1] + "…"
         if line and len(line) + 1 + len(word) <= width:
@@ -100,35 +106,115 @@ def _rule(widths, left, middle, right, fill):
     return left + middle.join(fill * w for w in widths) + right
 
 
-def _layer_cells(layer, shape, show_trainable):
-    """(name (Type), output shape, params[, trainable]) for one layer."""
-    if shape is None:
-        shape_text = "?"
-    else:
-        shape_text = "(" + ", ".join(str(d) for d in shape) + ")"
+def _shape_text(layer):
+    """The output shape Keras prints: that of the layer's last call ("?" if never called);
+    a layer with several outputs prints the list of them."""
+    if not layer._inbound_nodes:
+        return _built_shape_text(layer)
+    shapes = ["(" + ", ".join(str(d) for d in tensor.shape) + ")"
+              for tensor in layer._inbound_nodes[-1].output_tensors]
+    if len(shapes) == 1:
+        return shapes[0]
+    return "[" + ", ".join(shapes) + "]"
+
+
+def _built_shape_text(layer):
+    """A layer called only on arrays (inside a subclassed model's call) has no nodes: Keras
+    then prints the output shape for the input it was built on (batch axis shown unknown
+    here), or "?" if it was never built."""
+    built_on = getattr(layer, "_built_on_shape", None)
+    if not layer.built or built_on is None:
+        return "?"
+    shape = layer.compute_output_shape(_unknown_batch(built_on))
+    if isinstance(shape, list):
+        return "[" + ", ".join("(" + ", ".join(str(d) for d in s) + ")" for s in shape) + "]"
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def _connections(layer, model_nodes):
+    """"Connected to": name[node index][tensor index] of every tensor each of the layer's
+    calls in this model received, or "-" (an Input)."""
+    links = []
+    for node in layer._inbound_nodes:
+        if id(node) not in model_nodes:
+            continue            # a call belonging to another model sharing this layer
+        for tensor in node.input_tensors:
+            inbound_layer, node_index, tensor_index = tensor._keras_history
+            links.append(f"{inbound_layer.name}[{node_index}][{tensor_index}]")
+    return ", ".join(links) or "-"
+
+
+def _layer_cells(layer, prefix, show_trainable, model_nodes):
+    """(name (Type), output shape, params[, connected to][, trainable]) for one layer."""
     params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
-    cells = [f"{layer.name} ({type(layer).__name__})", shape_text, params]
+    cells = [f"{prefix}{layer.name} ({type(layer).__name__})", _shape_text(layer), params]
+    if model_nodes is not None:
+        cells.append(_connections(layer, model_nodes))
     if show_trainable:
         cells.append(("Y" if layer.trainable else "N") if layer.weights else "-")
     return cells
 
 
+def _rows(layer, show_trainable, model_nodes, expand_nested, level=0):
+    """The row of a layer, then (expand_nested) those of a nested model's layers, indented."""
+    prefix = "   " * level + "└ " if level else ""
+    rows = [_layer_cells(layer, prefix, show_trainable, model_nodes)]
+    if expand_nested and getattr(layer, "layers", None):
+        for inner in layer.layers:
+            rows += _rows(inner, show_trainable, model_nodes, expand_nested, level + 1)
+    return rows
+
+
 def _layer_range(layers, layer_range):
+    """Keras's rule: from the first layer whose name matches layer_range[0] (a regular
+    expression, matched at the start) to the last one matching layer_range[1]."""
     if layer_range is None:
         return layers
     if len(layer_range) != 2:
         raise ValueError(
-            "`layer_range` must be a list of two layer names [first, last]. "
-            f"Received: layer_range={layer_range!r}"
+            "layer_range must be a list or tuple of length 2. Received: "
+            f"layer_range = {layer_range} of length {len(layer_range)}"
         )
-    names = [layer.name for layer in layers]
-    for name in layer_range:
-        if name not in names:
-            raise ValueError(
-                f"Layer {name!r} is not in the model (layers: {names}). "
-                f"Received: layer_range={layer_range!r}"
-            )
-    return layers[names.index(layer_range[0]):names.index(layer_range[1]) + 1]
+    if not isinstance(layer_range[0], str) or not isinstance(layer_range[1], str):
+        raise ValueError(f"layer_range should contain string type only. Received: {layer_range}")
+    lower = [i for i, layer in enumerate(layers) if re.match(layer_range[0], layer.name)]
+    upper = [i for i, layer in enumerate(layers) if re.match(layer_range[1], layer.name)]
+    if not lower or not upper:
+        raise ValueError(
+            "Passed layer_names do not match the layer names in the model. "
+            f"Received: {layer_range}"
+        )
+    if min(lower) > max(upper):
+        return layers[min(upper):max(lower) + 1]
+    return layers[min(lower):max(upper) + 1]
+
+
+def _graph_nodes(model):
+    """The model's nodes (Input nodes included) and whether they form a chain, as Keras
+    decides it: one node per depth, none with several inputs, no layer called twice."""
+    from minikeras.models.graph import order_nodes
+
+    nodes, _ = order_nodes(model.inputs, model.outputs)
+    depth = {}
+    layer_depth = {}
+    in_model = {id(node) for node in nodes}
+    # Keras's depth: the longest path to an output, a layer's calls at its deepest one.
+    for node in reversed(nodes):
+        d = max(depth.get(id(node), 0), layer_depth.get(node.layer, 0))
+        layer_depth[node.layer] = depth[id(node)] = d
+        for parent in node.parent_nodes:
+            if id(parent) in in_model:
+                depth[id(parent)] = max(d + 1, depth.get(id(parent), 0))
+    per_depth = {}
+    for node in nodes:
+        per_depth[depth[id(node)]] = per_depth.get(depth[id(node)], 0) + 1
+    calls = {}
+    for node in nodes:
+        calls[node.layer] = calls.get(node.layer, 0) + 1
+    chain = (all(count == 1 for count in per_depth.values())
+             and all(len(node.input_tensors) <= 1 for node in nodes)
+             and all(count == 1 for count in calls.values()))
+    return in_model, chain
 
 
 def _is_subclassed(model):
@@ -142,13 +228,32 @@ def _unknown_batch(shape):
 
 
 def summary_text(model, line_length=None, positions=None, show_trainable=False,
-                 layer_range=None):
-    """The summary of a Sequential model as one string (ending with a newline)."""
+                 layer_range=None, expand_nested=False):
+    """The summary of a model as one string (ending with a newline).
+
+    A Sequential model, or a functional one whose layers form a chain, gets three columns; any
+    other functional model a fourth, "Connected to", naming each call's inputs as
+    layer_name[node index][tensor index].
+    """
+    from minikeras.models import Sequential
+
+    model_nodes = None
+    if not isinstance(model, Sequential) and getattr(model, "_graph", None) is not None \
+            and not _is_subclassed(model):
+        model_nodes, chain = _graph_nodes(model)
+        if chain:
+            model_nodes = None
     console_width = shutil.get_terminal_size().columns
-    default_line_length = 88
-    positions = list(positions or [0.45, 0.80, 1.0])
-    header = ["Layer (type)", "Output Shape", "Param #"]
-    alignments = ["left", "left", "right"]
+    if model_nodes is None:
+        default_line_length = 88
+        positions = list(positions or [0.45, 0.80, 1.0])
+        header = ["Layer (type)", "Output Shape", "Param #"]
+        alignments = ["left", "left", "right"]
+    else:
+        default_line_length = 108
+        positions = list(positions or [0.3, 0.56, 0.74, 1.0])
+        header = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
+        alignments = ["left", "left", "right", "left"]
     if show_trainable:
         default_line_length += 12
         positions = [p * 0.90 for p in positions] + [1.0]
@@ -160,26 +265,12 @@ def summary_text(model, line_length=None, positions=None, show_trainable=False,
     lines = [f'Model: "{model.name}"', _rule(widths, "┏", "┳", "┓", "━")]
     lines += _table_rows(header, widths, alignments, "┃")
     lines.append(_rule(widths, "┡", "╇", "┩", "━"))
-    layer_rows = []
-    if _is_subclassed(model):
-        # Its layers are wired by code, not in a chain: each shows the output shape for the
-        # input it was built on (Keras's rule), batch axis unknown.
-        for layer in model.layers:
-            built_on = getattr(layer, "_build_input_shape", None)
-            shape = None
-            if layer.built and built_on is not None:
-                shape = layer.compute_output_shape(_unknown_batch(built_on))
-            layer_rows.append((layer, shape if not isinstance(shape, list) else shape[0]))
-    shape = model.input_shape if model.built and not _is_subclassed(model) else None
-    for layer in model.layers if not _is_subclassed(model) else []:
-        shape = None if shape is None else tuple(layer.compute_output_shape(shape))
-        layer_rows.append((layer, shape))
-    shown = _layer_range([layer for layer, _ in layer_rows], layer_range)
-    shown_rows = [(layer, shape) for layer, shape in layer_rows if layer in shown]
-    for i, (layer, shape) in enumerate(shown_rows):
-        lines += _table_rows(_layer_cells(layer, shape, show_trainable), widths, alignments,
-                             "│")
-        if i < len(shown_rows) - 1:
+    rows = []
+    for layer in _layer_range(model.layers, layer_range):
+        rows += _rows(layer, show_trainable, model_nodes, expand_nested)
+    for i, cells in enumerate(rows):
+        lines += _table_rows(cells, widths, alignments, "│")
+        if i < len(rows) - 1:
             lines.append(_rule(widths, "├", "┼", "┤", "─"))
     lines.append(_rule(widths, "└", "┴", "┘", "─"))
 
@@ -203,11 +294,12 @@ def summary_text(model, line_length=None, positions=None, show_trainable=False,
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None,
-                  show_trainable=False, layer_range=None):
+                  show_trainable=False, layer_range=None, expand_nested=False):
     """Prints the summary; print_fn, if given, receives the whole text in one call (as in
     Keras)."""
     text = summary_text(model, line_length=line_length, positions=positions,
-                        show_trainable=show_trainable, layer_range=layer_range)
+                        show_trainable=show_trainable, layer_range=layer_range,
+                        expand_nested=expand_nested)
     if print_fn is None:
         print(text, end="")
     else:
