@@ -232,3 +232,21 @@ def test_layer_model_and_loss_outputs_read_with_numpy():
     np.testing.assert_allclose(loss.numpy(), np.mean(out.numpy() ** 2), rtol=1e-6)
     # Arithmetic on a tensor gives plain arrays (the fast paths never see the subclass).
     assert type(out + 1) is np.ndarray and type(np.exp(out)) is np.ndarray
+
+
+def test_watched_constants_get_tensorflows_gradients():
+    def run(m):
+        x = m.constant([[1.0, -2.0], [3.0, 0.5]])
+        unwatched = m.constant(2.0)
+        with m.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            y = m.reduce_sum(m.nn.sigmoid(x) * x) + x[0, 1] ** 2
+            z = y * y + unwatched
+            w = m.matmul(x, x)
+        return [tape.gradient(z, x).numpy(), tape.gradient(z, y).numpy(),
+                tape.gradient(w, x).numpy(), tape.gradient(z, unwatched)]
+
+    got, expected = run(mtf), run(tf)
+    assert got[3] is None and expected[3] is None
+    for g, e in zip(got[:3], expected[:3]):
+        np.testing.assert_allclose(g, e, rtol=1e-5)

@@ -239,15 +239,56 @@ def _shape_tuple(shape):
 # ------------------------------------------------------------------ gradients and functions
 
 
+class _WatchedTensor(EagerTensor):
+    """A tensor `tape.watch(x)` was called on: inside a tape block it is read like a Variable
+    (a leaf of the graph, so its gradient can be asked for), and Python operators on it go
+    through keras.ops so they are recorded."""
+
+    _is_variable = True     # ops/tape.py: read inside a trace, it becomes a leaf
+
+    @property
+    def value(self):
+        return self.view(np.ndarray)
+
+    def __add__(self, other): return ops.add(self, other)
+    def __radd__(self, other): return ops.add(other, self)
+    def __sub__(self, other): return ops.subtract(self, other)
+    def __rsub__(self, other): return ops.subtract(other, self)
+    def __mul__(self, other): return ops.multiply(self, other)
+    def __rmul__(self, other): return ops.multiply(other, self)
+    def __truediv__(self, other): return ops.divide(self, other)
+    def __rtruediv__(self, other): return ops.divide(other, self)
+    def __matmul__(self, other): return ops.matmul(self, other)
+    def __rmatmul__(self, other): return ops.matmul(other, self)
+    def __pow__(self, other): return ops.power(self, other)
+    def __neg__(self): return ops.negative(self)
+
+    def __getitem__(self, key):
+        if _tape.active_trace() is not None:
+            return ops.get_item(self, key)
+        return self.view(np.ndarray)[key]
+
+
 class GradientTape(_tape.GradientTape):
     """Records the operations run inside `with tf.GradientTape() as tape:` so that
     `tape.gradient(target, sources)` can give d(target)/d(sources); keras.ops's tape, with
-    TensorFlow's `persistent` argument (minikeras's tape can always be asked again)."""
+    TensorFlow's `persistent` argument (minikeras's tape can always be asked again).
+
+    Variables are watched on their own; `watch(x)` adds a tensor (tf.constant), whose
+    gradient is then given like a Variable's."""
 
     def __init__(self, persistent=False, watch_accessed_variables=True):
         super().__init__()
         self.persistent = persistent
         self._used = False
+
+    def watch(self, tensor):
+        for item in tensor if isinstance(tensor, (list, tuple)) else [tensor]:
+            if isinstance(item, EagerTensor):
+                item.__class__ = _WatchedTensor
+            elif not (isinstance(item, _tape.Tracked) or hasattr(item, "_is_variable")):
+                raise ValueError("`watch` takes tensors (tf.constant) or Variables. Received: "
+                                 f"tensor of type {type(item).__name__}")
 
     def gradient(self, target, sources, output_gradients=None, unconnected_gradients=None):
         if self._used and not self.persistent:

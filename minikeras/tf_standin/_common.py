@@ -48,8 +48,8 @@ def out(value):
 def arg(value):
     """A script's value as an op argument: Variables and tracked values pass through (the tape
     sees them), tensors become plain arrays."""
-    if isinstance(value, EagerTensor):
-        return value.view(np.ndarray)
+    if isinstance(value, EagerTensor) and not hasattr(value, "_is_variable"):
+        return value.view(np.ndarray)       # (a watched tensor stays: the tape reads it)
     if isinstance(value, (list, tuple)):
         return [arg(v) for v in value]
     return value
