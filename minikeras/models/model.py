@@ -700,7 +700,9 @@ class Model(Layer):
         """Trains the model for `epochs` passes over (x, y). Returns a History.
 
         Args:
-            x: inputs, (samples, ...). y: targets, (samples, ...).
+            x: inputs, (samples, ...). y: targets, (samples, ...). Or x alone as a
+                tf.data.Dataset, a generator or a keras.utils.PyDataset giving batches
+                (x, y) or (x, y, sample_weight); see data_adapters.py.
             batch_size: samples per gradient step (default 32, or ceil(samples /
                 steps_per_epoch) when only steps_per_epoch is given).
             epochs: index of the last epoch (training runs from initial_epoch to epochs).
