@@ -10,10 +10,12 @@
   is a Keras 3 version saying it is minikeras (KERAS_VERSION, e.g. "3.15.1+minikeras.0.1.0"),
   so that scripts checking for Keras 3 read it right while ``minikeras.__version__`` stays the
   package's own.
-- ``tensorflow`` resolves to a small stand-in module whose only attribute is ``keras``;
+- ``tensorflow`` resolves to minikeras's TensorFlow stand-in (minikeras/tf_standin/: version,
+  seeding, tensors, GradientTape, tf.data...), ``tensorflow.<a>`` to its module ``<a>``;
   ``tensorflow.keras`` and ``tensorflow.keras.<a>`` resolve like ``keras`` and ``keras.<a>``.
-- Any other use of TensorFlow fails loudly: ``import tensorflow.math`` raises ImportError and
-  ``tf.constant`` raises AttributeError, both saying that minikeras provides the Keras API only.
+- Any other use of TensorFlow fails loudly: ``import tensorflow.io`` raises ImportError and
+  ``tf.distribute`` raises AttributeError, both naming what is missing and saying that
+  minikeras provides Keras plus the TensorFlow subset README.md lists.
 
 Nothing is imported eagerly: a ``keras.<name>`` module is imported the first time the script asks
 for it, exactly as with real Keras.
@@ -29,15 +31,11 @@ import types
 _TARGET = "minikeras"
 # The Keras release whose API minikeras follows: the one compat_tests/ run against.
 KERAS_API_VERSION = "3.15.1"
-# The top-level names served by the finder, and the prefix each maps onto in minikeras.
-_KERAS_ROOTS = {"keras": _TARGET, "tensorflow.keras": _TARGET}
+# The top-level names served by the finder, and the prefix each maps onto in minikeras
+# (checked in this order: tensorflow.keras before the rest of tensorflow).
 _TENSORFLOW = "tensorflow"
-
-_KERAS_ONLY = (
-    "minikeras stands in for Keras and provides the Keras API only "
-    "(`keras` / `tensorflow.keras`), not the rest of TensorFlow. Rewrite this part of the script "
-    "with NumPy or the Keras API, or run it with real TensorFlow."
-)
+_TF_STANDIN = _TARGET + ".tf_standin"
+_KERAS_ROOTS = {"keras": _TARGET, "tensorflow.keras": _TARGET, _TENSORFLOW: _TF_STANDIN}
 
 __all__ = ["KERAS_VERSION", "install", "is_installed"]
 
@@ -64,23 +62,6 @@ def _alias_target(fullname):
         if fullname.startswith(root + "."):
             return target + fullname[len(root) :]
     return None
-
-
-class _TensorFlowStandIn(types.ModuleType):
-    """What ``import tensorflow`` returns under minikeras: only ``.keras`` is available."""
-
-    def __getattr__(self, name):
-        # Only called for attributes not set on the module. `keras` is set by the import system
-        # once `tensorflow.keras` has been imported; the first `tf.keras` access imports it.
-        if name == "keras":
-            return importlib.import_module(_TENSORFLOW + ".keras")
-        raise AttributeError(f"module 'tensorflow' has no attribute {name!r}: {_KERAS_ONLY}")
-
-    def __dir__(self):
-        return sorted(set(super().__dir__()) | {"keras"})
-
-    def __repr__(self):
-        return "<module 'tensorflow' (minikeras stand-in: only tensorflow.keras is provided)>"
 
 
 class _KerasStandIn(types.ModuleType):
@@ -166,30 +147,23 @@ class _AliasLoader(importlib.abc.Loader):
         module.__spec__ = self._target_spec
 
 
-class _TensorFlowLoader(importlib.abc.Loader):
-    """Creates the ``tensorflow`` stand-in module."""
-
-    def create_module(self, spec):
-        module = _TensorFlowStandIn(_TENSORFLOW)
-        module.__path__ = []  # a package, so that `import tensorflow.keras` can be looked up
-        return module
-
-    def exec_module(self, module):
-        pass
-
-
 class KerasAliasFinder(importlib.abc.MetaPathFinder):
     """Meta path finder mapping ``keras`` / ``tensorflow`` imports onto minikeras."""
 
     def find_spec(self, fullname, path=None, target=None):
+        if fullname.startswith(_TF_STANDIN + "."):
+            # `from tensorflow import saved_model` looks for the submodule under the stand-in's
+            # own name: a missing one gets the stand-in's message, not "cannot import name".
+            if importlib.machinery.PathFinder.find_spec(fullname, path) is None:
+                _refuse("tensorflow" + fullname[len(_TF_STANDIN):])
+            return None
         target_name = _alias_target(fullname)
-        if target_name is not None:
-            return self._alias_spec(fullname, target_name)
-        if fullname == _TENSORFLOW:
-            return importlib.machinery.ModuleSpec(fullname, _TensorFlowLoader(), is_package=True)
-        if fullname.startswith(_TENSORFLOW + "."):
-            raise ImportError(f"No module named {fullname!r}: {_KERAS_ONLY}", name=fullname)
-        return None
+        if target_name is None:
+            return None
+        spec = self._alias_spec(fullname, target_name)
+        if spec is None and target_name.startswith(_TF_STANDIN + "."):
+            _refuse(fullname)
+        return spec
 
     @staticmethod
     def _alias_spec(fullname, target_name):
@@ -209,9 +183,15 @@ class KerasAliasFinder(importlib.abc.MetaPathFinder):
         )
 
 
+def _refuse(fullname):
+    from minikeras.tf_standin._common import SUBSET_NOTE
+
+    raise ImportError(f"No module named {fullname!r}: {SUBSET_NOTE}", name=fullname)
+
+
 def _is_ours(module):
-    """True if `module` is a minikeras module or the tensorflow stand-in (i.e. not real Keras)."""
-    if isinstance(module, (_TensorFlowStandIn, _KerasStandIn)):
+    """True if `module` is a minikeras module or the keras stand-in (i.e. not real Keras)."""
+    if isinstance(module, _KerasStandIn):
         return True
     name = getattr(module, "__name__", "")
     return name == _TARGET or name.startswith(_TARGET + ".")

@@ -343,26 +343,35 @@ def test_other_tensorflow_uses_fail_with_a_clear_message(tmp_path):
         import tensorflow as tf
         out = {}
         try:
-            tf.constant([1.0])
+            tf.distribute
         except AttributeError as exc:
             out["attr"] = str(exc)
         try:
-            import tensorflow.math
+            tf.data.TFRecordDataset
+        except AttributeError as exc:
+            out["sub_attr"] = str(exc)
+        try:
+            import tensorflow.io
         except ImportError as exc:
             out["import"] = str(exc)
         try:
-            from tensorflow import random
+            from tensorflow import saved_model
         except ImportError as exc:
             out["from_import"] = str(exc)
-        out["has_keras"] = hasattr(tf, "keras") and not hasattr(tf, "constant")
+        import tensorflow.math
+        from tensorflow import random
+        out["subset"] = [tf.keras is __import__("keras"), tensorflow.math is tf.math,
+                         random is tf.random, "constant" in dir(tf)]
         print(json.dumps(out))
         """,
     )
     report = _last_json(_run([sys.executable, script], cwd=tmp_path))
-    assert "'constant'" in report["attr"] and "Keras API only" in report["attr"]
-    assert "'tensorflow.math'" in report["import"] and "Keras API only" in report["import"]
-    assert "Keras API only" in report["from_import"]
-    assert report["has_keras"]
+    subset = "Keras API plus a small TensorFlow subset"
+    assert "'distribute'" in report["attr"] and subset in report["attr"]
+    assert "'tensorflow.data'" in report["sub_attr"] and "'TFRecordDataset'" in report["sub_attr"]
+    assert "'tensorflow.io'" in report["import"] and subset in report["import"]
+    assert "'tensorflow.saved_model'" in report["from_import"] and subset in report["from_import"]
+    assert report["subset"] == [True, True, True, True]
 
 
 def test_install_after_real_keras_import_raises(tmp_path):

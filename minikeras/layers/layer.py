@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from minikeras import activations, backend, initializers, regularizers
+from minikeras.backend.eager_tensor import as_tensor
 from minikeras.backend.keras_tensor import KerasTensor, Node
 from minikeras.ops import tape
 from minikeras.utils.naming import to_snake_case
@@ -358,8 +359,10 @@ class Layer:
             self._maybe_build(x.shape)
             self._check_input_shape(x.shape)
         if kwargs:
-            return self.forward(x, training=training, **kwargs)[0]
-        return self.forward(x, training=training)[0]
+            out = self.forward(x, training=training, **kwargs)[0]
+        else:
+            out = self.forward(x, training=training)[0]
+        return as_tensor(out)       # `.numpy()` on the result, as on TensorFlow
 
     def _maybe_build_from_values(self, x):
         if isinstance(x, (list, tuple)):

@@ -14,6 +14,7 @@ and backward returns dL/d(logits), as Keras on TensorFlow does.
 import numpy as np
 
 from minikeras import backend
+from minikeras.backend.eager_tensor import as_tensor
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
@@ -81,7 +82,7 @@ class Loss:
         values, cache = self.forward(y_true, y_pred)
         loss, dvalues = reduce_weighted_values(values, sample_weight, self.reduction)
         if tracked is None:
-            return loss
+            return as_tensor(np.asarray(loss, dtype=y_pred.dtype))   # `.numpy()` as on TF
         return tape.Tracked(np.asarray(loss, dtype=y_pred.dtype), [tracked],
                             lambda g: [g * self.backward(dvalues, cache)])
 

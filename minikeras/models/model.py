@@ -22,13 +22,14 @@ import numpy as np
 from minikeras import backend
 from minikeras import ops as ops_module
 from minikeras import optimizers as optimizers_module
+from minikeras.backend.eager_tensor import as_tensor
 from minikeras.backend.keras_tensor import KerasTensor
 from minikeras.callbacks import CallbackList
 from minikeras.kernels import parallel
 from minikeras.layers.layer import Layer
 from minikeras.losses import reduce_weighted_values
 from minikeras.metrics import Mean
-from minikeras.models import compile_utils, data
+from minikeras.models import compile_utils, data, data_adapters
 from minikeras.ops import tape
 
 
@@ -142,7 +143,8 @@ class Model(Layer):
         xs = self._input_arrays(x, "x")
         self._check_input_arrays(xs)
         y_pred = self._graph.forward(xs, training)[0]
-        return self._structure_outputs(y_pred)
+        # `.numpy()` on the outputs, as on TensorFlow (dicts of outputs item by item).
+        return _map_outputs(as_tensor, self._structure_outputs(y_pred))
 
     @property
     def layers(self):
@@ -633,7 +635,8 @@ class Model(Layer):
         # loss in the logs (TerminateOnNaN acts on it), not as NumPy RuntimeWarnings.
         with np.errstate(all="ignore"):
             y_pred, tape = self._graph.forward(x, training=True)
-            loss, per_output, dys, flags = self._compute_losses(y, y_pred, tape, sample_weight)
+            loss, output_losses, dys, flags = self._compute_losses(y, y_pred, tape,
+                                                                   sample_weight)
             grads = self._gradients(dys, tape, flags)
             weights = self._step_weights()[0]
             if weights:
@@ -641,7 +644,7 @@ class Model(Layer):
             else:
                 # As Keras: a fully frozen model still reports its loss; nothing is updated.
                 warnings.warn("The model does not have any trainable weights.", stacklevel=2)
-            self._update_metrics(loss, per_output, x[0].shape[0], y, y_pred, tape,
+            self._update_metrics(loss, output_losses, x[0].shape[0], y, y_pred, tape,
                                  sample_weight)
         return self._metric_logs()
 
@@ -697,7 +700,9 @@ class Model(Layer):
         """Trains the model for `epochs` passes over (x, y). Returns a History.
 
         Args:
-            x: inputs, (samples, ...). y: targets, (samples, ...).
+            x: inputs, (samples, ...). y: targets, (samples, ...). Or x alone as a
+                tf.data.Dataset, a generator or a keras.utils.PyDataset giving batches
+                (x, y) or (x, y, sample_weight); see data_adapters.py.
             batch_size: samples per gradient step (default 32, or ceil(samples /
                 steps_per_epoch) when only steps_per_epoch is given).
             epochs: index of the last epoch (training runs from initial_epoch to epochs).
@@ -736,9 +741,20 @@ class Model(Layer):
                 "`class_weight` and `sample_weight` cannot be given together. Received: "
                 f"class_weight={class_weight!r} and a sample_weight array"
             )
+        if data_adapters.is_stream(x):
+            batches, val = self._stream_fit_data(x, y, sample_weight, batch_size, class_weight,
+                                                 validation_split, validation_data,
+                                                 steps_per_epoch, validation_steps, shuffle)
+            val_batch_size = None if not isinstance(val, tuple) else data.batch_size_for(
+                validation_batch_size, val[0][0].shape[0], validation_steps)
+            return self._fit_batches(batches, val, val_batch_size, epochs, initial_epoch,
+                                     verbose, callbacks, validation_freq, validation_steps)
         x, y, sample_weight = self._prepare_data(x, y, sample_weight, "fit")
         val = None
-        if validation_data is not None:
+        if validation_data is not None and data_adapters.is_stream(validation_data):
+            val = data_adapters.StreamBatches(validation_data, self._convert_batch,
+                                              validation_steps)
+        elif validation_data is not None:
             val = self._unpack_validation_data(validation_data)
         elif validation_split:
             train, val = data.split_validation(x + y + [sample_weight], validation_split)
@@ -749,20 +765,27 @@ class Model(Layer):
             sample_weight = data.class_weights_to_sample_weights(
                 class_weight, _single_target(y, "class_weight"))
         self._check_step_works(x, y, sample_weight)
-        if val is not None:
+        if isinstance(val, tuple):
             self._check_step_works(*val, sample_weight_name="validation_data[2]")
 
         n = x[0].shape[0]
-        batches = data.EpochBatches(
+        batches = data_adapters.ArrayBatches(x, y, sample_weight, data.EpochBatches(
             n, data.batch_size_for(batch_size, n, steps_per_epoch),
-            shuffle=bool(shuffle), steps_per_epoch=steps_per_epoch)
+            shuffle=bool(shuffle), steps_per_epoch=steps_per_epoch))
+        val_batch_size = None
+        if isinstance(val, tuple):
+            val_batch_size = data.batch_size_for(validation_batch_size or batch_size,
+                                                 val[0][0].shape[0], validation_steps)
+        return self._fit_batches(batches, val, val_batch_size, epochs, initial_epoch, verbose,
+                                 callbacks, validation_freq, validation_steps)
+
+    def _fit_batches(self, batches, val, val_batch_size, epochs, initial_epoch, verbose,
+                     callbacks, validation_freq, validation_steps=None):
+        """fit's epochs. batches: data_adapters.ArrayBatches or StreamBatches; val: None,
+        (xs, ys, sample_weight) arrays (cut into val_batch_size batches) or StreamBatches."""
         callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                      model=self, verbose=verbose, epochs=epochs,
                                      steps=batches.steps)
-        val_batch_size = None
-        if val is not None:
-            val_batch_size = data.batch_size_for(validation_batch_size or batch_size,
-                                                 val[0][0].shape[0], validation_steps)
         self.stop_training = False
         self._fixed_step_weights = self._step_weights()
         with self._all_cores():
@@ -775,18 +798,19 @@ class Model(Layer):
                     self.reset_metrics()
                     callback_list.on_epoch_begin(epoch)
                     logs = {}
-                    for step, batch in batches.epoch():
+                    for step, (xb, yb, swb) in batches.epoch():
                         callback_list.on_train_batch_begin(step)
-                        sw = None if sample_weight is None else sample_weight[batch]
-                        logs = self._run_step("train_step", [a[batch] for a in x],
-                                              [a[batch] for a in y], sw)
+                        logs = self._run_step("train_step", xb, yb, swb)
                         callback_list.on_train_batch_end(step, logs)
                         if self.stop_training:
                             break
                     epoch_logs = dict(logs)
                     if val is not None and _should_validate(epoch, validation_freq):
-                        val_logs = self._evaluate_arrays(*val, val_batch_size, callback_list,
-                                                         validation_steps)
+                        if isinstance(val, tuple):
+                            val_logs = self._evaluate_arrays(*val, val_batch_size,
+                                                             callback_list, validation_steps)
+                        else:
+                            val_logs = self._evaluate_batches(val, callback_list)
                         epoch_logs.update({"val_" + key: value for key, value in val_logs.items()})
                     callback_list.on_epoch_end(epoch, epoch_logs)
                     if self.stop_training:
@@ -798,6 +822,30 @@ class Model(Layer):
             finally:
                 self._fixed_step_weights = None
         return callback_list.history
+
+    def _stream_fit_data(self, x, y, sample_weight, batch_size, class_weight,
+                         validation_split, validation_data, steps_per_epoch, validation_steps,
+                         shuffle):
+        """fit's batches and validation batches when x is a dataset, generator or PyDataset."""
+        data_adapters.check_stream_arguments("fit", y, sample_weight, batch_size,
+                                             class_weight=class_weight)
+        if validation_split:
+            raise ValueError("`validation_split` is only supported for NumPy arrays, not for "
+                             "a dataset, generator or PyDataset. Received: "
+                             f"validation_split={validation_split!r}")
+        data_adapters.build_from_stream(self, x)
+        batches = data_adapters.StreamBatches(x, self._convert_batch, steps_per_epoch,
+                                              shuffle=bool(shuffle))
+        if validation_data is None:
+            return batches, None
+        if data_adapters.is_stream(validation_data):
+            return batches, data_adapters.StreamBatches(validation_data, self._convert_batch,
+                                                        validation_steps)
+        return batches, self._unpack_validation_data(validation_data)
+
+    def _convert_batch(self, x, y, sample_weight):
+        """One batch read from a dataset or generator -> lists of arrays for the step."""
+        return data_adapters.model_batch(self, x, y, sample_weight)
 
     def _prepare_data(self, x, y, sample_weight, method, names=("x", "y", "sample_weight")):
         """Checks and converts fit/evaluate's data into lists of arrays, one per input and
@@ -911,6 +959,15 @@ class Model(Layer):
             data.check_batch_size(batch_size)
         if steps is not None:
             _check_int("steps", steps, minimum=1)
+        if data_adapters.is_stream(x):
+            data_adapters.check_stream_arguments("evaluate", y, sample_weight, batch_size)
+            data_adapters.build_from_stream(self, x)
+            batches = data_adapters.StreamBatches(x, self._convert_batch, steps)
+            callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                         verbose=verbose, epochs=1, steps=batches.steps)
+            with self._all_cores():
+                logs = self._evaluate_batches(batches, callback_list)
+            return _sorted_dict(logs) if return_dict else self._logs_as_list(logs)
         x, y, sample_weight = self._prepare_data(x, y, sample_weight, "evaluate")
         self._check_step_works(x, y, sample_weight)
         batch_size = data.batch_size_for(batch_size, x[0].shape[0], steps)
@@ -923,18 +980,22 @@ class Model(Layer):
         return _sorted_dict(logs) if return_dict else self._logs_as_list(logs)
 
     def _evaluate_arrays(self, x, y, sample_weight, batch_size, callback_list, steps=None):
-        """The evaluation loop shared by evaluate() and fit's validation."""
+        """The evaluation loop shared by evaluate() and fit's validation, on arrays."""
+        return self._evaluate_batches(data_adapters.ArrayBatches(
+            x, y, sample_weight,
+            data.EpochBatches(x[0].shape[0], batch_size, steps_per_epoch=steps)),
+            callback_list)
+
+    def _evaluate_batches(self, batches, callback_list):
+        """The evaluation loop over ArrayBatches or StreamBatches."""
         # The training metrics' epoch values are already in the epoch logs: start afresh.
         self.reset_metrics()
         self.stop_evaluating = False
         callback_list.on_test_begin()
         logs = {}
-        for step, batch in data.EpochBatches(x[0].shape[0], batch_size,
-                                             steps_per_epoch=steps).epoch():
+        for step, (xb, yb, swb) in batches.epoch():
             callback_list.on_test_batch_begin(step)
-            sw = None if sample_weight is None else sample_weight[batch]
-            logs = self._run_step("test_step", [a[batch] for a in x],
-                                  [a[batch] for a in y], sw)
+            logs = self._run_step("test_step", xb, yb, swb)
             callback_list.on_test_batch_end(step, logs)
             if self.stop_evaluating:
                 break
@@ -950,25 +1011,30 @@ class Model(Layer):
             data.check_batch_size(batch_size)
         if steps is not None:
             _check_int("steps", steps, minimum=1)
-        x = self._input_arrays(x, "x")
-        self._check_input_arrays(x)
-        n = x[0].shape[0]
-        if len(x) > 1:
-            data.check_lengths(**{f"x[{i}]": a for i, a in enumerate(x)})
-        batches = data.EpochBatches(n, data.batch_size_for(batch_size, n,
-                                                                    steps),
-                                    steps_per_epoch=steps)
+        if data_adapters.is_stream(x):
+            data_adapters.check_stream_arguments("predict", batch_size=batch_size)
+            data_adapters.build_from_stream(self, x)
+            # Only the inputs of each batch count (targets in it are ignored, as in Keras).
+            batches = data_adapters.StreamBatches(
+                x, lambda xb, yb, swb: (self._input_arrays(xb, "x"), None, None), steps)
+        else:
+            x = self._input_arrays(x, "x")
+            self._check_input_arrays(x)
+            n = x[0].shape[0]
+            if len(x) > 1:
+                data.check_lengths(**{f"x[{i}]": a for i, a in enumerate(x)})
+            batches = data_adapters.ArrayBatches(x, [], None, data.EpochBatches(
+                n, data.batch_size_for(batch_size, n, steps), steps_per_epoch=steps))
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=1, steps=batches.steps)
         self.stop_predicting = False
         callback_list.on_predict_begin()
         outputs = []
         with self._all_cores():
-            for step, batch in batches.epoch():
+            for step, (xb, _, _) in batches.epoch():
                 callback_list.on_predict_batch_begin(step)
                 with np.errstate(all="ignore"):     # as in train_step
-                    outputs.append(self._graph.forward([a[batch] for a in x],
-                                                       training=False)[0])
+                    outputs.append(self._graph.forward(xb, training=False)[0])
                 callback_list.on_predict_batch_end(
                     step, {"outputs": self._structure_outputs(outputs[-1])})
                 if self.stop_predicting:
@@ -1160,6 +1226,15 @@ def _unique(weights):
             seen.add(id(weight))
             result.append(weight)
     return result
+
+
+def _map_outputs(function, outputs):
+    """function applied to one output, or to each of a list / dict of outputs."""
+    if isinstance(outputs, dict):
+        return {name: function(value) for name, value in outputs.items()}
+    if isinstance(outputs, (list, tuple)):
+        return type(outputs)(function(value) for value in outputs)
+    return function(outputs)
 
 
 def _sum_repeated(weights, grads):

@@ -9,6 +9,7 @@ from minikeras.utils.gradient_check import check_gradients
 from minikeras.utils.image_utils import img_to_array
 from minikeras.utils.model_visualization import plot_model
 from minikeras.utils.plotting import plot_decision_boundary, plot_history
+from minikeras.utils.py_dataset import PyDataset
 from minikeras.utils.sequence_utils import pad_sequences
 from minikeras.utils.shape_trace import trace_shapes
 
@@ -49,8 +50,14 @@ def normalize(x, axis=-1, order=2):
     return x / np.where(norm == 0, 1, norm)
 
 
+# Keras 2's name, still exported by Keras 3.
+Sequence = PyDataset
+
+
 __all__ = [
     "Progbar",
+    "PyDataset",
+    "Sequence",
     "check_gradients",
     "clear_session",
     "img_to_array",
