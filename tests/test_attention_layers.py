@@ -69,7 +69,8 @@ def mha(**kwargs):
     ({}, ("query", "value", "attention_mask"), [ATTENTION_MASK],
      {"return_attention_scores": True}),
     ({}, ("query", "value"), [], {"use_causal_mask": True, "return_attention_scores": True}),
-    ({}, ("query", "value"), [], {"query_mask": Q_MASK, "value_mask": V_MASK}),
+    ({}, ("query", "value"), [], {"mask": [Q_MASK, None], "value_mask": V_MASK}),
+    ({}, ("query", "value"), [], {"mask": [Q_MASK, None], "return_attention_scores": True}),
 ])
 def test_multi_head_attention_matches_finite_differences(kwargs, names, extra, options):
     layer = mha(**kwargs)

@@ -198,7 +198,9 @@ class MultiHeadAttention(Layer):
             raise ValueError(f"MultiHeadAttention {self.name!r} needs a `value` tensor. "
                              "Call it as mha(query, value).")
         key = inputs.get("key", value)
-        query_mask = _first(query_mask, masks.get("query"))
+        # Keras reads the query's mask from the query tensor only: an explicit query_mask
+        # argument is accepted and ignored, as there.
+        query_mask = masks.get("query")
         value_mask = _first(value_mask, masks.get("value"))
         key_mask = _first(key_mask, masks.get("key"))
         batch, t_shape, s_shape = query.shape[0], query.shape[1:-1], key.shape[1:-1]
@@ -213,7 +215,15 @@ class MultiHeadAttention(Layer):
         scale = 1.0 / np.sqrt(self.key_dim)
         Qs = Q * np.asarray(scale, Q.dtype)
         scores = Qs @ Kp.swapaxes(-1, -2)                    # (B, N, T, S)
-        P, softmax_cache = self._softmax.forward(scores, mask=keep)
+        # Keras takes two roads here, which differ only on a query row with every key masked:
+        # with dropout or returned scores, its masked Softmax gives that row zeros; otherwise
+        # its fused dot_product_attention gives it equal weights (the -1e9 entries tie).
+        fused = self.dropout == 0 and not return_attention_scores and query.ndim == 3
+        if fused and keep is not None:
+            scores = np.where(keep, scores, np.asarray(-1e9, scores.dtype))
+            P, softmax_cache = self._softmax.forward(scores)
+        else:
+            P, softmax_cache = self._softmax.forward(scores, mask=keep)
         Pd, dropout_cache = self._dropout_layer.forward(P, training=training)
         C = Pd @ Vp                                          # (B, N, T, V)
         Wo = self.kernels["output"].value                    # (N, V, out)
@@ -223,8 +233,9 @@ class MultiHeadAttention(Layer):
         if self.use_bias:
             out += self.biases["output"].value
         out = out.reshape(*query.shape[:-1], -1)
+        fused_keep = keep if fused else None
         cache = (tensor_names, query.shape, key.shape, value.shape, q2, k2, v2, Qs, Kp, Vp,
-                 softmax_cache, Pd, dropout_cache, C_flat, "key" in inputs)
+                 softmax_cache, fused_keep, Pd, dropout_cache, C_flat, "key" in inputs)
         if return_attention_scores:
             return [out, P.reshape(batch, n, *t_shape, *s_shape)], cache
         return out, cache
@@ -270,8 +281,8 @@ class MultiHeadAttention(Layer):
     def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
         """dout: dL/d(out) (B, *T, out), or [that, dL/d(scores)] when scores were returned.
         Returns (dx aligned with the call's tensors, grads in trainable_weights order)."""
-        (names, q_shape, k_shape, v_shape, q2, k2, v2, Qs, Kp, Vp, softmax_cache, Pd,
-         dropout_cache, C_flat, has_key) = cache
+        (names, q_shape, k_shape, v_shape, q2, k2, v2, Qs, Kp, Vp, softmax_cache, fused_keep,
+         Pd, dropout_cache, C_flat, has_key) = cache
         d_scores_out = None
         if isinstance(dout, list):
             dout, d_scores_out = dout
@@ -288,6 +299,8 @@ class MultiHeadAttention(Layer):
         if d_scores_out is not None:
             dP = dP + d_scores_out.reshape(dP.shape)
         dscores, _ = self._softmax.backward(dP, softmax_cache)
+        if fused_keep is not None:      # the -1e9 put in place of masked scores is constant
+            dscores = np.where(fused_keep, dscores, 0).astype(dscores.dtype)
         dQs = dscores @ Kp                                   # (B, N, T, K)
         dKp = dscores.swapaxes(-1, -2) @ Qs                  # (B, N, S, K)
         dQ = dQs * np.asarray(1.0 / np.sqrt(self.key_dim), dQs.dtype)
@@ -322,6 +335,19 @@ class MultiHeadAttention(Layer):
         dx2 = (d @ W.reshape(dim, n * size).T).reshape(x2.shape)  # (B, L, dim)
         return (dW, db), dx2
 
+    # ------------------------------------------------------------------ saving
+
+    # Keras keeps these weights in four EinsumDense sublayers, so its files hold them at
+    # layers/multi_head_attention/query_dense/vars/0 (kernel), .../vars/1 (bias), and so on.
+    _weights_in_children = True
+
+    def _saveable_children(self):
+        children = [("_dropout_layer", self._dropout_layer), ("_softmax", self._softmax)]
+        for part in ("query", "key", "value", "output"):
+            weights = [self.kernels[part]] + ([self.biases[part]] if self.use_bias else [])
+            children.append((f"{part}_dense", _WeightGroup(f"{part}_dense", weights)))
+        return children
+
     # ------------------------------------------------------------ configuration
 
     def get_config(self):
@@ -332,18 +358,30 @@ class MultiHeadAttention(Layer):
             "value_dim": self.value_dim,
             "dropout": self.dropout,
             "use_bias": self.use_bias,
+            "use_gate": False,              # Keras's options minikeras refuses when set
             "output_shape": self.output_shape,
             "attention_axes": self.attention_axes,
+            "sliding_window": None,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": maybe_serialize(regularizers.serialize,
                                                   self.kernel_regularizer),
             "bias_regularizer": maybe_serialize(regularizers.serialize, self.bias_regularizer),
+            "activity_regularizer": maybe_serialize(regularizers.serialize,
+                                                    self.activity_regularizer),
             "kernel_constraint": maybe_serialize(constraints.serialize, self.kernel_constraint),
             "bias_constraint": maybe_serialize(constraints.serialize, self.bias_constraint),
             "seed": self.seed,
         })
         return config
+
+
+class _WeightGroup:
+    """What a file sees as one of Keras's sublayers: a name and its weights."""
+
+    def __init__(self, name, weights):
+        self.name = name
+        self._weights = weights
 
 
 def _first(a, b):

@@ -791,6 +791,8 @@ def _serialize_functional(model):
                 shapes = [list(t.shape) for t in calls[0].input_tensors]
                 input_shape = shapes if calls[0].list_input else shapes[0]
             entry = _serialize_layer_entry(layer, input_shape)
+            if calls and calls[0].tensor_names is not None and "build_config" in entry:
+                entry["build_config"] = _shapes_dict(layer, calls[0])
         entry["name"] = layer.name
         entry["inbound_nodes"] = [_node_config(node, tensor_config, layer) for node in calls]
         entries.append(entry)
@@ -805,6 +807,15 @@ def _serialize_functional(model):
     if getattr(model, "compiled", False):
         entry["compile_config"] = compile_config(model)
     return entry
+
+
+def _shapes_dict(layer, node):
+    """Keras's build_config for a layer built from several named tensors: their shapes, as
+    `{"query_shape": ..., "value_shape": ...}`, for the ones its build takes."""
+    parameters = inspect.signature(layer.build).parameters
+    return {"shapes_dict": {f"{name}_shape": list(tensor.shape)
+                            for name, tensor in zip(node.tensor_names, node.input_tensors)
+                            if f"{name}_shape" in parameters}}
 
 
 def _node_config(node, tensor_config, layer):
