@@ -207,3 +207,20 @@ def test_config_round_trip(make):
     layer = make()
     config = layer.get_config()
     assert type(layer).from_config(config).get_config() == config
+
+
+def test_clone_and_summary_of_a_model_calling_mha_with_keywords(capsys):
+    q = minikeras.Input((4, 5))
+    m = minikeras.Input((4, 4), dtype="bool")
+    out = layers.MultiHeadAttention(2, 3)(q, q, attention_mask=m, use_causal_mask=True)
+    model = minikeras.Model([q, m], out)
+    clone = minikeras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    data = [Q.astype("float32"), np.ones((2, 4, 4), dtype=bool)]
+    np.testing.assert_allclose(clone.predict(data, verbose=0), model.predict(data, verbose=0),
+                               rtol=1e-6)
+    assert clone.layers[-1]._inbound_nodes[0].call_kwargs == {"use_causal_mask": True}
+    model.summary()
+    printed = capsys.readouterr().out
+    # 3 projections of (5 * 2 * 3 + 2 * 3), the output (2 * 3 * 5 + 5)
+    assert "MultiHeadAttention" in printed and "Total params: 143" in printed
