@@ -223,4 +223,4 @@ def test_clone_and_summary_of_a_model_calling_mha_with_keywords(capsys):
     model.summary()
     printed = capsys.readouterr().out
     # 3 projections of (5 * 2 * 3 + 2 * 3), the output (2 * 3 * 5 + 5)
-    assert "MultiHeadAttention" in printed and "Total params: 143" in printed
+    assert "(MultiHeadAttentio" in printed and "Total params: 143" in printed
