@@ -141,6 +141,28 @@ def test_transformer_block_trains_like_keras(transformer_pair):
     assert histories[1]["loss"][-1] < histories[1]["loss"][0]
 
 
+def projected_block(k):
+    """The same block on float sequences (a Dense projection instead of the embeddings), so
+    that it can train with Adam like Keras."""
+    inputs = k.Input((6, 3))
+    x = k.layers.Dense(8)(inputs)
+    attention = k.layers.MultiHeadAttention(num_heads=2, key_dim=4, value_dim=3)(
+        x, x, use_causal_mask=True)
+    x = k.layers.LayerNormalization()(k.layers.Add()([x, attention]))
+    x = k.layers.GlobalAveragePooling1D()(x)
+    return k.Model(inputs, k.layers.Dense(1)(x))
+
+
+def test_projected_block_trains_with_adam_like_keras():
+    ref, ours = build_pair(projected_block)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(64, 6, 3)).astype("float32")
+    y = (x[:, :, 0].cumsum(axis=1)[:, -1] * 0.3).astype("float32")
+    histories = fit_both(ref, ours, x, y, {"optimizer": "adam", "loss": "mse"},
+                         epochs=4, batch_size=16)
+    assert_histories_close(*histories)
+
+
 def attention_model(k):
     query = k.Input((5, 4))
     value = k.Input((6, 4))
