@@ -125,8 +125,7 @@ def float64_layer(cls, **kwargs):
 ])
 def test_attention_layers_match_finite_differences(cls, kwargs, with_key, options):
     layer = float64_layer(cls, **kwargs)
-    q = Q if cls is layers.Attention and kwargs.get("score_mode") != "concat" else Q
-    inputs = [q, K, K + 0.5] if with_key else [q, K]
+    inputs = [Q, K, K + 0.5] if with_key else [Q, K]
     layer._maybe_build([np.shape(a) for a in inputs])
     if layer.scale is not None:
         layer.scale.assign(np.full(layer.scale.shape, 0.7))
