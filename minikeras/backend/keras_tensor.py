@@ -61,16 +61,25 @@ class Node:
         output_tensors: the KerasTensors it returned.
         list_input: whether the layer was called on a list (merge layers), so that forward
             gets a list even when the list holds one tensor.
+        tensor_names: for a call with several tensor arguments, `mha(query, value,
+            attention_mask=m)`, their names in input_tensors' order ("query", "value",
+            "attention_mask"); the first `positional` were given by position. None otherwise.
+        call_kwargs: the call's other keywords (`return_attention_scores=True`), repeated
+            when the call is run, saved or cloned.
 
     Creating a node registers it: it is appended to `layer._inbound_nodes`, and each output
     tensor's history points at it.
     """
 
-    def __init__(self, layer, input_tensors, output_tensors, list_input=False):
+    def __init__(self, layer, input_tensors, output_tensors, list_input=False,
+                 tensor_names=None, positional=1, call_kwargs=None):
         self.layer = layer
         self.input_tensors = list(input_tensors)
         self.output_tensors = list(output_tensors)
-        self.list_input = bool(list_input)
+        self.list_input = bool(list_input) or tensor_names is not None
+        self.tensor_names = None if tensor_names is None else tuple(tensor_names)
+        self.positional = positional
+        self.call_kwargs = dict(call_kwargs or {})
         node_index = len(layer._inbound_nodes)
         layer._inbound_nodes.append(self)
         node = self
@@ -82,6 +91,25 @@ class Node:
     def is_input(self):
         """True for the node of an InputLayer (it has no inputs)."""
         return not self.input_tensors
+
+    def forward_options(self):
+        """The keywords the layer's forward gets at this call besides x and training."""
+        if self.tensor_names is None:
+            return dict(self.call_kwargs)
+        return {**self.call_kwargs, "tensor_names": self.tensor_names}
+
+    def call_arguments(self, tensors=None):
+        """(args, kwargs) that repeat this call, on `tensors` (one per input tensor, in the
+        same order) or on its own input tensors."""
+        tensors = list(self.input_tensors if tensors is None else tensors)
+        if self.tensor_names is None:
+            args = [tensors if self.list_input else tensors[0]]
+            kwargs = {}
+        else:
+            args = tensors[:self.positional]
+            kwargs = dict(zip(self.tensor_names[self.positional:], tensors[self.positional:]))
+        kwargs.update(self.call_kwargs)
+        return args, kwargs
 
     @property
     def parent_nodes(self):

@@ -3,7 +3,9 @@
 from minikeras.layers.activation import Activation
 from minikeras.layers.activity_regularization import ActivityRegularization
 from minikeras.layers.add import Add, add
+from minikeras.layers.additive_attention import AdditiveAttention
 from minikeras.layers.alpha_dropout import AlphaDropout
+from minikeras.layers.attention import Attention
 from minikeras.layers.average import Average, average
 from minikeras.layers.average_pooling1d import AveragePooling1D
 from minikeras.layers.average_pooling2d import AveragePooling2D
@@ -47,6 +49,7 @@ from minikeras.layers.max_pooling1d import MaxPooling1D
 from minikeras.layers.max_pooling2d import MaxPooling2D
 from minikeras.layers.maximum import Maximum, maximum
 from minikeras.layers.minimum import Minimum, minimum
+from minikeras.layers.multi_head_attention import MultiHeadAttention
 from minikeras.layers.multiply import Multiply, multiply
 from minikeras.layers.normalization import Normalization
 from minikeras.layers.permute import Permute
@@ -92,6 +95,8 @@ GlobalAvgPool2D = GlobalAveragePooling2D
 GlobalMaxPool2D = GlobalMaxPooling2D
 
 __all__ = [
+    "AdditiveAttention",
+    "Attention",
     "Activation",
     "ActivityRegularization",
     "Add",
@@ -151,6 +156,7 @@ __all__ = [
     "Maximum",
     "maximum",
     "Masking",
+    "MultiHeadAttention",
     "MaxPool1D",
     "MaxPool2D",
     "MaxPooling1D",

@@ -264,7 +264,9 @@ class Layer:
 
     def _maybe_build(self, input_shape):
         if not self.built:
-            if isinstance(input_shape, list):       # a layer called on several tensors
+            if isinstance(input_shape, dict):       # several named tensor arguments
+                input_shape = {name: tuple(shape) for name, shape in input_shape.items()}
+            elif isinstance(input_shape, list):     # a layer called on several tensors
                 input_shape = [tuple(shape) for shape in input_shape]
             else:
                 input_shape = tuple(input_shape)
@@ -339,11 +341,22 @@ class Layer:
         """The pre-activation of a sigmoid/softmax output, else None (see ActivationMixin)."""
         return None
 
-    def __call__(self, x, training=None, **kwargs):
+    # A layer whose call takes more than one tensor argument names the ones after the first
+    # (MultiHeadAttention: "value", "key", "attention_mask"), and its other call keywords
+    # (return_attention_scores, use_causal_mask). `mha(q, v, attention_mask=m)` then runs
+    # forward([q, v, m], tensor_names=("query", "value", "attention_mask")), and a symbolic
+    # call records the same in its Node; see _split_call.
+    call_tensor_arguments = ()
+    call_options = ()
+
+    def __call__(self, x, *args, training=None, **kwargs):
         """On symbolic tensors (`Input(...)` or another layer's output): records the call and
         returns symbolic output(s), see _call_symbolic. Inside a training step or a
         GradientTape block: runs forward and records the call on the tape (its backward is
-        the layer's). On arrays: computes the output."""
+        the layer's). On arrays: computes the output. Extra tensor arguments and call
+        keywords of layers that declare them go through _call_with_arguments."""
+        if args or (kwargs and (self.call_tensor_arguments or self.call_options)):
+            return as_tensor(self._call_with_arguments(x, args, kwargs, bool(training)))
         if isinstance(x, KerasTensor) or (
                 isinstance(x, (list, tuple)) and any(isinstance(t, KerasTensor) for t in x)):
             return self._call_symbolic(x)
@@ -370,15 +383,83 @@ class Layer:
         else:
             self._maybe_build(tuple(np.shape(tape.unwrap(x))))
 
+    def _call_with_arguments(self, x, args, kwargs, training):
+        """A call with more than x: extra tensor arguments and/or call keywords."""
+        inputs, names, positional, options, mask = self._split_call(x, args, kwargs)
+        flat = inputs if isinstance(inputs, list) else [inputs]
+        if any(isinstance(t, KerasTensor) for t in flat):
+            if mask is not None:
+                raise ValueError(
+                    f"Layer {self.name!r}: in a call on symbolic tensors the masks come from "
+                    f"the tensors themselves. Received: mask={mask!r}"
+                )
+            return self._call_symbolic(inputs, tensor_names=names, positional=positional,
+                                       call_kwargs=options)
+        if isinstance(inputs, list):
+            inputs = [self._as_input_array(a) for a in inputs]
+            shapes = [a.shape for a in inputs]
+            self._maybe_build(dict(zip(names, shapes)) if names else shapes)
+        else:
+            inputs = self._as_input_array(inputs)
+            self._maybe_build(inputs.shape)
+            self._check_input_shape(inputs.shape)
+        if names is not None:
+            options = {**options, "tensor_names": names}
+        if mask is not None:
+            options["mask"] = mask
+        return self.forward(inputs, training=training, **options)[0]
+
+    def _split_call(self, x, args, kwargs):
+        """Sorts a call's arguments. Returns (inputs, tensor_names, positional, options,
+        mask): inputs is x alone, or [x, extra tensors...] named by tensor_names (None when
+        there are no extra tensors); positional counts the tensors given by position."""
+        names = self.call_tensor_arguments
+        kwargs = dict(kwargs)
+        if len(args) > len(names):
+            raise TypeError(
+                f"Layer {self.name!r} takes at most {len(names) + 1} positional tensor "
+                f"arguments. Received: {len(args) + 1}"
+            )
+        given = dict(zip(names, args))
+        for name in names[len(args):]:
+            if name in kwargs:
+                given[name] = kwargs.pop(name)
+        mask = kwargs.pop("mask", None)
+        unknown = [key for key in kwargs if key not in self.call_options]
+        if unknown:
+            raise ValueError(
+                f"Layer {self.name!r} got unsupported call arguments: {unknown}. "
+                f"Expected some of {list(names) + list(self.call_options) + ['mask']}."
+            )
+        for key, value in kwargs.items():
+            if isinstance(value, KerasTensor):
+                raise ValueError(
+                    f"Layer {self.name!r}: the call argument `{key}` must not be a symbolic "
+                    f"tensor. Received: {key}={value!r}"
+                )
+        present = [name for name in names if given.get(name) is not None]
+        if not present:
+            return x, None, 1, kwargs, mask
+        if isinstance(x, (list, tuple)):
+            raise ValueError(
+                f"Layer {self.name!r} takes one tensor as its first argument when "
+                f"{present} are given. Received a list of {len(x)}"
+            )
+        positional = 1 + sum(1 for name in present if name in names[:len(args)])
+        first = getattr(self, "first_call_argument", "inputs")
+        return ([x] + [given[name] for name in present], (first, *present), positional,
+                kwargs, mask)
+
     def _as_input_array(self, x):
         x = np.asarray(x)
         if np.issubdtype(x.dtype, np.number) and not np.issubdtype(x.dtype, np.floating):
             x = x.astype(self.dtype)
         return x
 
-    def _call_symbolic(self, inputs):
+    def _call_symbolic(self, inputs, tensor_names=None, positional=1, call_kwargs=None):
         """Builds the layer from the input shapes, infers the output shape and records the
-        call as a Node. inputs: a KerasTensor or a list of them. Returns KerasTensor(s)."""
+        call as a Node. inputs: a KerasTensor or a list of them (named by tensor_names when
+        the call had several tensor arguments). Returns KerasTensor(s)."""
         list_input = isinstance(inputs, (list, tuple))
         tensors = list(inputs) if list_input else [inputs]
         for tensor in tensors:
@@ -388,16 +469,30 @@ class Layer:
                     f"values. Expected only KerasTensors. Received: {tensor!r}"
                 )
         shape = [t.shape for t in tensors] if list_input else tensors[0].shape
-        self._maybe_build(shape)
+        options = dict(call_kwargs or {})
+        if tensor_names is not None:
+            self._maybe_build(dict(zip(tensor_names, shape)))
+            options["tensor_names"] = tuple(tensor_names)
+        else:
+            self._maybe_build(shape)
         if not list_input:
             self._check_input_shape(shape)
-        output_shape = self._symbolic_output_shape(shape, tensors, list_input)
+        if options:
+            output_shape = self.compute_output_shape_for_call(shape, **options)
+        else:
+            output_shape = self._symbolic_output_shape(shape, tensors, list_input)
         if isinstance(output_shape, list):      # several outputs (a model with several)
             outputs = [KerasTensor(s, self._output_dtype(i)) for i, s in enumerate(output_shape)]
         else:
             outputs = [KerasTensor(output_shape, self._output_dtype(0))]
-        Node(self, tensors, outputs, list_input=list_input)
+        Node(self, tensors, outputs, list_input=list_input, tensor_names=tensor_names,
+             positional=positional, call_kwargs=call_kwargs)
         return outputs if isinstance(output_shape, list) else outputs[0]
+
+    def compute_output_shape_for_call(self, input_shape, **options):
+        """The output shape(s) of a call with keywords (tensor_names, return_attention_scores,
+        ...); layers taking such keywords override it."""
+        return self.compute_output_shape(input_shape)
 
     def _output_dtype(self, index):
         return self.dtype

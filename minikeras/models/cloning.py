@@ -22,8 +22,9 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
             input).
         clone_function: callable(layer) -> new layer, applied to every layer
             (default: `type(layer).from_config(layer.get_config())`).
-        call_function: functional models only: callable(layer, inputs) -> outputs, how each
-            cloned layer is called (default: `layer(inputs)`).
+        call_function: functional models only: callable(layer, *args, **kwargs) -> outputs,
+            how each cloned layer is called (default: `layer(*args, **kwargs)`, the call the
+            model recorded).
         recursive: clone nested models with clone_model too (with the same clone_function).
     """
     from minikeras.models.functional import Functional
@@ -98,7 +99,7 @@ def _clone_functional(model, input_tensors, clone_function, call_function, recur
             raise ValueError(f"Expected `{argument}` argument to be a callable. "
                              f"Received: {argument}={function!r}")
     clone_function = clone_function or _default_clone
-    call_function = call_function or (lambda layer, inputs: layer(inputs))
+    call_function = call_function or (lambda layer, *args, **kwargs: layer(*args, **kwargs))
     old_inputs = model.inputs
     if input_tensors is None:
         new_inputs = [Input(batch_shape=t.shape, dtype=t.dtype, name=t._keras_history[0].name)
@@ -128,8 +129,8 @@ def _clone_functional(model, input_tensors, clone_function, call_function, recur
                                             recursive=True)
             else:
                 clones[layer] = clone_function(layer)
-        args = [tensors[id(t)] for t in node.input_tensors]
-        outputs = call_function(clones[layer], args if node.list_input else args[0])
+        args, kwargs = node.call_arguments([tensors[id(t)] for t in node.input_tensors])
+        outputs = call_function(clones[layer], *args, **kwargs)
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
         for old, new in zip(node.output_tensors, outputs, strict=True):
             tensors[id(old)] = new

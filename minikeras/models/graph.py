@@ -112,7 +112,7 @@ class Graph:
                 else:
                     x = values[step.in_slot]
                 if masks is None:
-                    out, cache = step.layer.forward(x, training=training)
+                    out, cache = step.layer.forward(x, training=training, **step.options)
                 else:
                     out, cache = self._forward_with_masks(step, x, masks, training)
                 if step.single_output:
@@ -145,9 +145,9 @@ class Graph:
             in_mask = masks[step.in_slot]
         layer = step.layer
         if _accepts(type(layer).forward, "mask"):
-            out, cache = layer.forward(x, training=training, mask=in_mask)
+            out, cache = layer.forward(x, training=training, mask=in_mask, **step.options)
         else:
-            out, cache = layer.forward(x, training=training)
+            out, cache = layer.forward(x, training=training, **step.options)
         out_mask = None
         if layer.supports_masking or _makes_masks(layer):
             out_mask = layer.compute_mask(x, in_mask)
@@ -285,7 +285,7 @@ class _Step:
     """One node, ready to run: its layer, and where its inputs and outputs live."""
 
     __slots__ = ("layer", "in_slots", "out_slots", "in_slot", "out_slot", "list_input",
-                 "single_output", "simple", "needs_input_gradient")
+                 "single_output", "simple", "needs_input_gradient", "options")
 
     def __init__(self, node, in_slots, out_slots, input_slots):
         self.layer = node.layer
@@ -294,8 +294,10 @@ class _Step:
         self.in_slot = in_slots[0] if in_slots else None      # for one-input layers
         self.out_slot = out_slots[0]
         self.list_input = node.list_input
+        # The call's keywords besides x (mha(q, v, return_attention_scores=True)): usually {}.
+        self.options = node.forward_options()
         self.single_output = len(out_slots) == 1
-        self.simple = self.single_output and not self.list_input
+        self.simple = self.single_output and not self.list_input and not self.options
         # dL/dx is wanted unless every input is a model input (nothing upstream to train).
         self.needs_input_gradient = any(slot not in input_slots for slot in in_slots)
 

@@ -106,7 +106,11 @@ def _is_layer(value):
 
 
 def own_weights(layer):
-    """A layer's own variables in Keras's order: trainable ones, then non-trainable ones."""
+    """A layer's own variables in Keras's order: trainable ones, then non-trainable ones.
+    A layer whose weights Keras keeps in sublayers (MultiHeadAttention's query_dense, ...)
+    lists them through _saveable_children and says so with `_weights_in_children`."""
+    if getattr(layer, "_weights_in_children", False):
+        return []
     weights = list(getattr(layer, "_weights", []))
     return [w for w in weights if w.trainable] + [w for w in weights if not w.trainable]
 

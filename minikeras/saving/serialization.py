@@ -27,6 +27,7 @@ import threading
 
 import numpy as np
 
+from minikeras.backend.keras_tensor import KerasTensor
 from minikeras.saving import object_registration
 from minikeras.utils.naming import to_snake_case
 
@@ -790,12 +791,10 @@ def _serialize_functional(model):
                 shapes = [list(t.shape) for t in calls[0].input_tensors]
                 input_shape = shapes if calls[0].list_input else shapes[0]
             entry = _serialize_layer_entry(layer, input_shape)
+            if calls and calls[0].tensor_names is not None and "build_config" in entry:
+                entry["build_config"] = _shapes_dict(layer, calls[0])
         entry["name"] = layer.name
-        entry["inbound_nodes"] = [
-            {"args": [[tensor_config(t) for t in node.input_tensors] if node.list_input
-                      else tensor_config(node.input_tensors[0])],
-             "kwargs": {"mask": None} if _kind_of_instance(layer) == "models" else {}}
-            for node in calls]
+        entry["inbound_nodes"] = [_node_config(node, tensor_config, layer) for node in calls]
         entries.append(entry)
 
     config = {"name": model.name, "trainable": model.trainable, "layers": entries,
@@ -808,6 +807,30 @@ def _serialize_functional(model):
     if getattr(model, "compiled", False):
         entry["compile_config"] = compile_config(model)
     return entry
+
+
+def _shapes_dict(layer, node):
+    """Keras's build_config for a layer built from several named tensors: their shapes, as
+    `{"query_shape": ..., "value_shape": ...}`, for the ones its build takes."""
+    parameters = inspect.signature(layer.build).parameters
+    return {"shapes_dict": {f"{name}_shape": list(tensor.shape)
+                            for name, tensor in zip(node.tensor_names, node.input_tensors)
+                            if f"{name}_shape" in parameters}}
+
+
+def _node_config(node, tensor_config, layer):
+    """One call as Keras writes it: {"args": [...], "kwargs": {...}}, tensors as configs."""
+    args, kwargs = node.call_arguments()
+
+    def encode(value):
+        if isinstance(value, list):
+            return [encode(item) for item in value]
+        return tensor_config(value) if isinstance(value, KerasTensor) else value
+
+    kwargs = {key: encode(value) for key, value in kwargs.items()}
+    if _kind_of_instance(layer) == "models":
+        kwargs["mask"] = None
+    return {"args": [encode(arg) for arg in args], "kwargs": kwargs}
 
 
 def _structure(model, which, items):
@@ -869,8 +892,9 @@ def _deserialize_functional(cls, entry, where):
                 arguments = _node_arguments(nodes[0], created, f"{where}, layer {layer.name!r}")
                 if arguments is None:
                     break           # an input is made by a call not connected yet
+                args, kwargs = arguments
                 try:
-                    layer(arguments)
+                    layer(*args, **kwargs)
                 except (TypeError, ValueError) as error:
                     raise SerializationError(
                         f"{where}: cannot call layer {layer.name!r} on its inputs: {error}"
@@ -898,8 +922,10 @@ def _deserialize_functional(cls, entry, where):
 
 
 def _node_arguments(node, created, where):
-    """What a node entry says to call its layer on: a KerasTensor, or a list of them for a
-    layer called on a list. None while one of them is not made yet."""
+    """What a node entry says to call its layer with: (args, kwargs), where args holds a
+    KerasTensor or a list of them (a layer called on a list), then any further tensors
+    (MultiHeadAttention's value), and kwargs the call's keywords, tensors among them. None
+    while one of the tensors is not made yet."""
     if isinstance(node, list):
         # Keras 2's form: [[layer name, node index, tensor index, kwargs], ...]
         histories = []
@@ -910,25 +936,51 @@ def _node_arguments(node, created, where):
         tensors = [_tensor_from_history(h, created, where) for h in histories]
         if any(t is None for t in tensors):
             return None
-        return tensors if len(tensors) > 1 else tensors[0]
+        return [tensors if len(tensors) > 1 else tensors[0]], {}
     if not isinstance(node, dict):
         raise SerializationError(f"{where}: invalid inbound node {_short(node)}")
     args, kwargs = node.get("args"), node.get("kwargs", {})
-    if not isinstance(args, list) or len(args) != 1:
+    if not isinstance(args, list) or not args or len(args) > _MAX_CALL_ARGUMENTS:
         raise SerializationError(
-            f"{where}: minikeras layers are called on one tensor or one list of tensors. "
+            f"{where}: a call needs 1 to {_MAX_CALL_ARGUMENTS} arguments. "
             f"Received: args={_short(args)}"
         )
-    if not isinstance(kwargs, dict) or any(
-            value is not None and key != "training" for key, value in kwargs.items()):
+    if not isinstance(kwargs, dict) or len(kwargs) > _MAX_CALL_ARGUMENTS:
         raise SerializationError(
             f"{where}: unsupported call arguments. Received: kwargs={_short(kwargs)}"
         )
-    arg = args[0]
-    if isinstance(arg, list):
-        tensors = [_tensor_from_config(item, created, where) for item in arg]
-        return None if any(t is None for t in tensors) else tensors
-    return _tensor_from_config(arg, created, where)
+    decoded_args = []
+    for arg in args:
+        value = _call_value(arg, created, where, allow_list=True)
+        if value is _NOT_YET:
+            return None
+        decoded_args.append(value)
+    decoded_kwargs = {}
+    for key, item in kwargs.items():
+        if item is None or key == "training":
+            continue            # Keras writes mask=None, training=None: the defaults
+        value = _call_value(item, created, where, allow_list=False)
+        if value is _NOT_YET:
+            return None
+        decoded_kwargs[key] = value
+    return decoded_args, decoded_kwargs
+
+
+# A call in a file names at most this many arguments (MultiHeadAttention takes ten).
+_MAX_CALL_ARGUMENTS = 16
+_NOT_YET = object()
+
+
+def _call_value(item, created, where, allow_list):
+    """A call argument from a file: a tensor config, a list of them (allow_list), or a plain
+    bool / int / float / string keyword value. _NOT_YET while a tensor is not made yet."""
+    if isinstance(item, (bool, int, float, str)):
+        return item
+    if isinstance(item, list) and allow_list and len(item) <= _MAX_CALL_ARGUMENTS:
+        tensors = [_tensor_from_config(t, created, where) for t in item]
+        return _NOT_YET if any(t is None for t in tensors) else tensors
+    tensor = _tensor_from_config(item, created, where)
+    return _NOT_YET if tensor is None else tensor
 
 
 def _tensor_from_config(item, created, where):
