@@ -15,7 +15,7 @@ import io
 import json
 import os
 
-from minikeras.saving import file_io, h5_weights, keras_archive, serialization
+from minikeras.saving import file_io, h5_weights, keras_archive, legacy_h5, serialization
 
 
 def _path_string(filepath):
@@ -40,7 +40,8 @@ def _check_model(model, method):
 
 
 def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
-    """Saves `model` as a Keras `.keras` archive (config, weights and optimizer state).
+    """Saves `model` as a Keras `.keras` archive, or as a legacy HDF5 model file when
+    filepath ends in `.h5` / `.hdf5` (config, weights and optimizer state either way).
 
     Args:
         model: a minikeras Sequential model.
@@ -60,9 +61,11 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
         raise TypeError(
             f"save_model() got unexpected keyword arguments: {sorted(kwargs)}"
         )
+    legacy = isinstance(filepath, (str, os.PathLike)) and os.fspath(filepath).endswith(
+        (".h5", ".hdf5"))
     if zipped is False:
         raise ValueError("minikeras writes zipped `.keras` archives only. Received: zipped=False")
-    if not include_optimizer:
+    if not include_optimizer and not legacy:
         raise ValueError(
             "`include_optimizer=False` belongs to the legacy formats; a .keras file always "
             "holds the optimizer. Use save_weights() to leave it out of the model file."
@@ -71,24 +74,31 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
         keras_archive.write_archive(model, filepath)
         return
     filepath = _path_string(filepath)
-    if not filepath.endswith(".keras"):
-        hint = ""
-        if filepath.endswith(".h5"):
-            hint = (" The legacy HDF5 model format is not supported; use `.keras`, or "
-                    "`save_weights()` with a `.weights.h5` name.")
+    if legacy:
+        legacy_h5.log_warning(legacy_h5.SAVE_WARNING)
+    elif not filepath.endswith(".keras"):
         raise ValueError(
-            "Invalid filepath extension for saving. Please add `.keras` to the file name, "
-            f"e.g. model.save('model.keras').{hint} Received: filepath={filepath}"
+            "Invalid filepath extension for saving. Please add either a `.keras` extension "
+            "for the native Keras format (recommended) or a `.h5` extension. "
+            f"Received: filepath={filepath}."
         )
     if not overwrite and os.path.exists(filepath) and not file_io.confirm_overwrite(filepath):
         return
-    h5_weights.import_h5py()        # fail before creating any file
+    h5py = h5_weights.import_h5py()         # fail before creating any file
+    if legacy:
+        buffer = io.BytesIO()
+        with h5py.File(buffer, "w") as h5file:
+            legacy_h5.write_model(h5file, model, include_optimizer)
+        with file_io.atomic_write(filepath) as f:
+            f.write(buffer.getvalue())
+        return
     with file_io.atomic_write(filepath) as f:
         keras_archive.write_archive(model, f)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """Loads a model saved by `model.save("x.keras")`, in minikeras or in Keras.
+    """Loads a model saved by `model.save("x.keras")` or `model.save("x.h5")`, in minikeras
+    or in Keras.
 
     Args:
         filepath: path to a `.keras` file, or a binary file object.
@@ -115,16 +125,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise ValueError(
             f"{filepath} is a directory. minikeras loads `.keras` archive files only."
         )
+    if filepath.endswith((".h5", ".hdf5")):
+        with legacy_h5.open_file(filepath, filepath) as h5file:
+            return legacy_h5.read_model(h5file, filepath, legacy_h5.file_size(filepath),
+                                        custom_objects, compile)
     if not filepath.endswith(".keras"):
-        if filepath.endswith(".h5") or filepath.endswith(".hdf5"):
-            raise ValueError(
-                f"File format not supported: filepath={filepath}. minikeras loads `.keras` "
-                "files; for a `.weights.h5` file build the model and call "
-                "model.load_weights(filepath)."
-            )
         raise ValueError(
             f"File format not supported: filepath={filepath}. minikeras loads `.keras` "
-            "files only."
+            "files and legacy H5 format files (`.h5` extension)."
         )
     with open(filepath, "rb") as f:
         return keras_archive.read_archive(f, filepath, custom_objects, compile)
@@ -184,9 +192,12 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
             _load_weights_from_archive(model, f, filepath, skip_mismatch)
         return
     if not filepath.endswith(".weights.h5"):
+        if filepath.endswith((".h5", ".hdf5")):
+            _load_legacy_weights(model, filepath, skip_mismatch)
+            return
         raise ValueError(
-            "File format not supported: the filename must end in `.weights.h5` or `.keras`. "
-            f"Received: filepath={filepath}"
+            "File format not supported: the filename must end in `.weights.h5`, `.keras` or "
+            f"(legacy) `.h5`. Received: filepath={filepath}"
         )
     try:
         h5file = h5py.File(filepath, "r")
@@ -197,6 +208,23 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         ) from None
     with h5file:
         h5_weights.read_weights(h5file, model, filepath, skip_mismatch=skip_mismatch)
+
+
+def _load_legacy_weights(model, filepath, skip_mismatch):
+    """Keras 2's weights: a whole legacy model file (its model_weights group) or a file
+    save_weights() wrote in Keras 2 (the same layout at its root). Matched by layer order."""
+    with legacy_h5.open_file(filepath, filepath) as h5file:
+        reader = h5_weights._Reader(h5file, filepath)
+        group, where = h5file, ""
+        if "layer_names" not in h5file.attrs and "layer_names0" not in h5file.attrs:
+            group = reader.group("model_weights")
+            where = "model_weights"
+            if group is None:
+                raise ValueError(
+                    f"{filepath} is neither a legacy Keras model file nor a legacy weights "
+                    "file: it has no 'model_weights' group and no 'layer_names' attribute."
+                )
+        legacy_h5.read_weights(reader, group, where, model, skip_mismatch)
 
 
 def _load_weights_from_archive(model, fileobj, source, skip_mismatch):
