@@ -139,6 +139,11 @@ def test_layout_matches_keras(name, tmp_path):
             entries["/"] = sorted(names)
             training = json.loads(f.attrs["training_config"])
             entries["training_config"] = sorted(training)
+            # Keras's legacy writer leaves module / registered_name / build_config out of the
+            # model's and each layer's entry.
+            config = json.loads(f.attrs["model_config"])
+            entries["model_config"] = sorted(config)
+            entries["layer_entries"] = [sorted(layer) for layer in config["config"]["layers"]]
             entries["optimizer_config"] = sorted(training["optimizer_config"]["config"])
 
             def visit(name, obj):

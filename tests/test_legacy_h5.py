@@ -188,6 +188,12 @@ def _int_attribute(f):
     f["model_weights/hidden"].attrs["weight_names"] = np.arange(3)
 
 
+def _top_level_weights(f):
+    group = f["model_weights/top_level_model_weights"]
+    group.attrs["weight_names"] = [b"w"]
+    group["w"] = np.zeros(3, "float32")
+
+
 # name: (edit, pattern the ValueError must match)
 CASES = {
     "soft_link": (lambda d: _soft_link, r"not allowed.*SoftLink"),
@@ -209,6 +215,7 @@ CASES = {
     "dotdot_layer_name": (lambda d: _layer_names(["..", "out"]), r"not allowed.*'\.\.'"),
     "many_layer_name_chunks": (lambda d: _many_chunks, r"more than 1000 attributes"),
     "number_weight_names": (lambda d: _int_attribute, r"should hold text"),
+    "top_level_weights": (lambda d: _top_level_weights, r"Model expects 0 top-level weight"),
     "huge_json": (lambda d: _huge_json, r"model_config.*more than"),
     "deep_json": (lambda d: _deep_json(150), r"model_config.*nested more than"),
     "absurd_units": (lambda d: _absurd_units(10**12), r"'hidden'.*Dense.*units=1000000000000"),

@@ -77,8 +77,7 @@ def write_model(h5file, model, include_optimizer=True):
     h5py File, in Keras 3's legacy layout."""
     from minikeras.saving.keras_archive import KERAS_FORMAT_VERSION
 
-    entry = serialization.serialize_keras_object(model)
-    model_config = {"class_name": entry["class_name"], "config": entry["config"]}
+    model_config = _legacy_entry(serialization.serialize_keras_object(model))
     h5file.attrs["keras_version"] = KERAS_FORMAT_VERSION
     h5file.attrs["backend"] = "numpy"
     h5file.attrs["model_config"] = json.dumps(model_config).encode("utf8")
@@ -113,6 +112,19 @@ def write_model(h5file, model, include_optimizer=True):
         names += [f"{optimizer.name}/slot_{i}" for i in range(len(arrays) - head)]
         _write_arrays(h5file.create_group("optimizer_weights"), names,
                       [np.array(a) for a in arrays])
+
+
+def _legacy_entry(entry):
+    """A model's config as Keras's legacy writer gives it: the same as in a .keras file, but
+    the model and each layer without `module`, `registered_name`, `build_config` and
+    `compile_config` (the layers' own arguments keep theirs)."""
+    legacy = {key: value for key, value in entry.items()
+              if key not in ("module", "registered_name", "build_config", "compile_config")}
+    config = legacy.get("config")
+    if isinstance(config, dict) and isinstance(config.get("layers"), list):
+        legacy["config"] = dict(config, layers=[_legacy_entry(layer)
+                                                for layer in config["layers"]])
+    return legacy
 
 
 def _weight_paths(model, layer, weights):
@@ -255,6 +267,16 @@ def read_weights(reader, group, where, model, skip_mismatch=False):
                 warnings.warn(f"Skipping: {message}", stacklevel=3)
                 continue
             planned.append((weight, dataset))
+    if reader.link_class(group, "top_level_model_weights") is not None:
+        top = _child_group(reader, group, "top_level_model_weights",
+                           h5_weights._join(where, "top_level_model_weights"))
+        count = len(_read_names(reader, top, "weight_names", "top_level_model_weights"))
+        if count:       # a minikeras model has no weights of its own, only its layers'
+            raise WeightsFileError(
+                f"{source}: Weight count mismatch for top-level weights when loading weights "
+                f"from file. Model expects 0 top-level weight(s). Received {count} saved "
+                "top-level weight(s)."
+            )
     values = [(weight, reader.read(dataset, weight.value.dtype)) for weight, dataset in planned]
     for weight, value in values:
         weight.assign(value)
