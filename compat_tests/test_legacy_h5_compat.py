@@ -213,3 +213,25 @@ def test_keras_cannot_read_its_own_mse(tmp_path):
     ours.compile(optimizer="sgd", loss="mse")
     ours.save(tmp_path / "m.h5")
     assert keras.models.load_model(tmp_path / "m.h5").compiled
+
+
+def nested_model(k):
+    """A Sequential (with BatchNormalization's non-trainable weights) used as a layer: its
+    weights are one layer group in the file, trainable ones first."""
+    inner = k.Sequential([k.Input((2,)), k.layers.Dense(3), k.layers.BatchNormalization()])
+    inputs = k.Input((2,))
+    return k.Model(inputs, k.layers.Dense(1, activation="sigmoid")(inner(inputs)))
+
+
+@pytest.mark.parametrize("direction", ["keras_to_minikeras", "minikeras_to_keras"])
+def test_nested_model_round_trip(direction, tmp_path):
+    source, target = (keras, minikeras)
+    if direction == "minikeras_to_keras":
+        source, target = minikeras, keras
+    keras.utils.set_random_seed(2)
+    model = nested_model(source)
+    model.compile(optimizer=source.optimizers.Adam(0.01), loss="binary_crossentropy")
+    model.fit(X, Y, epochs=1, **FIT)          # moves BatchNormalization's moving statistics
+    model.save(tmp_path / "nested.h5")
+    load = keras.models.load_model if target is keras else saving_api.load_model
+    assert_same_predictions(model, load(tmp_path / "nested.h5"), X)
