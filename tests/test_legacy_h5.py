@@ -75,6 +75,32 @@ def test_uncompiled_and_include_optimizer_false(tmp_path, capsys):
     assert "No training configuration found in the save file" in capsys.readouterr().err
 
 
+def test_optimizer_saved_before_training_and_mismatched_state(tmp_path, capsys):
+    model = make_model()
+    model.optimizer.learning_rate = 0.05
+    model.save(tmp_path / "fresh.h5")       # compiled, never trained: no slots yet
+    with h5py.File(tmp_path / "fresh.h5") as f:
+        assert len(f["optimizer_weights"].attrs["weight_names"]) == 2
+    loaded = mk.saving.load_model(tmp_path / "fresh.h5")
+    assert loaded.optimizer.iterations == 0
+    np.testing.assert_allclose(float(loaded.optimizer.learning_rate), 0.05, rtol=1e-7)
+
+    x = np.ones((4, 2), "float32")
+    model.fit(x, x[:, :1], epochs=1, verbose=0)
+    model.save(tmp_path / "bad.h5")
+    with h5py.File(tmp_path / "bad.h5", "a") as f:
+        group = f["optimizer_weights"]
+        name = group.attrs["weight_names"][2]
+        del group[name]
+        group[name] = np.zeros(7, "float32")        # a slot of the wrong shape
+    capsys.readouterr()
+    loaded = mk.saving.load_model(tmp_path / "bad.h5")
+    err = capsys.readouterr().err
+    assert "freshly initialized optimizer" in err and "(7,)" in err
+    assert loaded.optimizer.iterations == 0
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
 def test_load_weights_from_a_legacy_model_file(tmp_path):
     model = make_model()
     model.save(tmp_path / "m.h5")

@@ -328,17 +328,21 @@ def _read_optimizer(reader, model):
     if not optimizer.built:
         optimizer.build(model.trainable_weights)
     targets = h5_weights.optimizer_arrays(optimizer)
+    if len(names) == h5_weights._optimizer_head_size(optimizer):
+        targets = targets[:len(names)]  # saved before the first step: no slots yet
+    fresh = ("Error in loading the saved optimizer state. As a result, your model is "
+             "starting with a freshly initialized optimizer.")
     if len(names) != len(targets):
-        log_warning("Error in loading the saved optimizer state. As a result, your model is "
-                    "starting with a freshly initialized optimizer.")
+        log_warning(f"{fresh} ({source}: the file has {len(names)} optimizer variables, "
+                    f"optimizer {optimizer.name!r} has {len(targets)}.)")
         return
     datasets = [_dataset_at(reader, group, name, "optimizer_weights") for name in names]
     for target, dataset, name in zip(targets, datasets, names):
         if tuple(dataset.shape) != tuple(np.shape(target)):
-            raise WeightsFileError(
-                f"{source}: optimizer variable {name!r} has shape {tuple(dataset.shape)} in "
-                f"the file but {tuple(np.shape(target))} in optimizer {optimizer.name!r}."
-            )
+            log_warning(f"{fresh} ({source}: optimizer variable {name!r} has shape "
+                        f"{tuple(dataset.shape)} in the file but {tuple(np.shape(target))} "
+                        f"in optimizer {optimizer.name!r}.)")
+            return
     values = [reader.read(dataset, np.asarray(target).dtype)
               for target, dataset in zip(targets, datasets)]
     for target, value in zip(targets, values):
