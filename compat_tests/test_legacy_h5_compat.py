@@ -235,3 +235,26 @@ def test_nested_model_round_trip(direction, tmp_path):
     model.save(tmp_path / "nested.h5")
     load = keras.models.load_model if target is keras else saving_api.load_model
     assert_same_predictions(model, load(tmp_path / "nested.h5"), X)
+
+
+def test_load_weights_by_name_matches_keras(tmp_path):
+    """by_name=True (legacy .h5 only): layers are matched by name; the others keep theirs."""
+    def saved(k):
+        return k.Sequential([k.Input((2,)), k.layers.Dense(3, name="shared"),
+                             k.layers.Dense(1, name="head")])
+
+    def target(k):
+        return k.Sequential([k.Input((2,)), k.layers.Dense(3, name="shared"),
+                             k.layers.Dense(2, name="new_head")])
+
+    keras.utils.set_random_seed(4)
+    saved(keras).save(tmp_path / "keras.h5")
+    theirs = target(keras)
+    ours = target(minikeras)
+    ours.set_weights(theirs.get_weights())
+    theirs.load_weights(tmp_path / "keras.h5", by_name=True)
+    ours.load_weights(tmp_path / "keras.h5", by_name=True)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="`by_name` only supports loading legacy"):
+        ours.load_weights(tmp_path / "m.weights.h5", by_name=True)

@@ -218,9 +218,9 @@ def read_model(h5file, source, file_size, custom_objects=None, compile=True):
     return model
 
 
-def read_weights(reader, group, where, model, skip_mismatch=False):
+def read_weights(reader, group, where, model, skip_mismatch=False, by_name=False):
     """Copies the arrays of a `model_weights`-style group into the model's layers, by
-    order, after checking every one of them.
+    order (or, with by_name, by layer name), after checking every one of them.
 
     where: the group's path in the file, for messages.
     """
@@ -233,21 +233,36 @@ def read_weights(reader, group, where, model, skip_mismatch=False):
             f"{source}: '{where}' lists {len(names)} layers; model {model.name!r} has "
             f"{len(model.layers)}. This is not a weights file for it."
         )
+    wanted = {layer.name for layer in layers}
     saved = []                                      # (layer name, [(name, dataset)])
     for name in names:
+        if by_name and name not in wanted:
+            continue                                # never opened
         layer_group = _child_group(reader, group, name, h5_weights._join(where, name))
         arrays = _layer_arrays(reader, layer_group, h5_weights._join(where, name))
         if arrays:
             saved.append((name, arrays))
-    if len(saved) != len(layers):
-        raise WeightsFileError(
-            f"{source}: Layer count mismatch when loading weights from file. Model expected "
-            f"{len(layers)} layers with weights, found {len(saved)} saved layers "
-            f"({[name for name, _ in saved][:20]})."
-        )
+    if by_name:
+        by_layer = dict(saved)
+        pairs = [(layer, (layer.name, by_layer[layer.name])) for layer in layers
+                 if layer.name in by_layer]
+    else:
+        if len(saved) != len(layers):
+            raise WeightsFileError(
+                f"{source}: Layer count mismatch when loading weights from file. Model "
+                f"expected {len(layers)} layers with weights, found {len(saved)} saved "
+                f"layers ({[name for name, _ in saved][:20]})."
+            )
+        pairs = list(zip(layers, saved))
     planned = []
-    for k, (layer, (name, arrays)) in enumerate(zip(layers, saved)):
+    for k, (layer, (name, arrays)) in enumerate(pairs):
         expected = list(layer.trainable_weights) + list(layer.non_trainable_weights)
+        if len(arrays) != len(expected) and by_name and skip_mismatch:
+            warnings.warn(
+                f"Skipping loading of weights for layer #{k} (named {layer.name}) due to "
+                f"mismatch in number of weights. Layer expects {len(expected)} weight(s). "
+                f"Received {len(arrays)} saved weight(s)", stacklevel=3)
+            continue
         if len(arrays) != len(expected):
             raise WeightsFileError(
                 f"{source}: Weight count mismatch for layer #{k} (named {layer.name} in the "

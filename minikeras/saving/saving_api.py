@@ -168,16 +168,25 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
 
 
 def load_weights(model, filepath, skip_mismatch=False, **kwargs):
-    """Loads weights from a `.weights.h5` or `.keras` file into a built model.
+    """Loads weights from a `.weights.h5`, `.keras` or legacy `.h5` file into a built model.
 
     Args:
         skip_mismatch: skip (with a warning) layers whose saved arrays do not fit,
             instead of raising.
+        by_name: legacy `.h5` files only, as in Keras: match the file's layers to the
+            model's by name instead of by order (layers the file lacks keep their weights).
     """
     _check_model(model, "load_weights")
+    by_name = kwargs.pop("by_name", None)
     if kwargs:
         raise TypeError(f"load_weights() got unexpected keyword arguments: {sorted(kwargs)}")
     filepath = _path_string(filepath)
+    if by_name is not None and (filepath.endswith((".keras", ".weights.h5"))
+                                or not filepath.endswith((".h5", ".hdf5"))):
+        raise ValueError(
+            "`by_name` only supports loading legacy '.h5' or '.hdf5' files. "
+            f"Received: {filepath}"
+        )
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No file or directory found at {filepath}")
     if not model.built:
@@ -193,7 +202,7 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         return
     if not filepath.endswith(".weights.h5"):
         if filepath.endswith((".h5", ".hdf5")):
-            _load_legacy_weights(model, filepath, skip_mismatch)
+            _load_legacy_weights(model, filepath, skip_mismatch, bool(by_name))
             return
         raise ValueError(
             "File format not supported: the filename must end in `.weights.h5`, `.keras` or "
@@ -210,7 +219,7 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         h5_weights.read_weights(h5file, model, filepath, skip_mismatch=skip_mismatch)
 
 
-def _load_legacy_weights(model, filepath, skip_mismatch):
+def _load_legacy_weights(model, filepath, skip_mismatch, by_name=False):
     """Keras 2's weights: a whole legacy model file (its model_weights group) or a file
     save_weights() wrote in Keras 2 (the same layout at its root). Matched by layer order."""
     with legacy_h5.open_file(filepath, filepath) as h5file:
@@ -224,7 +233,7 @@ def _load_legacy_weights(model, filepath, skip_mismatch):
                     f"{filepath} is neither a legacy Keras model file nor a legacy weights "
                     "file: it has no 'model_weights' group and no 'layer_names' attribute."
                 )
-        legacy_h5.read_weights(reader, group, where, model, skip_mismatch)
+        legacy_h5.read_weights(reader, group, where, model, skip_mismatch, by_name)
 
 
 def _load_weights_from_archive(model, fileobj, source, skip_mismatch):
