@@ -5,6 +5,7 @@
     model.save_weights("m.weights.h5")    weights (and optimizer state) only
     model.load_weights("m.weights.h5")    into a model of the same architecture
     model.to_json() / model_from_json()   the architecture only
+    model.save("m.h5") / load_model()     Keras 2's HDF5 model file (legacy_h5.py)
 
 The files are the ones Keras writes and reads, so a model moves between Keras and minikeras in
 both directions. Saving goes through a temporary file and `os.replace`, so an interrupted save
