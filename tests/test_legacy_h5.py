@@ -297,3 +297,15 @@ def test_crafted_legacy_file_is_refused(outcomes, name, kind):
     # costs at most the file's own size (it is stored uncompressed), never more.
     limit = 16 * 2**20 + 2 * outcome["file_size"]
     assert outcome["peak_bytes"] < limit, f"allocated {outcome['peak_bytes']} bytes"
+
+
+def test_not_a_model_file(tmp_path):
+    (tmp_path / "junk.h5").write_bytes(b"not an HDF5 file")
+    with pytest.raises(ValueError, match=r"junk\.h5 is not a readable HDF5 file"):
+        mk.saving.load_model(tmp_path / "junk.h5")
+    with h5py.File(tmp_path / "empty.h5", "w"):
+        pass
+    with pytest.raises(ValueError, match=r"No model config found in the file at .*empty\.h5"):
+        mk.saving.load_model(tmp_path / "empty.h5")
+    with pytest.raises(ValueError, match=r"empty\.h5 is neither a legacy Keras model file"):
+        make_model().load_weights(tmp_path / "empty.h5")
