@@ -71,14 +71,14 @@ def test_missing_files(tmp_path):
 
 def test_wrong_extensions(tmp_path, saved):
     model = saved[0]
-    with pytest.raises(ValueError, match=r"\.keras"):
-        model.save(tmp_path / "m.h5")
+    with pytest.raises(ValueError, match=r"`\.keras` extension.*`\.h5` extension"):
+        model.save(tmp_path / "m.txt")
     with pytest.raises(ValueError, match=r"must end in `\.weights\.h5`"):
         model.save_weights(tmp_path / "m.h5")
     (tmp_path / "m.txt").write_text("hello")
     with pytest.raises(ValueError, match=r"m\.txt.*\.keras"):
         saving_api.load_model(tmp_path / "m.txt")
-    with pytest.raises(ValueError, match=r"\.weights\.h5` or `\.keras"):
+    with pytest.raises(ValueError, match=r"\.weights\.h5`, `\.keras` or \(legacy\) `\.h5`"):
         model.load_weights(tmp_path / "m.txt")
 
 

@@ -1142,11 +1142,12 @@ class Model(Layer):
 
         saving_api.save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath, skip_mismatch=False):
-        """Reads weights from a `.weights.h5` (or `.keras`) file."""
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Reads weights from a `.weights.h5`, `.keras` or legacy `.h5` file (kwargs:
+        `by_name=True`, for legacy `.h5` files only)."""
         from minikeras.saving import saving_api
 
-        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     def to_json(self, **kwargs):
         """The model's architecture as a JSON string (Keras's format)."""

@@ -194,9 +194,9 @@ def read_weights(h5file, model, source, skip_mismatch=False, load_optimizer=True
     reader = _Reader(h5file, source)
     if reader.link_class(h5file, "model_weights") is not None or "layer_names" in h5file.attrs:
         raise WeightsFileError(
-            f"{source}: this is a legacy Keras 2 HDF5 file. minikeras reads Keras 3 weight "
-            "files only: load it in Keras and save it again with model.save_weights("
-            "'name.weights.h5') or model.save('name.keras')."
+            f"{source}: this is a legacy Keras 2 HDF5 file, not a Keras 3 `.weights.h5` "
+            "file. As in Keras, legacy files load from a name ending in `.h5` or `.hdf5` "
+            "(not `.weights.h5`): rename it, e.g. to 'name.h5', and load that."
         )
     layers = list(saveables(model))
     planned = []                    # (variable, dataset) pairs, read only once all fit

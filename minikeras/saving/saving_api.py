@@ -5,6 +5,7 @@
     model.save_weights("m.weights.h5")    weights (and optimizer state) only
     model.load_weights("m.weights.h5")    into a model of the same architecture
     model.to_json() / model_from_json()   the architecture only
+    model.save("m.h5") / load_model()     Keras 2's HDF5 model file (legacy_h5.py)
 
 The files are the ones Keras writes and reads, so a model moves between Keras and minikeras in
 both directions. Saving goes through a temporary file and `os.replace`, so an interrupted save
@@ -15,7 +16,7 @@ import io
 import json
 import os
 
-from minikeras.saving import file_io, h5_weights, keras_archive, serialization
+from minikeras.saving import file_io, h5_weights, keras_archive, legacy_h5, serialization
 
 
 def _path_string(filepath):
@@ -40,7 +41,8 @@ def _check_model(model, method):
 
 
 def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
-    """Saves `model` as a Keras `.keras` archive (config, weights and optimizer state).
+    """Saves `model` as a Keras `.keras` archive, or as a legacy HDF5 model file when
+    filepath ends in `.h5` / `.hdf5` (config, weights and optimizer state either way).
 
     Args:
         model: a minikeras Sequential model.
@@ -60,9 +62,11 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
         raise TypeError(
             f"save_model() got unexpected keyword arguments: {sorted(kwargs)}"
         )
+    legacy = isinstance(filepath, (str, os.PathLike)) and os.fspath(filepath).endswith(
+        (".h5", ".hdf5"))
     if zipped is False:
         raise ValueError("minikeras writes zipped `.keras` archives only. Received: zipped=False")
-    if not include_optimizer:
+    if not include_optimizer and not legacy:
         raise ValueError(
             "`include_optimizer=False` belongs to the legacy formats; a .keras file always "
             "holds the optimizer. Use save_weights() to leave it out of the model file."
@@ -71,24 +75,31 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
         keras_archive.write_archive(model, filepath)
         return
     filepath = _path_string(filepath)
-    if not filepath.endswith(".keras"):
-        hint = ""
-        if filepath.endswith(".h5"):
-            hint = (" The legacy HDF5 model format is not supported; use `.keras`, or "
-                    "`save_weights()` with a `.weights.h5` name.")
+    if legacy:
+        legacy_h5.log_warning(legacy_h5.SAVE_WARNING)
+    elif not filepath.endswith(".keras"):
         raise ValueError(
-            "Invalid filepath extension for saving. Please add `.keras` to the file name, "
-            f"e.g. model.save('model.keras').{hint} Received: filepath={filepath}"
+            "Invalid filepath extension for saving. Please add either a `.keras` extension "
+            "for the native Keras format (recommended) or a `.h5` extension. "
+            f"Received: filepath={filepath}."
         )
     if not overwrite and os.path.exists(filepath) and not file_io.confirm_overwrite(filepath):
         return
-    h5_weights.import_h5py()        # fail before creating any file
+    h5py = h5_weights.import_h5py()         # fail before creating any file
+    if legacy:
+        buffer = io.BytesIO()
+        with h5py.File(buffer, "w") as h5file:
+            legacy_h5.write_model(h5file, model, include_optimizer)
+        with file_io.atomic_write(filepath) as f:
+            f.write(buffer.getvalue())
+        return
     with file_io.atomic_write(filepath) as f:
         keras_archive.write_archive(model, f)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """Loads a model saved by `model.save("x.keras")`, in minikeras or in Keras.
+    """Loads a model saved by `model.save("x.keras")` or `model.save("x.h5")`, in minikeras
+    or in Keras.
 
     Args:
         filepath: path to a `.keras` file, or a binary file object.
@@ -115,16 +126,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise ValueError(
             f"{filepath} is a directory. minikeras loads `.keras` archive files only."
         )
+    if filepath.endswith((".h5", ".hdf5")):
+        with legacy_h5.open_file(filepath, filepath) as h5file:
+            return legacy_h5.read_model(h5file, filepath, legacy_h5.file_size(filepath),
+                                        custom_objects, compile)
     if not filepath.endswith(".keras"):
-        if filepath.endswith(".h5") or filepath.endswith(".hdf5"):
-            raise ValueError(
-                f"File format not supported: filepath={filepath}. minikeras loads `.keras` "
-                "files; for a `.weights.h5` file build the model and call "
-                "model.load_weights(filepath)."
-            )
         raise ValueError(
             f"File format not supported: filepath={filepath}. minikeras loads `.keras` "
-            "files only."
+            "files and legacy H5 format files (`.h5` extension)."
         )
     with open(filepath, "rb") as f:
         return keras_archive.read_archive(f, filepath, custom_objects, compile)
@@ -160,16 +169,25 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
 
 
 def load_weights(model, filepath, skip_mismatch=False, **kwargs):
-    """Loads weights from a `.weights.h5` or `.keras` file into a built model.
+    """Loads weights from a `.weights.h5`, `.keras` or legacy `.h5` file into a built model.
 
     Args:
         skip_mismatch: skip (with a warning) layers whose saved arrays do not fit,
             instead of raising.
+        by_name: legacy `.h5` files only, as in Keras: match the file's layers to the
+            model's by name instead of by order (layers the file lacks keep their weights).
     """
     _check_model(model, "load_weights")
+    by_name = kwargs.pop("by_name", None)
     if kwargs:
         raise TypeError(f"load_weights() got unexpected keyword arguments: {sorted(kwargs)}")
     filepath = _path_string(filepath)
+    if by_name is not None and (filepath.endswith((".keras", ".weights.h5"))
+                                or not filepath.endswith((".h5", ".hdf5"))):
+        raise ValueError(
+            "`by_name` only supports loading legacy '.h5' or '.hdf5' files. "
+            f"Received: {filepath}"
+        )
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No file or directory found at {filepath}")
     if not model.built:
@@ -184,9 +202,12 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
             _load_weights_from_archive(model, f, filepath, skip_mismatch)
         return
     if not filepath.endswith(".weights.h5"):
+        if filepath.endswith((".h5", ".hdf5")):
+            _load_legacy_weights(model, filepath, skip_mismatch, bool(by_name))
+            return
         raise ValueError(
-            "File format not supported: the filename must end in `.weights.h5` or `.keras`. "
-            f"Received: filepath={filepath}"
+            "File format not supported: the filename must end in `.weights.h5`, `.keras` or "
+            f"(legacy) `.h5`. Received: filepath={filepath}"
         )
     try:
         h5file = h5py.File(filepath, "r")
@@ -197,6 +218,23 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         ) from None
     with h5file:
         h5_weights.read_weights(h5file, model, filepath, skip_mismatch=skip_mismatch)
+
+
+def _load_legacy_weights(model, filepath, skip_mismatch, by_name=False):
+    """Keras 2's weights: a whole legacy model file (its model_weights group) or a file
+    save_weights() wrote in Keras 2 (the same layout at its root). Matched by layer order."""
+    with legacy_h5.open_file(filepath, filepath) as h5file:
+        reader = h5_weights._Reader(h5file, filepath)
+        group, where = h5file, ""
+        if "layer_names" not in h5file.attrs and "layer_names0" not in h5file.attrs:
+            group = reader.group("model_weights")
+            where = "model_weights"
+            if group is None:
+                raise ValueError(
+                    f"{filepath} is neither a legacy Keras model file nor a legacy weights "
+                    "file: it has no 'model_weights' group and no 'layer_names' attribute."
+                )
+        legacy_h5.read_weights(reader, group, where, model, skip_mismatch, by_name)
 
 
 def _load_weights_from_archive(model, fileobj, source, skip_mismatch):
