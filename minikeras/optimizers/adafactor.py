@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras.optimizers.base_optimizer import Optimizer, check_number
+from minikeras.sparse_rows import dense, per_occurrence, squares
 
 
 class Adafactor(Optimizer):
@@ -80,7 +81,7 @@ class Adafactor(Optimizer):
         t = dtype(self.iterations + 1)
         rho = min(dtype(learning_rate), 1 / np.sqrt(t))
         alpha = max(dtype(np.float32(self.epsilon_2)), self._rms(variable.value)) * rho
-        g2 = np.square(gradient) + self.epsilon_1
+        g2 = squares(gradient) + self.epsilon_1     # per occurrence for SparseRows, summed
         beta = 1 - t ** dtype(self.beta_2_decay)
         v = self.velocities[i]
         if variable.value.ndim >= 2:
@@ -90,9 +91,10 @@ class Adafactor(Optimizer):
             v[...] = (r / np.mean(r, axis=-1, keepdims=True))[..., None] * c[..., None, :]
         else:
             v[...] = beta * v + (1 - beta) * g2
-        u = gradient / np.sqrt(v)
-        u = u / max(dtype(1), self._rms(u) / dtype(self.clip_threshold))
-        variable.value -= alpha * u
+        # u per occurrence for SparseRows: its RMS counts each occurrence's square.
+        u = per_occurrence(lambda g, v: g / np.sqrt(v), gradient, v)
+        rms_u = np.sqrt(np.mean(squares(u)))
+        variable.value -= alpha * (dense(u) / max(dtype(1), rms_u / dtype(self.clip_threshold)))
 
     def get_config(self):
         config = super().get_config()

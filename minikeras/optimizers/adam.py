@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras.optimizers.base_optimizer import FlatLayout, Optimizer, check_number
+from minikeras.sparse_rows import SparseRows, dense, squares
 
 
 class Adam(Optimizer):
@@ -16,6 +17,10 @@ class Adam(Optimizer):
     The bias corrections are folded into alpha, so epsilon is added to the uncorrected
     sqrt(v) ("epsilon hat" in the Adam paper). With amsgrad, v_hat = max(v_hat, v) (the
     running maximum) replaces v in the last line.
+
+    For an Embedding's SparseRows gradient (one row per occurrence of an id), g^2 is taken per
+    occurrence and summed per row, as Keras does on TensorFlow: a repeated id adds
+    g_1^2 + g_2^2 to v, not (g_1 + g_2)^2; everywhere else g is the rows' sum.
 
     State (per variable): m ("momentum") and v ("velocity"), interleaved variable by variable
     as Keras creates them, then v_hat ("velocity_hat") for every variable when amsgrad.
@@ -71,8 +76,10 @@ class Adam(Optimizer):
         i = self._index(variable)
         m, v = self.momentums[i], self.velocities[i]
         alpha = self._alpha(learning_rate, variable.value.dtype.type)
+        g_squared = squares(gradient)      # per occurrence for SparseRows, then summed per row
+        gradient = dense(gradient)
         m += (gradient - m) * (1 - self.beta_1)
-        v += (np.square(gradient) - v) * (1 - self.beta_2)
+        v += (g_squared - v) * (1 - self.beta_2)
         if self.amsgrad:
             v_hat = self.velocity_hats[i]
             np.maximum(v_hat, v, out=v_hat)
@@ -87,7 +94,9 @@ class Adam(Optimizer):
         layout = self._layout
         # A subclass with its own update_step gets it called, variable by variable.
         own_rule = type(self).update_step is Adam.update_step
-        if layout is None or not own_rule or not layout.covers(variables):
+        # A sparse gradient (an Embedding's) takes update_step's route, variable by variable.
+        sparse = any(isinstance(g, SparseRows) for g in grads)
+        if layout is None or not own_rule or sparse or not layout.covers(variables):
             super()._update_steps(grads, variables, learning_rate)
             return
         alpha = self._alpha(learning_rate, layout.dtype.type)

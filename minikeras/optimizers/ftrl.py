@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras.optimizers.base_optimizer import Optimizer, check_number
+from minikeras.sparse_rows import dense, squares
 
 
 class Ftrl(Optimizer):
@@ -68,8 +69,9 @@ class Ftrl(Optimizer):
         power = -self.learning_rate_power
         l1 = self.l1_regularization_strength
         l2 = self.l2_regularization_strength + self.beta / (2.0 * lr)
+        n_new = n + squares(gradient)      # per occurrence for SparseRows, then summed per row
+        gradient = dense(gradient)
         shrunk_gradient = gradient + 2 * self.l2_shrinkage_regularization_strength * w
-        n_new = n + np.square(gradient)
         z += shrunk_gradient - (np.power(n_new, power) - np.power(n, power)) / lr * w
         quadratic = np.power(n_new, power) / lr + 2 * l2
         w[...] = (np.clip(z, -l1, l1) - z) / quadratic

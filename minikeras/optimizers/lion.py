@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras.optimizers.base_optimizer import Optimizer, check_number
+from minikeras.sparse_rows import dense
 
 
 class Lion(Optimizer):
@@ -44,6 +45,7 @@ class Lion(Optimizer):
         lr = dtype(learning_rate)
         beta_1, beta_2 = dtype(np.float32(self.beta_1)), dtype(np.float32(self.beta_2))
         m = self.momentums[self._index(variable)]
+        gradient = dense(gradient)         # linear in g: Keras on TensorFlow sums the rows too
         variable.value -= lr * np.sign(m * beta_1 + gradient * (1 - beta_1))
         m[...] = m * beta_2 + gradient * (1 - beta_2)
 

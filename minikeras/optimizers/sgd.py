@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras.optimizers.base_optimizer import FlatLayout, Optimizer, check_number
+from minikeras.sparse_rows import SparseRows, dense
 
 
 class SGD(Optimizer):
@@ -13,6 +14,9 @@ class SGD(Optimizer):
         Nesterov:               v = momentum v - lr g;   w = w + momentum v - lr g
 
     Nesterov's form looks one step ahead along the velocity v.
+
+    An Embedding's SparseRows gradient is summed per row first (dense): the rule is linear in
+    g, so this is what Keras computes on TensorFlow too.
 
     State (per variable, only when momentum > 0): the velocity v ("momentum").
 
@@ -52,6 +56,7 @@ class SGD(Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.value.dtype.type
         lr = dtype(learning_rate)
+        gradient = dense(gradient)
         if self.momentum == 0:
             variable.value -= gradient * lr
             return
@@ -70,7 +75,9 @@ class SGD(Optimizer):
         layout = self._layout
         # A subclass with its own update_step gets it called, variable by variable.
         own_rule = type(self).update_step is SGD.update_step
-        if layout is None or not own_rule or not layout.covers(variables):
+        # A sparse gradient (an Embedding's) takes update_step's route, variable by variable.
+        sparse = any(isinstance(g, SparseRows) for g in grads)
+        if layout is None or not own_rule or sparse or not layout.covers(variables):
             super()._update_steps(grads, variables, learning_rate)
             return
         dtype = layout.dtype.type
