@@ -92,12 +92,17 @@ def dense(gradient):
     return gradient.dense() if isinstance(gradient, SparseRows) else gradient
 
 
-def squares(gradient):
+def squares(gradient, out=None):
     """g^2. For SparseRows, each occurrence's row is squared and the squares of a row's
-    occurrences are summed (what Keras's optimizers compute on TensorFlow)."""
+    occurrences are summed (what Keras's optimizers compute on TensorFlow). out: an array
+    shaped like the weight to write into, or None."""
     if isinstance(gradient, SparseRows):
-        return gradient.with_values(np.square(gradient.values)).dense()
-    return np.square(gradient)
+        summed = gradient.with_values(np.square(gradient.values)).dense()
+        if out is None:
+            return summed
+        out[...] = summed
+        return out
+    return np.square(gradient, out=out)
 
 
 def absolutes(gradient):

@@ -75,6 +75,9 @@ def test_squares_and_absolutes_are_taken_per_occurrence():
     # Row 1 occurs three times: the sum of its squares is not the square of its sum.
     assert not np.allclose(squares(g)[1], np.square(g.dense()[1]))
     np.testing.assert_array_equal(squares(g.values), np.square(g.values))
+    out = np.empty(SHAPE)
+    assert squares(g, out=out) is out
+    np.testing.assert_array_equal(out, squares(g))
 
 
 def test_per_occurrence_gathers_the_rows_of_dense_arrays():
