@@ -16,6 +16,10 @@ class Adadelta(Optimizer):
 
     The paper has no learning rate (lr = 1.0); Keras's default is 0.001.
 
+    For an Embedding's SparseRows gradient (one row per occurrence of an id), as Keras on
+    TensorFlow: E[g^2] adds each occurrence's square, dw is computed per occurrence, E[dw^2]
+    adds each occurrence's dw^2, and w moves by the occurrences' dw summed per row.
+
     State: E[g^2] and E[dw^2], interleaved variable by variable as Keras creates them.
 
     Args:

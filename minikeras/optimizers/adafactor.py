@@ -27,6 +27,10 @@ class Adafactor(Optimizer):
         u = g / sqrt(v)
         w = w - alpha u / max(1, rms(u) / clip_threshold)
 
+    For an Embedding's SparseRows gradient (one row per occurrence of an id), as Keras on
+    TensorFlow: g^2 adds each occurrence's square per row, u is computed per occurrence (its
+    RMS counts each occurrence), and w moves by the occurrences' u summed per row.
+
     State, per variable as Keras creates it: R, C (0-d integer placeholders for variables
     of fewer than 2 dimensions), then v ("velocity").
 

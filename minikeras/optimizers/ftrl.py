@@ -18,6 +18,9 @@ class Ftrl(Optimizer):
 
     so w is 0 while |z| <= l1 (sparsity) and otherwise -(z - sign(z) l1) / (...).
 
+    For an Embedding's SparseRows gradient, g^2 (in n) is taken per occurrence of an id and
+    summed per row (as Keras on TensorFlow); elsewhere g is the rows' sum.
+
     State: n and z, interleaved variable by variable as Keras creates them.
 
     Args:

@@ -17,6 +17,9 @@ class Lamb(Optimizer):
 
     The norms are over the whole variable, so every layer moves by about lr times its size.
 
+    For an Embedding's SparseRows gradient, g^2 is taken per occurrence of an id and summed
+    per row (as Keras on TensorFlow); elsewhere g is the rows' sum.
+
     State: m and v, interleaved variable by variable as Keras creates them.
 
     Args:

@@ -15,6 +15,9 @@ class Lion(Optimizer):
     Every entry moves by exactly lr (or 0), so Lion wants a smaller learning rate than Adam
     and a larger weight decay.
 
+    An Embedding's SparseRows gradient is summed per row first: the rule is linear in g
+    before the sign, so this is what Keras computes on TensorFlow too.
+
     State (per variable): m.
 
     Args:
