@@ -28,10 +28,11 @@ class SparseRows:
         dense_shape: the weight's shape, (rows, ...).
     """
 
-    def __init__(self, indices, values, dense_shape):
+    def __init__(self, indices, values, dense_shape, _runs=None):
         self.indices = indices
         self.values = values
         self.dense_shape = tuple(dense_shape)
+        self._runs = _runs      # the sorted order of the ids, shared by with_values (runs())
 
     @property
     def shape(self):
@@ -43,24 +44,43 @@ class SparseRows:
 
     def with_values(self, values):
         """The same occurrences with other rows, (n, *dense_shape[1:])."""
-        return SparseRows(self.indices, values, self.dense_shape)
+        return SparseRows(self.indices, values, self.dense_shape, self._runs)
 
     def astype(self, dtype, copy=False):
         return self.with_values(self.values.astype(dtype, copy=copy))
+
+    def runs(self):
+        """(order, ids, starts): `order` sorts the occurrences by id (stably), `ids` are the
+        distinct ids in that order and `starts` where each one's run of occurrences begins
+        in the sorted order. Computed once, shared by the SparseRows made by with_values."""
+        if self._runs is None:
+            order = np.argsort(self.indices, kind="stable")
+            sorted_ids = self.indices[order]
+            starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+            self._runs = (order, sorted_ids[starts], starts)
+        return self._runs
 
     def dense(self):
         """The gradient as an array of `dense_shape`: each row holds the sum of its
         occurrences' rows (zero for ids that did not occur).
 
-        The plain rule is np.add.at(out, indices, values); sorting the ids and summing each
-        run of equal ids with np.add.reduceat gives the same sums several times faster."""
+        The plain rule is np.add.at(out, indices, values). Here the occurrences are sorted
+        by id; an id that occurred once has its row copied, and the runs of ids that
+        occurred several times are summed with np.add.reduceat (its cost is per run, and
+        most ids of a batch usually occur once)."""
         out = np.zeros(self.dense_shape, self.values.dtype)
         if self.indices.size == 0:
             return out
-        order = np.argsort(self.indices, kind="stable")
-        sorted_ids = self.indices[order]
-        starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
-        out[sorted_ids[starts]] = np.add.reduceat(self.values[order], starts, axis=0)
+        order, ids, starts = self.runs()
+        lengths = np.diff(np.r_[starts, self.indices.size])
+        once = lengths == 1
+        out[ids[once]] = self.values[order[starts[once]]]
+        if not once.all():
+            # The occurrences of the repeated ids, still sorted, and where each run starts.
+            repeated = np.repeat(~once, lengths)
+            run_starts = np.cumsum(np.r_[0, lengths[~once][:-1]])
+            rows = self.values[order[repeated]]
+            out[ids[~once]] = np.add.reduceat(rows, run_starts, axis=0)
         return out
 
     def __array__(self, dtype=None, copy=None):
