@@ -44,6 +44,18 @@ def test_dense_sums_the_rows_of_each_id():
     assert dense(g.values) is g.values          # a plain array passes through
 
 
+@pytest.mark.parametrize("vocabulary", [1, 3, 50, 10_000])
+def test_dense_matches_the_plain_rule_for_any_mix_of_single_and_repeated_ids(vocabulary):
+    rng = np.random.default_rng(vocabulary)
+    ids = rng.integers(0, vocabulary, 300)
+    values = rng.normal(size=(300, 2, 3))
+    plain = np.zeros((vocabulary, 2, 3))
+    np.add.at(plain, ids, values)
+    np.testing.assert_allclose(SparseRows(ids, values, plain.shape).dense(), plain,
+                               rtol=1e-13, atol=1e-14)
+    assert not SparseRows(ids[:0], values[:0], plain.shape).dense().any()
+
+
 def test_adding_sparse_rows_concatenates_occurrences():
     a, b = _gradients()
     b = SparseRows(b.indices, b.values, SHAPE)
