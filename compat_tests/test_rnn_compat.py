@@ -253,13 +253,9 @@ def histories():
     for name, (build, data) in MODELS.items():
         x, y = data()
         reference, ours = build_pair(build)
-        # Plain SGD for Embedding models: Keras on TensorFlow hands Adam the embedding's
-        # gradient as IndexedSlices (one row per occurrence, not summed per id), and its
-        # moment updates then differ from Adam on the dense gradient.
-        if name.startswith("embedding"):
-            optimizer = per_module(lambda k: k.optimizers.SGD(0.5))
-        else:
-            optimizer = per_module(lambda k: k.optimizers.Adam(0.01))
+        # Embedding models too: their ids repeat within batches, and Adam sees the
+        # embedding's gradient one row per occurrence, as in Keras (test_sparse_grads_compat).
+        optimizer = per_module(lambda k: k.optimizers.Adam(0.01))
         compile_kwargs = {"optimizer": optimizer, "loss": "binary_crossentropy",
                           "metrics": ["accuracy"]}
         results[name] = fit_both(reference, ours, x, y, compile_kwargs, epochs=3,
@@ -284,24 +280,6 @@ def test_time_distributed_regression_matches_keras():
     reference, ours = build_pair(build)
     compile_kwargs = {"optimizer": per_module(lambda k: k.optimizers.RMSprop(0.01)),
                       "loss": "mse"}
-    ref, our = fit_both(reference, ours, x, y, compile_kwargs, epochs=3, batch_size=16)
-    assert_histories_close(ref, our)
-
-
-def test_embedding_with_adam_matches_keras_when_no_id_repeats_in_a_batch():
-    """Keras squares each occurrence's gradient row (IndexedSlices) where minikeras squares
-    their sum (README): the same thing when every id of a batch is distinct."""
-    rng = np.random.default_rng(6)
-    x = np.concatenate([rng.permutation(200)[:16 * T].reshape(16, T) for _ in range(3)])
-    y = (x[:, :2].mean(axis=1, keepdims=True) > 100).astype("float32")
-
-    def build(k):
-        return _with_input(k, (T,), [k.layers.Embedding(200, 4), k.layers.LSTM(3),
-                                     k.layers.Dense(1, activation="sigmoid")])
-
-    reference, ours = build_pair(build)
-    compile_kwargs = {"optimizer": per_module(lambda k: k.optimizers.Adam(0.01)),
-                      "loss": "binary_crossentropy"}
     ref, our = fit_both(reference, ours, x, y, compile_kwargs, epochs=3, batch_size=16)
     assert_histories_close(ref, our)
 

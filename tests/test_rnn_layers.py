@@ -161,8 +161,12 @@ def test_embedding_gradient_sums_rows_per_id():
     layer._maybe_build(ids.shape)
     out, cache = layer.forward(ids)
     r = np.random.default_rng(0).normal(size=out.shape)
-    dx, (dembeddings,) = layer.backward(r, cache)
+    dx, (sparse,) = layer.backward(r, cache)
     assert dx is None
+    # One row per occurrence, in the order of the ids (Keras's tf.IndexedSlices).
+    np.testing.assert_array_equal(sparse.indices, ids.reshape(-1))
+    np.testing.assert_array_equal(sparse.values, r.reshape(-1, 3))
+    dembeddings = sparse.dense()
     check_gradient(lambda _: np.sum(layer.forward(ids)[0] * r), layer.embeddings.value,
                    dembeddings)
     plain = np.zeros_like(dembeddings)

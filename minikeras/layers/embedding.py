@@ -5,6 +5,7 @@ import numpy as np
 from minikeras import constraints, initializers, regularizers
 from minikeras.backend.keras_tensor import KerasTensor
 from minikeras.layers.layer import Layer, maybe_serialize
+from minikeras.sparse_rows import SparseRows
 from minikeras.utils.argument_validation import positive_int
 
 
@@ -107,24 +108,14 @@ class Embedding(Layer):
 
     def backward(self, dout, ids, from_logits=False, need_input_gradient=True):
         """dout: (batch, ..., output_dim). Returns (None, [dembeddings]): ids have no
-        gradient; each row's gradient is the sum of dout over the positions holding its id."""
+        gradient. dembeddings is a SparseRows, one row of dout per id in the batch: the
+        gradient of row r is the sum of dout over the positions holding id r, and the
+        optimizer sees the occurrences (as Keras's does on TensorFlow; see
+        minikeras/sparse_rows.py)."""
         if not self.trainable:
             return None, []
-        return None, [self._scatter_rows(ids.reshape(-1), dout.reshape(-1, self.output_dim))]
-
-    def _scatter_rows(self, flat_ids, rows):
-        """dembeddings[id] = sum of rows[k] where flat_ids[k] == id: (input_dim, output_dim).
-
-        The plain rule is np.add.at(grad, flat_ids, rows); sorting the ids and summing each
-        run of equal ids with np.add.reduceat does the same sums several times faster."""
-        grad = np.zeros((self.input_dim, self.output_dim), rows.dtype)
-        if flat_ids.size == 0:
-            return grad
-        order = np.argsort(flat_ids, kind="stable")
-        sorted_ids = flat_ids[order]
-        starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
-        grad[sorted_ids[starts]] = np.add.reduceat(rows[order], starts, axis=0)
-        return grad
+        rows = dout.reshape(-1, self.output_dim)                # (batch * ..., output_dim)
+        return None, [SparseRows(ids.reshape(-1), rows, (self.input_dim, self.output_dim))]
 
     def get_config(self):
         config = super().get_config()

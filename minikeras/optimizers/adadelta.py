@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras.optimizers.base_optimizer import Optimizer, check_number
+from minikeras.sparse_rows import dense, per_occurrence, squares
 
 
 class Adadelta(Optimizer):
@@ -14,6 +15,10 @@ class Adadelta(Optimizer):
         w = w + lr dw
 
     The paper has no learning rate (lr = 1.0); Keras's default is 0.001.
+
+    For an Embedding's SparseRows gradient (one row per occurrence of an id), as Keras on
+    TensorFlow: E[g^2] adds each occurrence's square, dw is computed per occurrence, E[dw^2]
+    adds each occurrence's dw^2, and w moves by the occurrences' dw summed per row.
 
     State: E[g^2] and E[dw^2], interleaved variable by variable as Keras creates them.
 
@@ -47,10 +52,12 @@ class Adadelta(Optimizer):
         lr = variable.value.dtype.type(learning_rate)
         rho = self.rho
         mean_g2, mean_dw2 = self.accumulated_grads[i], self.accumulated_delta_vars[i]
-        mean_g2[...] = rho * mean_g2 + (1 - rho) * np.square(gradient)
-        dw = -(np.sqrt(mean_dw2 + self.epsilon) * gradient) / np.sqrt(mean_g2 + self.epsilon)
-        mean_dw2[...] = rho * mean_dw2 + (1 - rho) * np.square(dw)
-        variable.value += lr * dw
+        mean_g2[...] = rho * mean_g2 + (1 - rho) * squares(gradient)
+        # dw per occurrence for SparseRows (its squares summed per row below), else dense.
+        dw = per_occurrence(lambda g, dw2, g2: -(np.sqrt(dw2 + self.epsilon) * g)
+                            / np.sqrt(g2 + self.epsilon), gradient, mean_dw2, mean_g2)
+        mean_dw2[...] = rho * mean_dw2 + (1 - rho) * squares(dw)
+        variable.value += lr * dense(dw)
 
     def get_config(self):
         config = super().get_config()

@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras.optimizers.base_optimizer import Optimizer, check_number
+from minikeras.sparse_rows import dense, per_occurrence, squares
 
 
 class Adafactor(Optimizer):
@@ -25,6 +26,10 @@ class Adafactor(Optimizer):
 
         u = g / sqrt(v)
         w = w - alpha u / max(1, rms(u) / clip_threshold)
+
+    For an Embedding's SparseRows gradient (one row per occurrence of an id), as Keras on
+    TensorFlow: g^2 adds each occurrence's square per row, u is computed per occurrence (its
+    RMS counts each occurrence), and w moves by the occurrences' u summed per row.
 
     State, per variable as Keras creates it: R, C (0-d integer placeholders for variables
     of fewer than 2 dimensions), then v ("velocity").
@@ -80,7 +85,7 @@ class Adafactor(Optimizer):
         t = dtype(self.iterations + 1)
         rho = min(dtype(learning_rate), 1 / np.sqrt(t))
         alpha = max(dtype(np.float32(self.epsilon_2)), self._rms(variable.value)) * rho
-        g2 = np.square(gradient) + self.epsilon_1
+        g2 = squares(gradient) + self.epsilon_1     # per occurrence for SparseRows, summed
         beta = 1 - t ** dtype(self.beta_2_decay)
         v = self.velocities[i]
         if variable.value.ndim >= 2:
@@ -90,9 +95,10 @@ class Adafactor(Optimizer):
             v[...] = (r / np.mean(r, axis=-1, keepdims=True))[..., None] * c[..., None, :]
         else:
             v[...] = beta * v + (1 - beta) * g2
-        u = gradient / np.sqrt(v)
-        u = u / max(dtype(1), self._rms(u) / dtype(self.clip_threshold))
-        variable.value -= alpha * u
+        # u per occurrence for SparseRows: its RMS counts each occurrence's square.
+        u = per_occurrence(lambda g, v: g / np.sqrt(v), gradient, v)
+        rms_u = np.sqrt(np.mean(squares(u)))
+        variable.value -= alpha * (dense(u) / max(dtype(1), rms_u / dtype(self.clip_threshold)))
 
     def get_config(self):
         config = super().get_config()

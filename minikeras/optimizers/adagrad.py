@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras.optimizers.base_optimizer import Optimizer, check_number
+from minikeras.sparse_rows import dense, squares
 
 
 class Adagrad(Optimizer):
@@ -12,6 +13,9 @@ class Adagrad(Optimizer):
         w = w - lr g / sqrt(G + epsilon)
 
     G starts at `initial_accumulator_value`, not 0, so the first steps are not huge.
+
+    For an Embedding's SparseRows gradient, g^2 is taken per occurrence of an id and summed
+    per row (as Keras on TensorFlow); elsewhere g is the rows' sum.
 
     State (per variable): G ("accumulator").
 
@@ -43,7 +47,8 @@ class Adagrad(Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         lr = variable.value.dtype.type(learning_rate)
         accumulator = self.accumulators[self._index(variable)]
-        accumulator += np.square(gradient)
+        accumulator += squares(gradient)   # per occurrence for SparseRows, then summed per row
+        gradient = dense(gradient)
         variable.value -= lr * gradient / np.sqrt(accumulator + self.epsilon)
 
     def get_config(self):

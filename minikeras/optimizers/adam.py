@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras.optimizers.base_optimizer import FlatLayout, Optimizer, check_number
+from minikeras.sparse_rows import dense, squares
 
 
 class Adam(Optimizer):
@@ -72,11 +73,14 @@ class Adam(Optimizer):
         alpha = self._alpha(learning_rate, variable.value.dtype.type)
         # Two work arrays shaped like the variable (reused: no fresh memory at every step).
         tmp, step = self.scratch(variable)
+        # An Embedding's gradient comes as rows per occurrence of an id (SparseRows): as
+        # Keras on TensorFlow, g^2 sums each occurrence's square, g is the summed rows.
+        g_squared = squares(gradient, out=step)
+        gradient = dense(gradient)
         np.subtract(gradient, m, out=tmp)           # m += (g - m) (1 - beta_1)
         tmp *= 1 - self.beta_1
         m += tmp
-        np.square(gradient, out=tmp)                # v += (g^2 - v) (1 - beta_2)
-        tmp -= v
+        np.subtract(g_squared, v, out=tmp)          # v += (g^2 - v) (1 - beta_2)
         tmp *= 1 - self.beta_2
         v += tmp
         if self.amsgrad:

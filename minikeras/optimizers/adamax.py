@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras.optimizers.base_optimizer import Optimizer, check_number
+from minikeras.sparse_rows import absolutes, dense
 
 
 class Adamax(Optimizer):
@@ -11,6 +12,9 @@ class Adamax(Optimizer):
         m = m + (1 - beta_1) (g - m)                 first moment ("momentum")
         u = max(beta_2 u, |g|)                       decaying infinity norm ("norm")
         w = w - lr m / ((1 - beta_1^t) (u + epsilon))
+
+    For an Embedding's SparseRows gradient, |g| is taken per occurrence of an id and summed
+    per row, |g_1| + |g_2| (as Keras on TensorFlow); elsewhere g is the rows' sum.
 
     State: m and u, interleaved variable by variable as Keras creates them.
 
@@ -47,8 +51,10 @@ class Adamax(Optimizer):
         lr = dtype(learning_rate)
         beta_1_power = dtype(np.float32(self.beta_1)) ** dtype(self.iterations + 1)
         m, u = self.momentums[i], self.norms[i]
+        g_abs = absolutes(gradient)        # per occurrence for SparseRows, then summed per row
+        gradient = dense(gradient)
         m += (gradient - m) * (1 - self.beta_1)
-        np.maximum(self.beta_2 * u, np.abs(gradient), out=u)
+        np.maximum(self.beta_2 * u, g_abs, out=u)
         variable.value -= (lr * m) / ((1 - beta_1_power) * (u + self.epsilon))
 
     def get_config(self):

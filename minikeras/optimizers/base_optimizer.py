@@ -16,6 +16,14 @@ One training step, `apply(grads, variables)`, in the order Keras applies it:
     6. each variable's constraint, if any;
     7. the step count += 1.
 
+An Embedding's gradient arrives as `SparseRows` (one row per occurrence of an id, as Keras's
+tf.IndexedSlices). Each update_step says what it does with one, following what TensorFlow's ops
+make of Keras's rule: squares of the gradient are taken per occurrence and summed per row
+(`sparse_rows.squares`); wherever the gradient meets a dense array it is summed per row
+(`sparse_rows.dense`). clipnorm and clipvalue keep it sparse (the norm counts each
+occurrence's row); global_clipnorm, gradient accumulation and a weight regularizer's gradient
+make it dense, as in Keras.
+
 With gradient_accumulation_steps = N, steps 2-4 run only on every N-th call, with the mean of
 the last N gradients; the other calls only add their gradients to accumulators. `iterations`
 then counts the real updates (calls // N), which is what the update rules see, while a
@@ -41,6 +49,7 @@ import numpy as np
 
 from minikeras import backend
 from minikeras.optimizers import schedules
+from minikeras.sparse_rows import SparseRows, dense, squares
 from minikeras.utils.naming import to_snake_case
 from minikeras.variables import Variable
 
@@ -325,7 +334,7 @@ class Optimizer:
                     s[...] = 0
             else:
                 for g, s in zip(grads, sums):
-                    s += g
+                    s += dense(g)
         if self.use_ema:
             self._update_moving_averages()
         for variable in variables:
@@ -375,7 +384,11 @@ class Optimizer:
         (see FlatLayout) when the optimizer keeps a flat layout that covers them. Optimizers
         with state shared by all the variables (Nadam) update it here first."""
         layout = self._layout
-        if layout is not None and self._packs_variables() and layout.covers(variables):
+        # An Embedding's per-occurrence gradient (SparseRows) cannot be packed flat: then the
+        # rule runs variable by variable.
+        sparse = any(isinstance(grad, SparseRows) for grad in grads)
+        if layout is not None and not sparse and self._packs_variables() and \
+                layout.covers(variables):
             # One call of the rule on every weight laid end to end: elementwise, so each
             # number goes through the same float operations as in a call per variable.
             self.update_step(layout.gather(grads), layout.packed, learning_rate)
@@ -417,7 +430,8 @@ class Optimizer:
         """Updates `variable.value` (and the optimizer's state for it) in place.
 
         Args:
-            gradient: array shaped like the variable, in its dtype. Never modified.
+            gradient: array shaped like the variable, in its dtype, or a SparseRows (see
+                the module docstring). Never modified.
             variable: the Variable.
             learning_rate: the learning rate of this step (a scalar).
         """
@@ -432,7 +446,7 @@ class Optimizer:
         if self.global_clipnorm:
             return _clip_by_global_norm(grads, self.global_clipnorm)
         if self.clipvalue:
-            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+            return [_clip_by_value(g, self.clipvalue) for g in grads]
         return grads
 
     def scale_loss(self, loss):
@@ -559,9 +573,12 @@ class FlatLayout:
 
 
 def _in_dtype(gradient, dtype):
-    """The gradient as an array of the variable's dtype (itself when it already is one)."""
+    """The gradient as an array of the variable's dtype (itself when it already is one); a
+    SparseRows stays one."""
     if type(gradient) is np.ndarray and gradient.dtype == dtype:
         return gradient
+    if isinstance(gradient, SparseRows):
+        return gradient.astype(dtype)
     return np.asarray(gradient).astype(dtype, copy=False)
 
 
@@ -569,20 +586,34 @@ def _in_dtype(gradient, dtype):
 
 
 def _clip_by_norm(g, clipnorm):
-    """g * clipnorm / max(||g||, clipnorm): g scaled down to an L2 norm of at most clipnorm."""
+    """g * clipnorm / max(||g||, clipnorm): g scaled down to an L2 norm of at most clipnorm.
+
+    For SparseRows the norm is that of the occurrences' rows (each occurrence counts), and
+    the result stays sparse, as tf.clip_by_norm does with tf.IndexedSlices."""
+    if isinstance(g, SparseRows):
+        return g.with_values(_clip_by_norm(g.values, clipnorm))
     dtype = g.dtype.type
     norm = np.sqrt(np.sum(np.square(g)))
     return g * dtype(clipnorm) / np.maximum(norm, dtype(clipnorm))
 
 
+def _clip_by_value(g, clipvalue):
+    """Each entry clipped to [-clipvalue, clipvalue]; SparseRows: each occurrence's row."""
+    if isinstance(g, SparseRows):
+        return g.with_values(np.clip(g.values, -clipvalue, clipvalue))
+    return np.clip(g, -clipvalue, clipvalue)
+
+
 def _clip_by_global_norm(grads, clipnorm):
     """All gradients scaled by clipnorm / max(N, clipnorm), N = sqrt(sum of all g^2).
 
-    As in Keras, a non-finite N makes the scale (and so every gradient) NaN."""
-    global_norm = np.sqrt(sum(np.sum(np.square(g)) for g in grads))
+    As in Keras, a non-finite N makes the scale (and so every gradient) NaN. A SparseRows
+    adds the squares of its occurrences' rows to N and comes out dense (as in Keras on
+    TensorFlow)."""
+    global_norm = np.sqrt(sum(np.sum(squares(g)) for g in grads))
     with np.errstate(divide="ignore", invalid="ignore"):  # N = 0 or N = inf are expected
         scale = clipnorm * min(1.0 / global_norm, 1.0 / clipnorm) + (global_norm - global_norm)
-    return [g * g.dtype.type(scale) for g in grads]
+    return [dense(g) * g.dtype.type(scale) for g in grads]
 
 
 # ---------------------------------------------------------- argument checks

@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras.optimizers.base_optimizer import Optimizer, check_number
+from minikeras.sparse_rows import dense, squares
 
 
 class Ftrl(Optimizer):
@@ -16,6 +17,9 @@ class Ftrl(Optimizer):
         n = n_new
 
     so w is 0 while |z| <= l1 (sparsity) and otherwise -(z - sign(z) l1) / (...).
+
+    For an Embedding's SparseRows gradient, g^2 (in n) is taken per occurrence of an id and
+    summed per row (as Keras on TensorFlow); elsewhere g is the rows' sum.
 
     State: n and z, interleaved variable by variable as Keras creates them.
 
@@ -68,8 +72,9 @@ class Ftrl(Optimizer):
         power = -self.learning_rate_power
         l1 = self.l1_regularization_strength
         l2 = self.l2_regularization_strength + self.beta / (2.0 * lr)
+        n_new = n + squares(gradient)      # per occurrence for SparseRows, then summed per row
+        gradient = dense(gradient)
         shrunk_gradient = gradient + 2 * self.l2_shrinkage_regularization_strength * w
-        n_new = n + np.square(gradient)
         z += shrunk_gradient - (np.power(n_new, power) - np.power(n, power)) / lr * w
         quadratic = np.power(n_new, power) / lr + 2 * l2
         w[...] = (np.clip(z, -l1, l1) - z) / quadratic

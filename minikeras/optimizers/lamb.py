@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras.optimizers.base_optimizer import Optimizer, check_number
+from minikeras.sparse_rows import dense, squares
 
 
 class Lamb(Optimizer):
@@ -15,6 +16,9 @@ class Lamb(Optimizer):
         w = w - ratio lr r
 
     The norms are over the whole variable, so every layer moves by about lr times its size.
+
+    For an Embedding's SparseRows gradient, g^2 is taken per occurrence of an id and summed
+    per row (as Keras on TensorFlow); elsewhere g is the rows' sum.
 
     State: m and v, interleaved variable by variable as Keras creates them.
 
@@ -53,8 +57,10 @@ class Lamb(Optimizer):
         beta_1_power = dtype(np.float32(self.beta_1)) ** t
         beta_2_power = dtype(np.float32(self.beta_2)) ** t
         m, v = self.momentums[i], self.velocities[i]
+        g_squared = squares(gradient)      # per occurrence for SparseRows, then summed per row
+        gradient = dense(gradient)
         m += (gradient - m) * (1 - self.beta_1)
-        v += (np.square(gradient) - v) * (1 - self.beta_2)
+        v += (g_squared - v) * (1 - self.beta_2)
         step = (m / (1 - beta_1_power)) / (np.sqrt(v / (1 - beta_2_power)) + self.epsilon)
         w_norm = np.sqrt(np.sum(np.square(variable.value)))
         step_norm = np.sqrt(np.sum(np.square(step)))

@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras.optimizers.base_optimizer import Optimizer, check_number
+from minikeras.sparse_rows import dense
 
 
 class Lion(Optimizer):
@@ -13,6 +14,9 @@ class Lion(Optimizer):
 
     Every entry moves by exactly lr (or 0), so Lion wants a smaller learning rate than Adam
     and a larger weight decay.
+
+    An Embedding's SparseRows gradient is summed per row first: the rule is linear in g
+    before the sign, so this is what Keras computes on TensorFlow too.
 
     State (per variable): m.
 
@@ -44,6 +48,7 @@ class Lion(Optimizer):
         lr = dtype(learning_rate)
         beta_1, beta_2 = dtype(np.float32(self.beta_1)), dtype(np.float32(self.beta_2))
         m = self.momentums[self._index(variable)]
+        gradient = dense(gradient)         # linear in g: Keras on TensorFlow sums the rows too
         variable.value -= lr * np.sign(m * beta_1 + gradient * (1 - beta_1))
         m[...] = m * beta_2 + gradient * (1 - beta_2)
 

@@ -4,6 +4,7 @@ import numpy as np
 
 from minikeras import backend
 from minikeras.optimizers.base_optimizer import Optimizer, check_number
+from minikeras.sparse_rows import dense, squares
 
 
 class Nadam(Optimizer):
@@ -22,6 +23,9 @@ class Nadam(Optimizer):
 
     m_hat mixes the next step's momentum with the current gradient: the Nesterov look-ahead.
     P_t is updated once per step, before any variable.
+
+    For an Embedding's SparseRows gradient, g^2 is taken per occurrence of an id and summed
+    per row (as Keras on TensorFlow); elsewhere g is the rows' sum.
 
     State: m and v interleaved variable by variable as Keras creates them, then P (a scalar
     of the first variable's dtype, starting at 1).
@@ -79,8 +83,10 @@ class Nadam(Optimizer):
         # Adam), which changes the last bit in float32.
         beta_1, beta_2 = dtype(np.float32(self.beta_1)), dtype(np.float32(self.beta_2))
         m, v = self.momentums[i], self.velocities[i]
+        g_squared = squares(gradient)      # per occurrence for SparseRows, then summed per row
+        gradient = dense(gradient)
         m += (gradient - m) * (1 - beta_1)
-        v += (np.square(gradient) - v) * (1 - beta_2)
+        v += (g_squared - v) * (1 - beta_2)
         m_hat = u_next * m / (1 - product_next) + (1 - u_t) * gradient / (1 - product_t)
         v_hat = v / (1 - beta_2 ** dtype(t))
         variable.value -= (m_hat * lr) / (np.sqrt(v_hat) + self.epsilon)

@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras.optimizers.base_optimizer import Optimizer, check_number
+from minikeras.sparse_rows import dense, squares
 
 
 class RMSprop(Optimizer):
@@ -15,6 +16,9 @@ class RMSprop(Optimizer):
         step = lr g / sqrt(d)
         no momentum:  w = w - step
         momentum:     u = momentum u + step;  w = w - u     ("momentum", plain not Nesterov)
+
+    For an Embedding's SparseRows gradient, g^2 is taken per occurrence of an id and summed
+    per row (as Keras on TensorFlow); elsewhere g is the rows' sum.
 
     State: v for every variable, then u for every variable (momentum > 0), then a for every
     variable (centered): Keras's order.
@@ -55,8 +59,10 @@ class RMSprop(Optimizer):
         i = self._index(variable)
         lr = variable.value.dtype.type(learning_rate)
         rho = self.rho
+        g_squared = squares(gradient)      # per occurrence for SparseRows, then summed per row
+        gradient = dense(gradient)
         v = self.velocities[i]
-        v[...] = rho * v + (1 - rho) * np.square(gradient)
+        v[...] = rho * v + (1 - rho) * g_squared
         if self.centered:
             a = self.average_gradients[i]
             a[...] = rho * a + (1 - rho) * gradient

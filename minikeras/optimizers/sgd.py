@@ -3,6 +3,7 @@
 import numpy as np
 
 from minikeras.optimizers.base_optimizer import FlatLayout, Optimizer, check_number
+from minikeras.sparse_rows import dense
 
 
 class SGD(Optimizer):
@@ -55,7 +56,7 @@ class SGD(Optimizer):
         lr = dtype(learning_rate)
         # Two work arrays shaped like the variable (reused: no fresh memory at every step).
         g_lr, step = self.scratch(variable)
-        np.multiply(gradient, lr, out=g_lr)
+        np.multiply(dense(gradient), lr, out=g_lr)     # (an Embedding's rows summed)
         if self.momentum == 0:
             variable.value -= g_lr                  # w -= lr g
             return

@@ -45,6 +45,7 @@ import numpy as np
 
 from minikeras import backend
 from minikeras.activations.base import ActivationFunction
+from minikeras.sparse_rows import dense
 
 # The points where an activation is not differentiable, as a layer uses it (with its default
 # arguments). Activations not listed are differentiable everywhere, or, like elu and celu with
@@ -145,7 +146,8 @@ def check_gradients(model, x, y, epsilon=1e-5, sample_weight=None, training=Fals
         _, backprop = loss_and_gradients()
         base_sides = sides()
         for weight, analytic in zip(model.trainable_weights, backprop):
-            analytic = np.asarray(analytic, dtype=np.float64).reshape(weight.shape)
+            # dense(): an Embedding's SparseRows becomes its summed (input_dim, output_dim) array.
+            analytic = np.asarray(dense(analytic), dtype=np.float64).reshape(weight.shape)
             entries = np.arange(weight.value.size)
             if max_entries is not None and entries.size > max_entries:
                 entries = np.sort(rng.choice(entries, size=max_entries, replace=False))
