@@ -355,10 +355,13 @@ class Layer:
         GradientTape block: runs forward and records the call on the tape (its backward is
         the layer's). On arrays: computes the output. Extra tensor arguments and call
         keywords of layers that declare them go through _call_with_arguments."""
-        if args or (kwargs and (self.call_tensor_arguments or self.call_options)):
-            return as_tensor(self._call_with_arguments(x, args, kwargs, bool(training)))
-        if isinstance(x, KerasTensor) or (
-                isinstance(x, (list, tuple)) and any(isinstance(t, KerasTensor) for t in x)):
+        symbolic = isinstance(x, KerasTensor) or (
+            isinstance(x, (list, tuple)) and any(isinstance(t, KerasTensor) for t in x))
+        if args or (kwargs and (symbolic or self.call_tensor_arguments or self.call_options)):
+            # (on symbolic tensors this also refuses keywords the layer does not take)
+            out = self._call_with_arguments(x, args, kwargs, bool(training))
+            return out if symbolic else as_tensor(out)
+        if symbolic:
             return self._call_symbolic(x)
         training = bool(training)
         if tape.active_trace() is not None or tape.any_tracked(x):
