@@ -7,8 +7,9 @@ once the layer sees them, with errors that name the layer, the input shape and t
 
 import numpy as np
 
-from minikeras import backend
+from minikeras import backend, constraints, initializers, regularizers
 from minikeras.kernels.conv import conv_output_length
+from minikeras.layers.layer import maybe_serialize
 from minikeras.utils.argument_validation import int_tuple, one_of
 
 PADDINGS = ("valid", "same")
@@ -94,3 +95,23 @@ def assemble_shape(batch, spatial, channels, data_format):
     if data_format == "channels_first":
         return (batch, channels, *spatial)
     return (batch, *spatial, channels)
+
+
+def conv_config(layer, *names):
+    """get_config's entries shared by the convolution layers: the geometry attributes named
+    (filters, kernel_size, strides, ...) in that order, then the activation, use_bias and the
+    kernel and bias initializers, regularizers and constraints."""
+    config = {name: getattr(layer, name) for name in names}
+    config.update({
+        "activation": layer.activation.__name__,
+        "use_bias": layer.use_bias,
+        "kernel_initializer": initializers.serialize(layer.kernel_initializer),
+        "bias_initializer": initializers.serialize(layer.bias_initializer),
+        "kernel_regularizer": maybe_serialize(regularizers.serialize, layer.kernel_regularizer),
+        "bias_regularizer": maybe_serialize(regularizers.serialize, layer.bias_regularizer),
+        "activity_regularizer": maybe_serialize(regularizers.serialize,
+                                                layer.activity_regularizer),
+        "kernel_constraint": maybe_serialize(constraints.serialize, layer.kernel_constraint),
+        "bias_constraint": maybe_serialize(constraints.serialize, layer.bias_constraint),
+    })
+    return config

@@ -5,8 +5,8 @@ import numpy as np
 from minikeras import constraints, initializers, regularizers
 from minikeras.backend import standardize_data_format
 from minikeras.kernels.conv import conv2d_backward, conv2d_bias_gradient, conv2d_forward
-from minikeras.layers import base_conv1d
-from minikeras.layers.layer import ActivationMixin, Layer, activation_of, maybe_serialize
+from minikeras.layers import base_conv, base_conv1d
+from minikeras.layers.layer import ActivationMixin, Layer, activation_of
 from minikeras.utils.argument_validation import int_tuple, one_of, positive_int
 
 
@@ -173,23 +173,7 @@ class Conv1D(ActivationMixin, Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            "groups": self.groups,
-            "activation": self.activation.__name__,
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": maybe_serialize(regularizers.serialize, self.kernel_regularizer),
-            "bias_regularizer": maybe_serialize(regularizers.serialize, self.bias_regularizer),
-            "activity_regularizer": maybe_serialize(regularizers.serialize,
-                                                    self.activity_regularizer),
-            "kernel_constraint": maybe_serialize(constraints.serialize, self.kernel_constraint),
-            "bias_constraint": maybe_serialize(constraints.serialize, self.bias_constraint),
-        })
+        config.update(base_conv.conv_config(
+            self, "filters", "kernel_size", "strides", "padding",
+            "data_format", "dilation_rate", "groups"))
         return config
