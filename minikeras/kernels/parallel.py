@@ -111,6 +111,64 @@ def over_batch_parts(work, batch, elements, minimum=None):
     return [future.result() for future in futures] + [last]   # re-raises a thread's error
 
 
+def item_workers(count, elements, minimum=None):
+    """How many workers over_items gives `count` items touching `elements` numbers in all."""
+    minimum = PARALLEL_MIN_ELEMENTS if minimum is None else minimum
+    if elements < minimum or threading.current_thread().name.startswith(_THREAD_PREFIX):
+        return 1
+    return max(1, min(worker_count(), count))
+
+
+def over_items(work, count, elements, minimum=None):
+    """Calls work(item, worker) for item in 0..count-1, the workers taking the next item as
+    each comes free: many small items (blocks of rows) rather than one part per worker.
+
+    Sharing out item by item keeps a late worker from holding the others up: on a busy
+    machine the operating system may start a pool thread milliseconds late, and this thread
+    then simply does the items itself (a thread that has not started by the end is
+    cancelled, not waited for).
+
+    Args:
+        work: function of (item, worker); worker is 0 for this thread, up to
+            item_workers(...) - 1: the index of any scratch space the worker owns.
+        count: number of items.
+        elements, minimum: as for over_batch_parts; below `minimum` one worker does all.
+
+    Returns:
+        The list of work's results, in item order (whichever worker made them), so that a
+        caller summing them gets the same rounding every time.
+    """
+    workers = item_workers(count, elements, minimum)
+    results = [None] * count
+    if workers == 1:
+        for item in range(count):
+            results[item] = work(item, 0)
+        return results
+    items = iter(range(count))
+    lock = threading.Lock()
+
+    def run(worker):
+        while True:
+            with lock:
+                item = next(items, None)
+            if item is None:
+                return
+            results[item] = work(item, worker)
+
+    futures = [_pool().submit(contextvars.copy_context().run, run, worker)
+               for worker in range(1, workers)]
+    try:
+        run(0)
+    finally:
+        with lock:                        # after an error here the others take no more
+            for _ in items:
+                pass
+        for future in futures:
+            if not future.cancel():
+                future.result()           # started: let it finish its item (re-raises)
+    return results
+
+
 def gemm_minimum():
     """The `minimum` for splitting a matrix product: GEMM_MIN_ELEMENTS when BLAS runs on one
     thread (inside one_blas_thread), else never (BLAS's own threads share the product)."""
@@ -245,9 +303,11 @@ __all__ = [
     "SPLIT_BATCHES",
     "batch_parts",
     "gemm_minimum",
+    "item_workers",
     "matmul",
     "matmul_transposed_a",
     "one_blas_thread",
     "over_batch_parts",
+    "over_items",
     "worker_count",
 ]

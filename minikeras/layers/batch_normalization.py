@@ -13,6 +13,7 @@ statistics instead, so the output no longer depends on the rest of the batch.
 import numpy as np
 
 from minikeras import initializers
+from minikeras.kernels import batch_norm_fast, kernels
 from minikeras.kernels.workspace import Workspace
 from minikeras.layers.base_normalization import (
     ScaleShiftLayer,
@@ -102,8 +103,9 @@ class BatchNormalization(ScaleShiftLayer):
         """x: (batch, ...), features on `axis`; mask: None or x.shape[:-1].
         Returns (out, cache), out of x's shape."""
         self._check_input(x, mask)
-        if mask is None and self._feature_axis == x.ndim - 1:
-            return self._forward_rows(x, training)
+        if mask is None and self._feature_axis == x.ndim - 1 and x.size \
+                and kernels() == "fast":
+            return self._forward_fast(x, training)
         weights = None if mask is None else np.asarray(mask, dtype=x.dtype)[..., None]
         batch_statistics = bool(training) and self.trainable
         if batch_statistics:
@@ -121,8 +123,8 @@ class BatchNormalization(ScaleShiftLayer):
         """With the batch's statistics x_hat depends on the whole batch (normalize_backward);
         with the moving ones, mean and var are constants: dx = rstd * dx_hat.
         dgamma = sum(dout * x_hat), dbeta = sum(dout), over every axis but the features."""
-        if isinstance(cache[0], str):      # "rows": the fast path below made it
-            return self._backward_rows(dout, cache, need_input_gradient)
+        if isinstance(cache[0], str):      # "fast": _forward_fast made it
+            return self._backward_fast(dout, cache, need_input_gradient)
         x_hat, rstd, weights, batch_statistics = cache
         dx_hat, grads = self._scale_shift_backward(dout, x_hat, self._feature_shape,
                                                    self._reduction_axes)
@@ -141,68 +143,57 @@ class BatchNormalization(ScaleShiftLayer):
         self.moving_mean.assign(self.moving_mean.value * self.momentum + mean * keep)
         self.moving_variance.assign(self.moving_variance.value * self.momentum + var * keep)
 
-    # The same maths for the common case, features on the last axis and no mask, on the
-    # (rows, features) view of x: NumPy is several times faster there than broadcasting
-    # (1, 1, 1, features) vectors over a 4-D array, and the two sums that the backward pass
-    # needs are dbeta and dgamma themselves (see _backward_rows). tests/test_norm_activation_
-    # layers.py checks this path against the general one above.
+    # The same maths for the common case, features on the last axis and no mask, run by the
+    # fast kernel (kernels/batch_norm_fast.py) on the (rows, features) view of x, unless
+    # minikeras.config.set_kernels("reference") asks for the plain version above.
+    # tests/test_batch_normalization_fast.py checks the two agree.
 
-    def _forward_rows(self, x, training):
-        """x: (..., features). Returns (out, cache) as forward does. The big arrays come from
-        the layer's workspace (kernels/workspace.py), reused from step to step."""
+    def _forward_fast(self, x, training):
+        """x: (..., features). Returns (out, cache) as forward does; the cache keeps x's rows
+        (not x_hat: the kernel recomputes x - mean block by block)."""
         rows = x.reshape(-1, x.shape[-1])                       # (M, features)
-        ws = self._workspace
-        x_hat = ws.empty("x_hat", rows.shape, x.dtype)
-        if bool(training) and self.trainable:
-            mean = rows.mean(axis=0)                            # (features,)
-            np.subtract(rows, mean, out=x_hat)                  # x - mean
-            var = np.einsum("ij,ij->j", x_hat, x_hat) / rows.shape[0]
-            self._update_moving_statistics(mean, var)
-            rstd = (1.0 / np.sqrt(var + self.epsilon)).astype(x.dtype)
-            batch_statistics = True
+        batch_statistics = bool(training) and self.trainable
+        if batch_statistics:
+            mean, var = batch_norm_fast.moments(rows, self._workspace)     # float64
+            self._update_moving_statistics(mean.astype(x.dtype), var.astype(x.dtype))
         else:
-            np.subtract(rows, self.moving_mean.value, out=x_hat)
-            rstd = (1.0 / np.sqrt(self.moving_variance.value + self.epsilon)).astype(x.dtype)
-            batch_statistics = False
-        np.multiply(x_hat, rstd, out=x_hat)                     # x_hat = (x - mean) * rstd
-        out = ws.empty("out", rows.shape, x.dtype)
-        if self.scale:
-            np.multiply(x_hat, self.gamma.value, out=out)
-        else:
-            np.copyto(out, x_hat)
+            mean = self.moving_mean.value.astype(np.float64)
+            var = self.moving_variance.value.astype(np.float64)
+        rstd = 1.0 / np.sqrt(var + self.epsilon)                # (features,)
+        scale = rstd * self.gamma.value if self.scale else rstd
+        shift = -mean * scale
         if self.center:
-            out += self.beta.value
-        return out.reshape(x.shape), ("rows", x_hat, rstd, batch_statistics)
+            shift = shift + self.beta.value
+        out = batch_norm_fast.scale_shift(rows, scale, shift, self._workspace)
+        return out.reshape(x.shape), ("fast", rows, mean, rstd, batch_statistics)
 
-    def _backward_rows(self, dout, cache, need_input_gradient):
-        """With M rows, dbeta = sum(dout), dgamma = sum(dout * x_hat) (over the rows), and
-        since dx_hat = gamma * dout, the two means in normalize_backward are
-        mean(dx_hat) = gamma * dbeta / M and mean(dx_hat * x_hat) = gamma * dgamma / M:
-
-            dx = gamma * rstd * (dout - dbeta / M - x_hat * dgamma / M)
-        """
-        _, x_hat, rstd, batch_statistics = cache
-        rows = dout.reshape(-1, dout.shape[-1])                 # (M, features)
-        dbeta = rows.sum(axis=0)
-        dgamma = np.einsum("ij,ij->j", rows, x_hat)
+    def _backward_fast(self, dout, cache, need_input_gradient):
+        """dbeta = sum(dout), dgamma = rstd * sum(dout * (x - mean)) over the rows; with the
+        batch's statistics dx = a * dout + b * x + c (the kernel's docstring derives a, b, c
+        from normalize_backward), with the moving ones dx = a * dout."""
+        _, rows, mean, rstd, batch_statistics = cache
+        drows = dout.reshape(rows.shape).astype(rows.dtype, copy=False)    # (M, features)
+        m = rows.shape[0]
+        a = rstd * self.gamma.value if self.scale else rstd                # (features,)
         grads = []
-        if self.trainable:
-            if self.scale:
-                grads.append(dgamma)
-            if self.center:
-                grads.append(dbeta)
+        if self.trainable or (need_input_gradient and batch_statistics):
+            dbeta, centred_product = batch_norm_fast.gradient_sums(drows, rows, mean,
+                                                                   self._workspace)
+            dgamma = rstd * centred_product
+            if self.trainable:
+                if self.scale:
+                    grads.append(dgamma.astype(self.gamma.value.dtype))
+                if self.center:
+                    grads.append(dbeta.astype(self.beta.value.dtype))
         dx = None
         if need_input_gradient:
-            a = rstd * self.gamma.value if self.scale else rstd         # (features,)
-            dx = self._workspace.empty("dx", rows.shape, dout.dtype)
-            np.multiply(rows, a, out=dx)
             if batch_statistics:
-                m = rows.shape[0]
-                term = self._workspace.empty("term", rows.shape, dout.dtype)
-                np.multiply(x_hat, (a * dgamma / m).astype(dout.dtype), out=term)
-                dx -= term
-                dx -= (a * dbeta / m).astype(dout.dtype)
-            dx = dx.reshape(dout.shape)
+                b = -a * rstd * dgamma / m
+                c = -a * dbeta / m - b * mean
+                dx = batch_norm_fast.input_gradient(drows, rows, a, b, c, self._workspace)
+            else:
+                dx = batch_norm_fast.input_gradient(drows, rows, a, ws=self._workspace)
+            dx = dx.reshape(dout.shape).astype(dout.dtype, copy=False)
         return dx, grads
 
     def _check_input(self, x, mask):
