@@ -149,3 +149,26 @@ def test_reused_buffers_do_not_overwrite_a_kept_output():
     assert not np.shares_memory(out, out2) and not np.shares_memory(dx, dx2)
     np.testing.assert_array_equal(out, kept[0])
     np.testing.assert_array_equal(dx, kept[1])
+
+
+@pytest.mark.parametrize("first_block_offset, passes", [(0.0, 1), (1e3, 2)],
+                         ids=["first_block_typical", "first_block_far_off"])
+def test_moments_take_the_deviations_again_when_the_first_guess_is_far(
+        monkeypatch, first_block_offset, passes):
+    """The deviations are taken from the first block's mean; when that is more than a
+    standard deviation from the mean (sorted data), a second pass takes them from the mean
+    the first found. Both give float32-accurate statistics."""
+    rng = np.random.default_rng(4)
+    rows = (5 + rng.normal(size=(4000, 2))).astype(np.float32)
+    rows[:100] += np.float32(first_block_offset)
+    monkeypatch.setattr(batch_norm_fast, "BLOCK_BYTES", 100 * 8)      # first block: 100 rows
+    calls = []
+    deviation_moments = batch_norm_fast._deviation_moments
+    monkeypatch.setattr(batch_norm_fast, "_deviation_moments",
+                        lambda *args: calls.append(1) or deviation_moments(*args))
+    mean, var = batch_norm_fast.moments(rows)
+    assert len(calls) == passes
+    exact = rows.astype(np.float64)
+    # the mean within a millionth of a standard deviation: what normalizing needs
+    np.testing.assert_allclose(mean, exact.mean(axis=0), rtol=0, atol=1e-6 * exact.std())
+    np.testing.assert_allclose(var, exact.var(axis=0), rtol=1e-6)

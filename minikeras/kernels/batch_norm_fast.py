@@ -9,12 +9,13 @@ rows = x.reshape(M, C), M = batch * height * width for images. Per feature:
     mean, var over the M rows                 rstd = 1 / sqrt(var + epsilon)
     forward   out = x * scale + shift         scale = gamma * rstd, shift = beta - mean * scale
     backward  dbeta = sum(dout)               dgamma = rstd * (sum(dout * x) - mean * dbeta)
-              dx = dout * a + x * b + c       a = gamma * rstd,  b = -a * rstd * dgamma / M,
-                                              c = -a * dbeta / M - b * mean
+              dx = a * (dout + x * b + c)     a = gamma * rstd,  b = -rstd * dgamma / M,
+                                              c = -dbeta / M - b * mean
 
 The backward is normalize_backward's dx = rstd * (dx_hat - mean(dx_hat) - x_hat *
 mean(dx_hat * x_hat)) with dx_hat = gamma * dout and x_hat = (x - mean) * rstd, multiplied
-out; the forward's form is TensorFlow's. With the moving statistics (inference, or a frozen
+out (mean(dx_hat) = gamma * dbeta / M, mean(dx_hat * x_hat) = gamma * dgamma / M); the
+forward's form is TensorFlow's. With the moving statistics (inference, or a frozen
 layer) mean and var are constants and dx = dout * a. Multiplied out, x's mean cancels in
 float arithmetic (x * scale + shift, sum(dout * x) - mean * dbeta): the rounding error grows
 with |mean| / std of a feature, as it does in TensorFlow's forward pass. The mean and variance
@@ -31,8 +32,9 @@ Why it is faster than the same formulas written as whole-array NumPy expressions
   as the product of two arrays of one shape, so each vector is copied once into a
   block-shaped tile and the steps multiply block by tile.
 - Column sums are matrix-vector products ones @ block (BLAS), accumulated in float64.
-- The variance is not sum(x^2)/M - mean^2 (which cancels in float32): as in the plain
-  version, a first pass takes the mean and a second the deviations from it (`moments`).
+- The variance is not sum(x^2)/M - mean^2 (which cancels in float32) but comes from the
+  deviations from a first estimate of the mean, as in the plain version; the estimate is
+  the first block's mean, which saves a pass over x (`moments`).
 - The blocks are shared out among the cores as each comes free (parallel.over_items); a
   block's step writes only its own rows of `out` / `dx` and returns its column sums, which
   are added in block order, so results do not depend on which core did what.
@@ -40,6 +42,8 @@ Why it is faster than the same formulas written as whole-array NumPy expressions
   write in the forward pass and another to read back.
 - Big outputs and the small tiles come from the layer's Workspace (kernels/workspace.py).
 """
+
+import functools
 
 import numpy as np
 
@@ -49,14 +53,19 @@ from minikeras.kernels import parallel, workspace
 # in a core's L2 cache but cost more Python calls per row; on a 1 MB L2, 512 KB measured
 # fastest of 128 KB-2 MB (benchmarks/bench_batchnorm.py's first layer: 4,096 rows of 32).
 BLOCK_BYTES = 512 * 1024
+# Tiles are filled TILE_GROUP rows at a time (see _tile).
+TILE_GROUP = 32
 # Below this many elements one thread does every block: see parallel.py.
 PARALLEL_MIN_ELEMENTS = parallel.PARALLEL_MIN_ELEMENTS
 
 
 def block_rows(rows):
-    """Rows per block of a (M, C) array: at least 1, at most M."""
+    """Rows per block of a (M, C) array: at most M; a multiple of TILE_GROUP when more."""
     per_row = max(1, rows.shape[1] * rows.itemsize)
-    return max(1, min(rows.shape[0], BLOCK_BYTES // per_row))
+    size = max(1, BLOCK_BYTES // per_row)
+    if size > TILE_GROUP:
+        size -= size % TILE_GROUP
+    return min(rows.shape[0], size)
 
 
 def _over_blocks(work, rows, ws, scratch_count=0):
@@ -82,13 +91,25 @@ def _total(block_sums):
 def _tile(ws, name, vector, rows):
     """`vector` (C,) repeated down a (block rows, C) array of rows' dtype."""
     tile = workspace.empty(ws, name, (block_rows(rows), rows.shape[1]), rows.dtype)
-    tile[...] = vector
+    if len(tile) % TILE_GROUP == 0:
+        # copying a row of TILE_GROUP vectors down is faster than broadcasting one vector
+        group = np.tile(np.asarray(vector, dtype=rows.dtype), TILE_GROUP)
+        tile.reshape(-1, group.size)[...] = group
+    else:
+        tile[...] = vector
     return tile
+
+
+@functools.lru_cache(maxsize=16)
+def _ones_of(length, dtype):
+    ones = np.ones(length, dtype=dtype)
+    ones.flags.writeable = False
+    return ones
 
 
 def _ones(rows):
     """The vector that turns the column sums of a block into a BLAS product: ones @ block."""
-    return np.ones(block_rows(rows), dtype=rows.dtype)
+    return _ones_of(block_rows(rows), rows.dtype)
 
 
 # ------------------------------------------------------------------ forward
@@ -97,27 +118,35 @@ def _ones(rows):
 def moments(rows, ws=None):
     """Mean and (biased) variance of each column of rows (M, C), M >= 1: float64 (C,).
 
-    Two passes, as the plain version: a first mean m, then the deviations d = x - m, whose
-    sums give the exact mean m + mean(d) and variance mean(d^2) - mean(d)^2 (Chan, Golub
-    and LeVeque's corrected two-pass algorithm). The correction matters in float32: the
-    block sums of the first pass round, and so does m's copy in the tile.
+    The deviations d = x - m from any guess m give the exact mean m + mean(d) and variance
+    mean(d^2) - mean(d)^2 (Chan, Golub and LeVeque's corrected two-pass algorithm). That
+    difference cancels only if m is far from the mean, so m is the mean of the first block
+    of rows (a few whole images: one block read instead of a whole first pass over x), and
+    if it turns out more than a standard deviation away for some feature, the deviations
+    are taken again from the mean just found. Either way the variance is as accurate as the
+    plain version's two passes.
     """
-    m = rows.shape[0]
     ones = _ones(rows)
+    first = rows[:len(ones)]
+    guess = (ones @ first) / len(first)
+    mean, var, far = _deviation_moments(rows, guess, ones, ws)
+    if far:
+        mean, var, _ = _deviation_moments(rows, mean, ones, ws)
+    return mean, var
 
-    def block_sum(block, scratch):
-        x = rows[block]
-        return ones[:len(x)] @ x
 
-    first_mean = _total(_over_blocks(block_sum, rows, ws)) / m
-    mean_tile = _tile(ws, "mean", first_mean, rows)
+def _deviation_moments(rows, guess, ones, ws):
+    """(mean, var, whether the guess was more than a standard deviation off) from the
+    deviations of the rows from `guess` (C,)."""
+    m = rows.shape[0]
+    guess_tile = _tile(ws, "mean", guess, rows)
 
     def block_deviations(block, scratch):
-        """(sum(d), sum(d^2)) over the block's rows, d = x - m."""
+        """(sum(d), sum(d^2)) over the block's rows, d = x - guess."""
         x = rows[block]
         k = len(x)
         d = scratch[0][:k]
-        np.subtract(x, mean_tile[:k], out=d)
+        np.subtract(x, guess_tile[:k], out=d)
         d_sum = ones[:k] @ d
         np.multiply(d, d, out=d)
         return d_sum, ones[:k] @ d
@@ -125,7 +154,10 @@ def moments(rows, ws=None):
     sums = _over_blocks(block_deviations, rows, ws, scratch_count=1)
     mean_d = _total([d_sum for d_sum, _ in sums]) / m
     mean_d2 = _total([d2_sum for _, d2_sum in sums]) / m
-    return mean_tile[0].astype(np.float64) + mean_d, mean_d2 - mean_d ** 2
+    var = mean_d2 - mean_d ** 2
+    # the tile holds the guess rounded to rows' dtype: that is what d was taken from
+    mean = guess_tile[0].astype(np.float64) + mean_d
+    return mean, var, bool(np.any(mean_d ** 2 > var))
 
 
 def scale_shift(rows, scale, shift, ws=None):
@@ -171,8 +203,9 @@ def gradient_sums(drows, rows, mean, ws=None):
 
 
 def input_gradient(drows, rows, a, b=None, c=None, ws=None):
-    """dx = dout * a + x * b + c, or dout * a when b and c are None (the moving statistics).
-    drows, rows: (M, C) of one dtype; a, b, c: (C,). Returns dx (M, C), from the workspace."""
+    """dx = a * (dout + x * b + c), or dout * a when b and c are None (the moving
+    statistics). drows, rows: (M, C) of one dtype; a, b, c: (C,). Returns dx (M, C), from
+    the workspace."""
     dx = workspace.empty(ws, "dx", rows.shape, rows.dtype)
     a_tile = _tile(ws, "a", a, rows)
     with_statistics = b is not None
@@ -183,12 +216,15 @@ def input_gradient(drows, rows, a, b=None, c=None, ws=None):
     def block_dx(block, scratch):
         x, dy, d = rows[block], drows[block], dx[block]
         k = len(x)
-        np.multiply(dy, a_tile[:k], out=d)
         if with_statistics:
-            x_term = scratch[0][:k]
-            np.multiply(x, b_tile[:k], out=x_term)
-            np.add(d, x_term, out=d)
+            # all but the first step work in place on the block of dx: faster than
+            # writing to a third array
+            np.multiply(x, b_tile[:k], out=d)
+            np.add(d, dy, out=d)
             np.add(d, c_tile[:k], out=d)
+            np.multiply(d, a_tile[:k], out=d)
+        else:
+            np.multiply(dy, a_tile[:k], out=d)
 
-    _over_blocks(block_dx, rows, ws, scratch_count=1 if with_statistics else 0)
+    _over_blocks(block_dx, rows, ws)
     return dx

@@ -169,8 +169,9 @@ class BatchNormalization(ScaleShiftLayer):
 
     def _backward_fast(self, dout, cache, need_input_gradient):
         """dbeta = sum(dout), dgamma = rstd * sum(dout * (x - mean)) over the rows; with the
-        batch's statistics dx = a * dout + b * x + c (the kernel's docstring derives a, b, c
-        from normalize_backward), with the moving ones dx = a * dout."""
+        batch's statistics dx = a * (dout + x * b + c), which is normalize_backward's
+        formula multiplied out (see the kernel's docstring); with the moving ones
+        dx = a * dout."""
         _, rows, mean, rstd, batch_statistics = cache
         drows = dout.reshape(rows.shape).astype(rows.dtype, copy=False)    # (M, features)
         m = rows.shape[0]
@@ -188,8 +189,8 @@ class BatchNormalization(ScaleShiftLayer):
         dx = None
         if need_input_gradient:
             if batch_statistics:
-                b = -a * rstd * dgamma / m
-                c = -a * dbeta / m - b * mean
+                b = -rstd * dgamma / m
+                c = -dbeta / m - b * mean
                 dx = batch_norm_fast.input_gradient(drows, rows, a, b, c, self._workspace)
             else:
                 dx = batch_norm_fast.input_gradient(drows, rows, a, ws=self._workspace)
