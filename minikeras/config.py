@@ -1,5 +1,6 @@
 """`keras.config`: global settings (float type, epsilon, image data format), plus minikeras's
-choice of convolution/pooling kernels (`set_kernels("reference" | "fast")`)."""
+choice of convolution/pooling/batch normalization kernels (`set_kernels("reference" |
+"fast")`)."""
 
 from minikeras.backend import (
     backend,

@@ -169,3 +169,31 @@ def test_numpys_openblas_comes_first_when_scipy_maps_its_own():
     numpy_paths = [p for p in paths if os.path.basename(os.path.dirname(p)) == "numpy.libs"]
     assert numpy_paths, paths
     assert paths[0] == numpy_paths[0]
+
+
+def test_items_are_each_done_once_and_returned_in_order(monkeypatch):
+    monkeypatch.setattr(parallel, "worker_count", lambda: 3)
+    done = []
+
+    def work(item, worker):
+        assert 0 <= worker < 3
+        done.append((item, threading.current_thread().name))
+        return item * item
+
+    assert parallel.over_items(work, 40, 2**30) == [i * i for i in range(40)]
+    assert sorted(item for item, _ in done) == list(range(40))
+    done.clear()
+    assert parallel.over_items(work, 5, 10) == [0, 1, 4, 9, 16]      # small: this thread
+    assert {name for _, name in done} == {threading.current_thread().name}
+    assert parallel.item_workers(5, 10) == 1 and parallel.item_workers(2, 2**30) == 2
+
+
+def test_an_error_in_an_item_reaches_the_caller(monkeypatch):
+    monkeypatch.setattr(parallel, "worker_count", lambda: 2)
+
+    def work(item, worker):
+        if item == 7:
+            raise RuntimeError("item 7 failed")
+
+    with pytest.raises(RuntimeError, match="item 7 failed"):
+        parallel.over_items(work, 30, 2**30)

@@ -74,6 +74,9 @@ def _over_blocks(work, rows, ws, scratch_count=0):
     `scratch_count` (block rows, C) arrays that only this call's worker uses meanwhile.
     Returns work's results in block order."""
     m, size = rows.shape[0], block_rows(rows)
+    if size == m:        # one block: no sharing out (the common case for small layers)
+        return [work(slice(0, m), [workspace.empty(ws, f"scratch0.{j}", rows.shape, rows.dtype)
+                                   for j in range(scratch_count)])]
     blocks = [slice(start, min(start + size, m)) for start in range(0, m, size)]
     workers = parallel.item_workers(len(blocks), rows.size, PARALLEL_MIN_ELEMENTS)
     scratch = [[workspace.empty(ws, f"scratch{worker}.{j}", (size, rows.shape[1]), rows.dtype)
@@ -85,16 +88,26 @@ def _over_blocks(work, rows, ws, scratch_count=0):
 def _total(block_sums):
     """The float64 sum of per-block column sums, added in block order (the same rounding
     whichever core made which block)."""
+    if len(block_sums) == 1:
+        return block_sums[0].astype(np.float64)
     return np.sum(np.array(block_sums, dtype=np.float64), axis=0)
 
 
 def _tile(ws, name, vector, rows):
-    """`vector` (C,) repeated down a (block rows, C) array of rows' dtype."""
-    tile = workspace.empty(ws, name, (block_rows(rows), rows.shape[1]), rows.dtype)
-    if len(tile) % TILE_GROUP == 0:
+    """`vector` (C,) repeated down a (block rows, C) array of rows' dtype; when all rows
+    are one block, the (1, C) vector itself."""
+    shape = (block_rows(rows), rows.shape[1])
+    vector = np.asarray(vector, dtype=rows.dtype)
+    if shape[0] == rows.shape[0]:
+        # one block: each step runs once, so broadcasting the vector costs what filling a
+        # tile would. (1, C): a block's tile[:k] is still the one row, which broadcasts.
+        return vector.reshape(1, -1)
+    tile = workspace.empty(ws, name, shape, rows.dtype)
+    if shape[0] % TILE_GROUP == 0:
         # copying a row of TILE_GROUP vectors down is faster than broadcasting one vector
-        group = np.tile(np.asarray(vector, dtype=rows.dtype), TILE_GROUP)
-        tile.reshape(-1, group.size)[...] = group
+        groups = tile.reshape(-1, TILE_GROUP * shape[1])
+        tile[:TILE_GROUP] = vector
+        groups[1:] = groups[0]
     else:
         tile[...] = vector
     return tile
