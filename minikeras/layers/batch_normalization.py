@@ -150,7 +150,7 @@ class BatchNormalization(ScaleShiftLayer):
 
     def _forward_fast(self, x, training):
         """x: (..., features). Returns (out, cache) as forward does; the cache keeps x's rows
-        (not x_hat: the kernel recomputes x - mean block by block)."""
+        and the statistics, not x_hat (the kernel's backward formulas use x itself)."""
         rows = x.reshape(-1, x.shape[-1])                       # (M, features)
         batch_statistics = bool(training) and self.trainable
         if batch_statistics:
