@@ -61,11 +61,15 @@ PARALLEL_MIN_ELEMENTS = parallel.PARALLEL_MIN_ELEMENTS
 
 def block_rows(rows):
     """Rows per block of a (M, C) array: at most M; a multiple of TILE_GROUP when more."""
-    per_row = max(1, rows.shape[1] * rows.itemsize)
-    size = max(1, BLOCK_BYTES // per_row)
+    return _block_rows(rows.shape[0], rows.shape[1] * rows.itemsize, BLOCK_BYTES)
+
+
+@functools.lru_cache(maxsize=64)
+def _block_rows(m, row_bytes, block_bytes):
+    size = max(1, block_bytes // max(1, row_bytes))
     if size > TILE_GROUP:
         size -= size % TILE_GROUP
-    return min(rows.shape[0], size)
+    return min(m, size)
 
 
 def _over_blocks(work, rows, ws, scratch_count=0):
