@@ -60,8 +60,9 @@ RESIZE_CASES = [
     {"size": size, "target": target, "interpolation": interpolation, "aspect": aspect,
      "data_format": data_format}
     for size, target, interpolation, aspect, data_format in itertools.product(
-        ((6, 9), (9, 6), (3, 4)), ((4, 4), (8, 3), (7, 12)), ("bilinear", "nearest"),
-        ("plain", "crop", "pad"), ("channels_last", "channels_first"))
+        ((6, 9), (9, 6), (3, 4)), ((4, 4), (8, 3), (7, 12)),
+        ("bilinear", "nearest", "bicubic", "area"), ("plain", "crop", "pad"),
+        ("channels_last", "channels_first"))
 ]
 
 
@@ -90,7 +91,7 @@ def test_resizing_and_center_crop_match_keras(case):
 UINT8_CASES = [
     {"size": size, "target": target, "interpolation": interpolation, "aspect": aspect}
     for size, target, interpolation, aspect in itertools.product(
-        ((24, 37), (37, 24)), ((11, 16), (53, 29)), ("bilinear", "nearest"),
+        ((24, 37), (37, 24)), ((11, 16), (53, 29)), ("bilinear", "nearest", "bicubic", "area"),
         ("plain", "crop", "pad"))
 ]
 
@@ -113,7 +114,7 @@ def test_resizing_uint8_images_exactly_as_keras(case):
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float16", "int32", "int8", "uint16"])
-@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest", "bicubic", "area"])
 def test_resizing_other_dtypes_exactly_as_keras(dtype, interpolation):
     """Floats are resized as float32 (the layer's dtype); integers come back in their dtype,
     nearest selecting their values exactly (int32 beyond 2**24 included)."""

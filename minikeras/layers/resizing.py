@@ -31,7 +31,8 @@ class Resizing(Layer):
 
     Args:
         height, width: the output size.
-        interpolation: "bilinear" (default) or "nearest", as tf.image.resize computes them.
+        interpolation: "bilinear" (default), "nearest", "bicubic" (Keys' cubic) or "area"
+            (box average), as tf.image.resize computes them (kernels/resize.py).
         crop_to_aspect_ratio: crop the largest centred window with the target's aspect ratio
             first (no distortion, the edges are lost).
         pad_to_aspect_ratio: pad the image evenly on both sides with `fill_value` to the
@@ -43,7 +44,7 @@ class Resizing(Layer):
 
     Shapes: (batch, h, w, c) -> (batch, height, width, c). Output dtype: the layer's dtype;
     called directly on integer images, their dtype (rounded half to even and saturated, as
-    Keras). The values are Keras's bit for bit: bilinear repeats TensorFlow's float32
+    Keras). The values are Keras's bit for bit: the interpolations repeat TensorFlow's float32
     arithmetic step by step (kernels/resize.py), and nearest selects integer pixels without
     converting them. (One difference: Keras pads an integer image in its own dtype and fails
     on a float `fill_value` such as the default 0.0; here it is padded as float32.)
