@@ -145,20 +145,24 @@ def resize_forward(x, out_hw, interpolation):
     """x: (batch, h, w, channels) -> (out, cache), out: (batch, out_h, out_w, channels).
 
     Computed in x's dtype (float32 for a float32 layer, whatever the images were)."""
-    _, height, width, _ = x.shape
+    batch, height, width, channels = x.shape
     a_h = interpolation_matrix(height, out_hw[0], interpolation).astype(x.dtype)
     a_w = interpolation_matrix(width, out_hw[1], interpolation).astype(x.dtype)
+    # The kernels see each image row as one (width * channels,) vector: a column is a run of
+    # `channels` values, and per-column weights are repeated over the channels, so that
+    # NumPy's inner loops run along whole rows rather than over 3 channels at a time.
+    rows = x.reshape(batch, height, width * channels)
     if interpolation == "nearest":
         # a selection: gather rather than multiply, so every output is an input value exactly
-        rows = nearest_indices(height, out_hw[0])
-        out = np.take(np.take(x, rows, axis=1), nearest_indices(width, out_hw[1]), axis=2)
+        out = _columns(np.take(rows, nearest_indices(height, out_hw[0]), axis=1),
+                       nearest_indices(width, out_hw[1]), channels)
     elif interpolation == "bilinear":
-        out = _bilinear(x, out_hw)
+        out = _bilinear(rows, (height, width), out_hw, channels)
     elif interpolation == "bicubic":
-        out = _bicubic(x, out_hw)
+        out = _bicubic(rows, (height, width), out_hw, channels)
     else:
-        out = _area(x, out_hw)
-    return out, (a_h, a_w)
+        out = _area(rows, (height, width), out_hw, channels)
+    return out.reshape(batch, *out_hw, channels), (a_h, a_w)
 
 
 def resize_backward(dout, cache):
@@ -171,25 +175,38 @@ def resize_backward(dout, cache):
     return dx.reshape(batch, a_h.shape[1], width, channels)
 
 
-def _bilinear(x, out_hw):
+def _columns(rows, indices, channels):
+    """rows: (batch, h, w * channels) -> (batch, h, len(indices) * channels), the columns
+    `indices` of every row."""
+    flat = (np.asarray(indices)[:, None] * channels + np.arange(channels)).ravel()
+    return np.take(rows, flat, axis=2)
+
+
+def _per_column(values, channels, dtype):
+    """(out_w,) values, one per output column -> (out_w * channels,), to multiply rows."""
+    return np.repeat(values.astype(dtype), channels)
+
+
+def _bilinear(rows, in_hw, out_hw, channels):
     """TensorFlow's order: along the width first, then along the height,
 
         top    = tl + (tr - tl) * fx
         bottom = bl + (br - bl) * fx
-        out    = top + (bottom - top) * fy        (each operation rounded to x's dtype)
-    """
-    height, width = x.shape[1:3]
-    row_low, row_high, fy = bilinear_neighbours(height, out_hw[0])
-    col_low, col_high, fx = bilinear_neighbours(width, out_hw[1])
-    fx = fx.astype(x.dtype)[:, None]                    # (out_w, 1): broadcast over channels
-    fy = fy.astype(x.dtype)[:, None, None]              # (out_h, 1, 1)
+        out    = top + (bottom - top) * fy        (each operation rounded to the dtype)
+
+    rows: (batch, h, w * channels) -> (batch, out_h, out_w * channels)."""
+    row_low, row_high, fy = bilinear_neighbours(in_hw[0], out_hw[0])
+    col_low, col_high, fx = bilinear_neighbours(in_hw[1], out_hw[1])
+    fx = _per_column(fx, channels, rows.dtype)          # (out_w * channels,)
+    fy = fy.astype(rows.dtype)[:, None]                 # (out_h, 1)
     # A row's horizontal interpolation is the same number whichever output row uses it: do
     # it once for each input row that some output row needs, then interpolate vertically.
     needed, where = np.unique(np.concatenate([row_low, row_high]), return_inverse=True)
-    source = x if len(needed) == height else np.take(x, needed, axis=1)
-    rows = _lerp(np.take(source, col_low, axis=2), np.take(source, col_high, axis=2), fx)
-    upper, lower = where[:out_hw[0]], where[out_hw[0]:]      # positions in `rows`
-    return _lerp(np.take(rows, upper, axis=1), np.take(rows, lower, axis=1), fy)
+    source = rows if len(needed) == in_hw[0] else np.take(rows, needed, axis=1)
+    across = _lerp(_columns(source, col_low, channels), _columns(source, col_high, channels),
+                   fx)
+    upper, lower = where[:out_hw[0]], where[out_hw[0]:]      # positions in `across`
+    return _lerp(np.take(across, upper, axis=1), np.take(across, lower, axis=1), fy)
 
 
 def _lerp(a, b, fraction):
@@ -201,62 +218,65 @@ def _lerp(a, b, fraction):
     return b
 
 
-def _bicubic(x, out_hw):
+def _bicubic(rows, in_hw, out_hw, channels):
     """TensorFlow's order: along the height first (four rows, weights wy), then along the
     width (four of those columns, weights wx), each sum taken left to right:
 
         column = ((r0 * wy0 + r1 * wy1) + r2 * wy2) + r3 * wy3
         out    = ((c0 * wx0 + c1 * wx1) + c2 * wx2) + c3 * wx3
-    """
-    height, width = x.shape[1:3]
-    row_taps, row_weights = bicubic_taps(height, out_hw[0])
-    col_taps, col_weights = bicubic_taps(width, out_hw[1])
-    row_weights = row_weights.astype(x.dtype)[:, :, None, None]     # (out_h, 4, 1, 1)
-    col_weights = col_weights.astype(x.dtype)[:, :, None]           # (out_w, 4, 1)
+
+    rows: (batch, h, w * channels) -> (batch, out_h, out_w * channels)."""
+    row_taps, row_weights = bicubic_taps(in_hw[0], out_hw[0])
+    col_taps, col_weights = bicubic_taps(in_hw[1], out_hw[1])
     # The vertical sums for the columns some output column needs, each computed once.
     needed, where = np.unique(col_taps, return_inverse=True)
     where = where.reshape(col_taps.shape)
-    source = x if len(needed) == width else np.take(x, needed, axis=2)
-    columns = _weighted_sum(source, row_taps, row_weights, axis=1)  # (b, out_h, w', c)
-    return _weighted_sum(columns, where, col_weights, axis=2)
+    source = rows if len(needed) == in_hw[1] else _columns(rows, needed, channels)
+    down = _weighted_sum(lambda k: np.take(source, row_taps[:, k], axis=1),
+                         [row_weights[:, k].astype(rows.dtype)[:, None] for k in range(4)])
+    return _weighted_sum(lambda k: _columns(down, where[:, k], channels),
+                         [_per_column(col_weights[:, k], channels, rows.dtype)
+                          for k in range(4)])
 
 
-def _weighted_sum(x, taps, weights, axis):
-    """sum over k of take(x, taps[:, k], axis) * weights[:, k], accumulated in order k = 0, 1,
-    2, 3 (float addition is not associative: the order is part of the result)."""
-    total = np.take(x, taps[:, 0], axis=axis)
-    total *= weights[:, 0]
-    for k in range(1, taps.shape[1]):
-        term = np.take(x, taps[:, k], axis=axis)
-        term *= weights[:, k]
-        total += term
+def _weighted_sum(term, weights):
+    """sum over k of term(k) * weights[k], accumulated in order k = 0, 1, 2, ... (float
+    addition is not associative: the order is part of the result). term(k) is a fresh
+    array."""
+    total = term(0)
+    total *= weights[0]
+    for k in range(1, len(weights)):
+        part = term(k)
+        part *= weights[k]
+        total += part
     return total
 
 
-def _area(x, out_hw):
+def _area(rows, in_hw, out_hw, channels):
     """TensorFlow's order: along the width first (per input row: the first pixel times its
     covered part, plus the whole pixels, plus the last pixel times its covered part), then
     along the height (the row sums times their covered parts, added in order), and finally
     times 1 / (scale_h * scale_w).
 
-    The loops run over positions within a box (at most ceil(scale) + 1 of them), never over
-    pixels."""
-    height, width = x.shape[1:3]
-    row_taps, row_weights, row_used, row_scale = area_spans(height, out_hw[0])
-    col_taps, col_weights, col_used, col_scale = area_spans(width, out_hw[1])
-    col_last = col_used.sum(axis=1) - 1                            # (out_w,) last position
-    col_weights = col_weights.astype(x.dtype)[:, :, None]           # (out_w, K, 1)
-    rows = np.take(x, col_taps[:, 0], axis=2) * col_weights[:, 0]   # (b, h, out_w, c)
+    rows: (batch, h, w * channels) -> (batch, out_h, out_w * channels). The loops run over
+    positions within a box (at most ceil(scale) + 1 of them), never over pixels."""
+    row_taps, row_weights, row_used, row_scale = area_spans(in_hw[0], out_hw[0])
+    col_taps, col_weights, col_used, col_scale = area_spans(in_hw[1], out_hw[1])
+    col_last = col_used.sum(axis=1) - 1                 # (out_w,) each box's last position
+    across = _columns(rows, col_taps[:, 0], channels)
+    across *= _per_column(col_weights[:, 0], channels, rows.dtype)
     for k in range(1, col_taps.shape[1]):
-        term = np.take(x, col_taps[:, k], axis=2)
+        term = _columns(rows, col_taps[:, k], channels)
         # whole pixels are added as they are; the last one times its covered part
-        term = np.where((col_last == k)[:, None], term * col_weights[:, k], term)
-        rows = np.where(col_used[:, k][:, None], rows + term, rows)
-    row_weights = row_weights.astype(x.dtype)[:, :, None, None]     # (out_h, K, 1, 1)
-    out = np.zeros((x.shape[0], out_hw[0], out_hw[1], x.shape[3]), dtype=x.dtype)
+        weight = np.where(col_last == k, col_weights[:, k], np.float32(1))
+        last = _per_column(col_last == k, channels, bool)
+        term = np.where(last, term * _per_column(weight, channels, rows.dtype), term)
+        across = np.where(_per_column(col_used[:, k], channels, bool), across + term, across)
+    out = np.zeros((rows.shape[0], out_hw[0], across.shape[2]), dtype=rows.dtype)
     for k in range(row_taps.shape[1]):
-        term = np.take(rows, row_taps[:, k], axis=1) * row_weights[:, k]
-        out = np.where(row_used[:, k][:, None, None], out + term, out)
+        term = np.take(across, row_taps[:, k], axis=1)
+        term *= row_weights[:, k].astype(rows.dtype)[:, None]
+        out = np.where(row_used[:, k][:, None], out + term, out)
     # 1 / (scale_h * scale_w): divided in float64, then rounded to float32, as TensorFlow does
-    out *= np.float32(1.0 / np.float64(row_scale * col_scale)).astype(x.dtype)
+    out *= np.float32(1.0 / np.float64(row_scale * col_scale)).astype(rows.dtype)
     return out
