@@ -73,8 +73,8 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
     formats = getattr(pydot.Dot(), "formats", None)
     if formats and extension not in formats:
         raise ValueError(
-            f"Expected `to_file` to end with an image format Graphviz writes ({', '.join(formats)}"
-            f"). Received: to_file={to_file!r}"
+            "Expected `to_file` to end with an image format Graphviz writes "
+            f"({', '.join(sorted(formats))}). Received: to_file={to_file!r}"
         )
 
     dot = model_to_dot(model, show_shapes=show_shapes, show_dtype=show_dtype,
@@ -84,7 +84,8 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
                        show_trainable=show_trainable, splines=splines)
     dot.write(to_file, format=extension)
     # Keras returns the image for a notebook to show, but raises after writing the file when
-    # IPython cannot show the format (SVG, DOT, no extension); here those return None.
+    # IPython cannot show the format (SVG, DOT) or guess it (no extension): here the format
+    # is passed to IPython, and the formats it cannot show return None.
     embeddable = {"png": "png", "jpg": "jpeg", "jpeg": "jpeg", "jpe": "jpeg", "gif": "gif"}
     if extension not in embeddable:
         return None
