@@ -4,7 +4,7 @@ import numpy as np
 
 from minikeras import constraints, initializers, regularizers
 from minikeras.backend import standardize_data_format
-from minikeras.kernels.conv import conv2d_backward, conv2d_bias_gradient, conv2d_forward
+from minikeras.kernels.conv import conv2d_backward, conv2d_forward
 from minikeras.layers import base_conv, base_conv1d
 from minikeras.layers.layer import ActivationMixin, Layer, activation_of
 from minikeras.utils.argument_validation import int_tuple, one_of, positive_int
@@ -153,7 +153,7 @@ class Conv1D(ActivationMixin, Layer):
         dz = self._activation_backward(da, act_cache, from_logits)
         dz = base_conv1d.to_steps_last_channels(np.asarray(dz, dtype=self.dtype),
                                                 self.data_format)   # (batch, out_steps, f)
-        dx, dkernel = conv2d_backward(base_conv1d.as_image(dz), conv_cache,
+        dx, dkernel, dbias = conv2d_backward(base_conv1d.as_image(dz), conv_cache,
                                       need_dx=need_input_gradient)
         if dx is not None:
             dx = dx[:, 0]                                          # (batch, padded steps, in)
@@ -163,7 +163,7 @@ class Conv1D(ActivationMixin, Layer):
                                                                            self.data_format))
         grads = [dkernel[0]]
         if self.use_bias:
-            grads.append(conv2d_bias_gradient(base_conv1d.as_image(dz)))
+            grads.append(dbias)
         return dx, grads if self.trainable else []
 
     def output_logits(self, cache):

@@ -3,7 +3,7 @@
 import numpy as np
 
 from minikeras import constraints, initializers, regularizers
-from minikeras.kernels.conv import conv2d_backward, conv2d_bias_gradient, conv2d_forward
+from minikeras.kernels.conv import conv2d_backward, conv2d_forward
 from minikeras.kernels.workspace import Workspace
 from minikeras.layers import base_conv
 from minikeras.layers.layer import ActivationMixin, Layer, activation_of
@@ -144,12 +144,12 @@ class Conv2D(ActivationMixin, Layer):
         dz = self._activation_backward(da, act_cache, from_logits)
         dz = base_conv.to_channels_last(np.asarray(dz, dtype=self.dtype), self.data_format)
         # dx: (batch, h, w, in) or None, dkernel: kernel shape
-        dx, dkernel = conv2d_backward(dz, conv_cache, need_dx=need_input_gradient)
+        dx, dkernel, dbias = conv2d_backward(dz, conv_cache, need_dx=need_input_gradient)
         if dx is not None:
             dx = base_conv.from_channels_last(dx, self.data_format)
         grads = [dkernel]
         if self.use_bias:
-            grads.append(conv2d_bias_gradient(dz))
+            grads.append(dbias)
         return dx, grads if self.trainable else []
 
     def output_logits(self, cache):
