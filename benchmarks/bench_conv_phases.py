@@ -36,6 +36,7 @@ import bench_conv  # noqa: E402
 import minikeras  # noqa: E402
 from minikeras.kernels import conv_fast, parallel  # noqa: E402
 from minikeras.layers import base_pooling, conv2d, dense, dropout, flatten  # noqa: E402
+from minikeras.models import fusion  # noqa: E402
 from minikeras.optimizers import base_optimizer  # noqa: E402
 
 wall = collections.defaultdict(float)        # phase -> seconds in the calling thread
@@ -73,6 +74,9 @@ def instrument():
     timed(base_pooling, "pool2d_backward", "pooling", wall)
     timed(conv2d.Conv2D, "_activate", "conv relu", wall)
     timed(conv2d.Conv2D, "_activation_backward", "conv relu", wall)
+    # a relu moved after the max pooling (models/fusion.py) runs on the pooled values
+    timed(fusion, "relu_in_place", "conv relu", wall)
+    timed(fusion, "relu_gradient", "conv relu", wall)
     for cls, phase in ((dense.Dense, "dense (softmax included)"),
                        (dropout.Dropout, "dropout, flatten"),
                        (flatten.Flatten, "dropout, flatten")):

@@ -76,10 +76,7 @@ def forward(step, x, training):
     if step.fusion == PREACTIVATION:
         return step.layer.forward_preactivation(x, training=training)
     out, cache = step.layer.forward(x, training=training)       # max pooling
-    # relu, in place: the pooled output is this step's own new array, and the pooling keeps
-    # no reference to it in its cache
-    np.maximum(out, 0, out=out)
-    return out, cache
+    return relu_in_place(out), cache
 
 
 def backward(step, dout, cache, out, need_input_gradient):
@@ -87,8 +84,18 @@ def backward(step, dout, cache, out, need_input_gradient):
     if step.fusion == PREACTIVATION:
         return step.layer.backward_preactivation(dout, cache,
                                                  need_input_gradient=need_input_gradient)
-    # relu's gradient (1 where the pooled output is positive), then the pooling's own
-    return step.layer.backward(dout * (out > 0), cache)
+    return step.layer.backward(relu_gradient(dout, out), cache)   # then the pooling's own
+
+
+def relu_in_place(pooled):
+    """relu of the pooled output, written over it: it is the pooling step's own new array,
+    and the pooling keeps no reference to it in its cache."""
+    return np.maximum(pooled, 0, out=pooled)
+
+
+def relu_gradient(dout, out):
+    """dL/d(pooled) from dL/d(relu(pooled)): dout where the output is positive, else 0."""
+    return dout * (out > 0)
 
 
 __all__ = ["PREACTIVATION", "RELU_AFTER", "backward", "forward", "mark"]
