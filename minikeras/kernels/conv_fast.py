@@ -70,7 +70,9 @@ def _cols_matrix(cols, part):
     return cols[:, part].reshape(cols.shape[0], -1).T
 
 
-def _pad_input(x, pads, ws):
+def pad_input(x, pads, ws):
+    """x zero-padded by `pads` ((top, bottom), (left, right)), in the workspace ws; x itself
+    when there is no padding."""
     (top, bottom), (left, right) = pads
     if top == bottom == left == right == 0:
         return x
@@ -90,7 +92,7 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
     out_h = conv_output_length(height, kh, strides[0], padding, dilation_rate[0])
     out_w = conv_output_length(width, kw, strides[1], padding, dilation_rate[1])
     pads = pad_amounts(height, width, (kh, kw), strides, padding, dilation_rate)
-    xpad = _pad_input(x, pads, ws)
+    xpad = pad_input(x, pads, ws)
     windows = _window_view(xpad, (kh, kw), strides, dilation_rate, (out_h, out_w))
 
     group_filters = filters // groups
