@@ -50,7 +50,7 @@ CONV_CASES = list(itertools.product(
     [(1, 1), (2, 2), (1, 2)],                 # strides
     ["valid", "same"],
     [(1, 1), (2, 2)],                         # dilation
-    [(1, 1), (2, 6), (4, 4)],                 # (groups, in_channels): 1-channel path too
+    [(1, 1), (1, 3), (2, 6), (4, 4)],         # (groups, in_channels): 1-channel path too
 ))
 
 
