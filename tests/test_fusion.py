@@ -172,3 +172,29 @@ def test_a_graph_with_masks_still_fuses_the_layers_that_ignore_them(monkeypatch)
     np.testing.assert_array_equal(fused[0], unfused[0])
     for got, want in zip(fused[1], unfused[1], strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("make_layer", [
+    lambda: layers.Conv2DTranspose(3, 3, strides=2, padding="same", activation="relu"),
+    lambda: layers.Conv2D(3, 3, padding="same", activation="relu"),
+])
+def test_every_fusable_conv_runs_its_own_convolution(monkeypatch, make_layer):
+    """Conv2DTranspose is a Conv2D subclass: fused, it must still run its own (transposed)
+    convolution, not Conv2D's."""
+    def make():
+        return minikeras.Sequential([minikeras.Input((5, 5, 2), dtype="float64"), make_layer(),
+                                     layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(1)])
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4, 5, 5, 2))
+    y = rng.standard_normal((4, 1))
+    model = make()
+    assert fused_kinds(model)[:2] == [fusion.PREACTIVATION, fusion.RELU_AFTER]
+    start = model.get_weights()
+    fused = train(model, x, y)
+    without_fusion(monkeypatch)
+    plain = make()
+    plain.set_weights(start)
+    unfused = train(plain, x, y)
+    np.testing.assert_array_equal(fused[0], unfused[0])
+    np.testing.assert_array_equal(fused[2], unfused[2])
