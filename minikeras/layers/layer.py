@@ -313,8 +313,7 @@ class Layer:
             raise NotImplementedError(
                 f"{type(self).__name__} does not implement forward() or call().")
         record = bool(training) or tape.active_trace() is not None
-        return tape.trace_call(self._bound_call(training, mask), x, self.trainable_weights,
-                               record)
+        return tape.trace_call(self._bound_call(training, mask), x, record)
 
     def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
         """dout: dL/d(out). Returns (dL/dx, grads), grads aligned with trainable_weights."""
