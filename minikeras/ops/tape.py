@@ -232,21 +232,23 @@ def primitive(forward):
     """
 
     def op(*args, **kwargs):
+        trace = _TRACES[-1] if _TRACES else None
         plain = []          # the arguments as forward takes them: arrays, not Tracked values
         parents = []        # one per positional argument, as vjp's gradients: Tracked or None
         has_list = False
         for arg in args:
             kind = type(arg)
+            parent = None
             if kind is np.ndarray or kind is float or kind is int:
-                parent = None                               # the common, untracked case
+                pass                                        # the common, untracked case
             elif kind is Tracked:
                 parent, arg = arg, arg.value
+            elif getattr(kind, "_is_variable", False):     # a weight: inside a trace, a leaf
+                parent = trace.leaf(arg) if trace is not None else None
+                arg = arg.value
             elif kind is list or kind is tuple:             # concatenate, stack, einsum...
                 parent, arg = _lift_list(arg)
                 has_list = has_list or parent is not None
-            else:
-                parent = lift(arg)                  # a Variable read inside a trace: a leaf
-                arg = unwrap(arg) if parent is None else parent.value
             plain.append(arg)
             parents.append(parent)
         out, vjp = forward(*plain, **kwargs)
@@ -417,9 +419,9 @@ def sum_to_shape(grad, shape):
         return grad
     extra = grad.ndim - len(shape)
     if extra:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:
+        grad = grad.sum(axis=tuple(range(extra)))       # a bias: (batch, units) -> (units,)
+    if grad.shape != shape:
+        stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
         grad = grad.sum(axis=stretched, keepdims=True)
     return grad
 
