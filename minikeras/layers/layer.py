@@ -320,8 +320,8 @@ class Layer:
         if not self._has_call():
             raise NotImplementedError(
                 f"{type(self).__name__} does not implement backward() or call().")
-        return tape.backprop_call(self._bound_call(True), cache, dout, self.trainable_weights,
-                                  need_input_gradient)
+        return tape.backprop_call(lambda: self._bound_call(True), cache, dout,
+                                  self.trainable_weights, need_input_gradient)
 
     def call(self, inputs, *args, **kwargs):
         """The layer's computation written with keras.ops (subclasses override it)."""

@@ -483,14 +483,19 @@ def backprop_call(function, record, dout, weights, need_input_gradient=True):
     """The layer contract's backward for a traced call: (dL/dx, [dL/dw per weight]).
 
     weights: the Variables whose gradients are asked for (the layer's trainable weights).
+    function: the call, run again on the tape when its forward ran without it (a function
+    taking no argument that returns it, as it is needed only then).
     The seeds are the output(s) with `dout` and each added loss with 1: the added losses
     are part of the loss being minimised.
     """
     if record.replay is not None:
-        _, record = trace_call(function, record.replay[0])
-    outputs = record.output if isinstance(record.output, (list, tuple)) else [record.output]
-    douts = dout if isinstance(dout, (list, tuple)) else [dout]
-    seeds = list(zip(outputs, douts)) + [(term, None) for term in record.loss_terms]
+        _, record = trace_call(function(), record.replay[0])
+    if isinstance(record.output, (list, tuple)):
+        seeds = list(zip(record.output, dout))
+    else:
+        seeds = [(record.output, dout)]
+    if record.loss_terms:
+        seeds += [(term, None) for term in record.loss_terms]
     # A weight the call did not read has no leaf (None): its gradient is zeros.
     sources = [record.leaves.get(id(w)) for w in weights]
     if need_input_gradient:
@@ -506,6 +511,8 @@ def backprop_call(function, record, dout, weights, need_input_gradient=True):
 
 
 def _values(out):
+    if type(out) is Tracked and type(out.value) is np.ndarray:     # the common case
+        return out.value
     if isinstance(out, (list, tuple)):
         return [unwrap(o) for o in out]
     if isinstance(out, dict):
