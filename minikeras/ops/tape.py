@@ -99,15 +99,17 @@ class Tracked:
         return _ops().transpose(self)
 
 
-_OPS = []       # keras.ops, imported on first use (it imports this module)
+_ops_module = None
 
 
 def _ops():
-    if not _OPS:
+    """keras.ops, imported on first use (it imports this module) and then kept."""
+    global _ops_module
+    if _ops_module is None:
         from minikeras import ops
 
-        _OPS.append(ops)
-    return _OPS[0]
+        _ops_module = ops
+    return _ops_module
 
 
 # ------------------------------------------------------------------ traces
@@ -270,9 +272,11 @@ def primitive(forward):
 def _lift_list(items):
     """A list argument of an op: (one Tracked-or-None per item, or None when no item is
     tracked; the items as plain arrays)."""
+    if not any(type(item) is Tracked or hasattr(item, "_is_variable") for item in items):
+        return None, items                      # a shape, or a list of plain arrays
     parents = [lift(item) for item in items]
     if parents.count(None) == len(parents):
-        parents = None
+        parents = None                          # Variables read outside any trace
     return parents, unwrap(items)
 
 
