@@ -234,25 +234,24 @@ def primitive(forward):
     """
 
     def op(*args, **kwargs):
-        trace = _TRACES[-1] if _TRACES else None
-        plain = []          # the arguments as forward takes them: arrays, not Tracked values
-        parents = []        # one per positional argument, as vjp's gradients: Tracked or None
+        plain = list(args)              # the arguments as forward takes them: plain arrays
+        parents = [None] * len(args)    # the Tracked value of each argument (None: untracked),
+                                        # lined up with the gradients vjp returns
         has_list = False
-        for arg in args:
+        for position, arg in enumerate(args):
             kind = type(arg)
-            parent = None
-            if kind is np.ndarray or kind is float or kind is int:
-                pass                                        # the common, untracked case
-            elif kind is Tracked:
-                parent, arg = arg, arg.value
+            if kind is Tracked:
+                parents[position] = arg
+                plain[position] = arg.value
+            elif kind is np.ndarray or kind is float or kind is int:
+                continue                                    # the common untracked case
             elif getattr(kind, "_is_variable", False):     # a weight: inside a trace, a leaf
-                parent = trace.leaf(arg) if trace is not None else None
-                arg = arg.value
+                plain[position] = arg.value
+                if _TRACES:
+                    parents[position] = _TRACES[-1].leaf(arg)
             elif kind is list or kind is tuple:             # concatenate, stack, einsum...
-                parent, arg = _lift_list(arg)
-                has_list = has_list or parent is not None
-            plain.append(arg)
-            parents.append(parent)
+                parents[position], plain[position] = _lift_list(arg)
+                has_list = has_list or parents[position] is not None
         out, vjp = forward(*plain, **kwargs)
         if type(out) is not np.ndarray and isinstance(out, np.generic):
             out = np.asarray(out)           # NumPy reductions give scalars; ops give arrays
