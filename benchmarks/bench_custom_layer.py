@@ -2,6 +2,7 @@
 the built-in Dense (hand-written backward), same model otherwise, same run.
 
     python benchmarks/bench_custom_layer.py [--repeats 5] [--epochs 3] [--batch-size 32]
+    python benchmarks/bench_custom_layer.py --bytecodes
 
 Two sizes, both Input(features) -> dense(units, relu) x 2 -> Dense(10, softmax), trained with
 Adam on 4096 random samples; only the two hidden layers differ:
@@ -13,6 +14,10 @@ machine load: the median of the pairs' ratios is the figure least moved by other
 shared machine. The tape's cost per op is the custom fit's extra time per training step
 divided by the ops it records per step (3 per hand-written layer: matmul, add, relu), forward
 and backward together, each layer call's own bookkeeping included.
+
+--bytecodes prints a figure that load does not move: the Python bytecodes (and Python calls)
+one forward+backward of each 8-16 layer runs, counted with sys.settrace. The tape's Python
+work is the difference; use it to compare two versions of the tape on a busy machine.
 """
 
 import argparse
@@ -65,12 +70,50 @@ def time_fit(custom, x, y, units, epochs, batch_size):
     return time.perf_counter() - start
 
 
+def count_bytecodes(layer, x, dout):
+    """(bytecodes, Python calls) run by one forward+backward of `layer` on x, after a warm-up."""
+    counts = {"opcode": 0, "call": 0}
+
+    def tracer(frame, event, arg):
+        frame.f_trace_opcodes = True
+        if event in counts:
+            counts[event] += 1
+        return tracer
+
+    def step():
+        out, cache = layer.forward(x, training=True)
+        layer.backward(dout, cache)
+
+    step()
+    sys.settrace(tracer)
+    try:
+        step()
+    finally:
+        sys.settrace(None)
+    return counts["opcode"], counts["call"]
+
+
+def print_bytecodes(batch_size):
+    x = np.random.default_rng(0).normal(size=(batch_size, 8)).astype("float32")
+    dout = np.ones((batch_size, 16), dtype="float32")
+    for name, layer in (("built-in Dense", minikeras.layers.Dense(16, activation="relu")),
+                        ("ops Dense (tape)", OpsDense(16))):
+        layer._maybe_build(x.shape)
+        opcodes, calls = count_bytecodes(layer, x, dout)
+        print(f"{name:18s} forward+backward: {opcodes} Python bytecodes, {calls} Python calls")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--bytecodes", action="store_true",
+                        help="count the Python bytecodes of one layer step instead of timing")
     args = parser.parse_args()
+    if args.bytecodes:
+        print_bytecodes(args.batch_size)
+        return
     rng = np.random.default_rng(0)
     y = rng.integers(0, 10, size=4096)
     for size, features, units in (("wide", 64, 128), ("small", 8, 16)):
