@@ -10,10 +10,12 @@ Adam on 4096 random samples; only the two hidden layers differ:
     small:  8 features,  16 units (the per-step bookkeeping dominates: the tape's cost shows)
 Prints each one's median fit time, the ratio custom / built-in (target: within 1.5x) and
 os.getloadavg(). The fits alternate, built-in then custom, so each pair sees about the same
-machine load: the median of the pairs' ratios is the figure least moved by other work on a
-shared machine. The tape's cost per op is the custom fit's extra time per training step
-divided by the ops it records per step (3 per hand-written layer: matmul, add, relu), forward
-and backward together, each layer call's own bookkeeping included.
+machine load: the median of the pairs' ratios is the wall-clock figure least moved by other
+work on a shared machine. The main thread's CPU time (time.thread_time) leaves out the time
+spent waiting for a core, but also the work of BLAS's own threads (the wide case's products).
+The tape's cost per op is the custom fit's extra time per training step divided by the ops
+it records per step (3 per hand-written layer: matmul, add, relu), forward and backward
+together, each layer call's own bookkeeping included.
 
 --bytecodes prints a figure that load does not move: the Python bytecodes (and Python calls)
 one forward+backward of each 8-16 layer runs, counted with sys.settrace. The tape's Python
@@ -63,11 +65,12 @@ def build(custom, features, units):
 
 
 def time_fit(custom, x, y, units, epochs, batch_size):
+    """(wall time, this thread's CPU time) of one fit, in seconds."""
     minikeras.utils.set_random_seed(0)
     model = build(custom, x.shape[1], units)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.thread_time()
     model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=False, verbose=0)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.thread_time() - start_cpu
 
 
 def count_bytecodes(layer, x, dout):
@@ -119,11 +122,12 @@ def main():
     for size, features, units in (("wide", 64, 128), ("small", 8, 16)):
         x = rng.normal(size=(4096, features)).astype("float32")
         times = {"built-in Dense": [], "ops Dense (tape)": []}
+        cpu_times = {"built-in Dense": [], "ops Dense (tape)": []}
         for _ in range(args.repeats):       # interleaved: both see the same machine load
-            times["built-in Dense"].append(
-                time_fit(False, x, y, units, args.epochs, args.batch_size))
-            times["ops Dense (tape)"].append(
-                time_fit(True, x, y, units, args.epochs, args.batch_size))
+            for name, custom in (("built-in Dense", False), ("ops Dense (tape)", True)):
+                wall, cpu = time_fit(custom, x, y, units, args.epochs, args.batch_size)
+                times[name].append(wall)
+                cpu_times[name].append(cpu)
         medians = {name: statistics.median(values) for name, values in times.items()}
         print(f"{size} ({features} features, {units} units, {args.epochs} epochs of "
               f"{4096 // args.batch_size} steps)")
@@ -135,6 +139,9 @@ def main():
             c / b for b, c in zip(times["built-in Dense"], times["ops Dense (tape)"]))
         print(f"  ratio custom / built-in: median {ratio:.2f}x, best {best:.2f}x, "
               f"median of pairs {pairs:.2f}x (target <= 1.5x)")
+        cpu_ratio = (statistics.median(cpu_times["ops Dense (tape)"])
+                     / statistics.median(cpu_times["built-in Dense"]))
+        print(f"  ratio of the main thread's CPU time (medians): {cpu_ratio:.2f}x")
         steps = args.epochs * -(-len(x) // args.batch_size)
         extra = (medians["ops Dense (tape)"] - medians["built-in Dense"]) / steps
         print(f"  the tape's cost: {extra * 1e6:.0f} us per step, "
