@@ -34,8 +34,8 @@ class Tracked:
 
     Attributes:
         value: the NumPy array (or a list of arrays for a layer with several outputs).
-        parents: the Tracked values it was computed from ([] for a leaf), one per gradient
-            that vjp gives (None for an op argument that is not tracked).
+        parents: a list of the Tracked values it was computed from (empty for a leaf), one
+            per gradient that vjp gives (None for an op argument that is not tracked).
         vjp: function dL/d(value) -> list of dL/d(parent), one per parent (None entries allowed
             where a parent gets no gradient); None for a leaf.
     """
@@ -493,10 +493,9 @@ def backprop_call(function, record, dout, weights, need_input_gradient=True):
     """
     if record.replay is not None:
         _, record = trace_call(function(), record.replay[0])
-    if isinstance(record.output, (list, tuple)):
-        seeds = list(zip(record.output, dout))
-    else:
-        seeds = [(record.output, dout)]
+    outputs = record.output if isinstance(record.output, (list, tuple)) else [record.output]
+    douts = dout if isinstance(dout, (list, tuple)) else [dout]
+    seeds = list(zip(outputs, douts))
     if record.loss_terms:
         seeds += [(term, None) for term in record.loss_terms]
     # A weight the call did not read has no leaf (None): its gradient is zeros.
