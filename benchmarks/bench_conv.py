@@ -11,10 +11,11 @@
     how minikeras trained before it split batches itself), and minikeras with glibc's
     malloc keeping freed memory (benchmarks/memory.py: keep_freed_memory()); minor page
     faults per batch shown.
-(b) Conv2D forward + backward GFLOP/s (minikeras.kernels.conv, float32, as minikeras trains:
-    batch split over the cores, BLAS on one thread) for a few layer shapes, against NumPy's
-    own float32 matmul GFLOP/s (BLAS's threads) on this machine. The convnet's first layer
-    is shown as trained (no input gradient: nothing uses it) and with one.
+(b) Conv2D forward + backward GFLOP/s (minikeras.kernels.conv with a bias, float32, as
+    Conv2D trains: batch split over the cores, BLAS on one thread) for a few layer shapes,
+    against NumPy's own float32 matmul GFLOP/s (BLAS's threads) on this machine. The
+    convnet's first layer is shown as trained (no input gradient: nothing uses it) and with
+    one.
 (c) Peak resident memory of each engine's training subprocess while it trains (VmHWM, reset
     once the libraries, data and model are loaded), that starting size and the growth, and
     the whole process's peak (ru_maxrss, which also counts loading the digits).
@@ -208,13 +209,15 @@ def conv_gflops(repeats):
     for x_shape, k_shape, strides, padding, need_dx in CONV_SHAPES:
         x = rng.standard_normal(x_shape, dtype=np.float32)
         kernel = rng.standard_normal(k_shape, dtype=np.float32)
-        workspace = Workspace()      # as a Conv2D layer keeps one: buffers reused
+        bias = rng.standard_normal(k_shape[-1], dtype=np.float32)   # a Conv2D layer's bias:
+        workspace = Workspace()      # and, as the layer keeps one, buffers reused
         with one_blas_thread():
-            out, cache = conv2d_forward(x, kernel, strides, padding, workspace=workspace)
+            out, cache = conv2d_forward(x, kernel, strides, padding, bias=bias,
+                                        workspace=workspace)
             dout = rng.standard_normal(out.shape, dtype=np.float32)
             flops = conv2d_flops(x.shape, kernel.shape, out.shape) * (3 if need_dx else 2)
             forward = best_seconds(
-                functools.partial(conv2d_forward, workspace=workspace),
+                functools.partial(conv2d_forward, bias=bias, workspace=workspace),
                 (x, kernel, strides, padding), repeats)
             backward = best_seconds(conv2d_backward, (dout, cache, need_dx), repeats)
         rows.append((x_shape, k_shape, strides, padding, need_dx, forward, backward,

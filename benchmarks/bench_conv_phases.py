@@ -6,8 +6,9 @@ Trains bench_conv.py's convnet (batch 128, minikeras's default fast kernels, bat
 the cores) on real MNIST digits and times, over --steps steps after a warm-up epoch:
 
     conv forward:  im2col copy | GEMM cols @ W (+ bias)
-    conv backward: kernel gradient GEMM cols.T @ dout | input gradient (GEMMs + strided adds)
-                   | bias gradient
+    conv backward: kernel gradient GEMM cols.T @ dout (with the bias gradient when the bias
+                   rides in the GEMM: one input channel) | input gradient (GEMMs + strided
+                   adds) | the bias gradient summed outside the GEMM (other layers)
     pooling, the convolutions' relu, the dense layer (its softmax included), dropout and
     flatten (each forward + backward), the optimizer, the rest of the step (loss, metrics),
     and allocation: minor page faults per step, and the step time and faults when every
@@ -35,6 +36,7 @@ import bench_conv  # noqa: E402
 import minikeras  # noqa: E402
 from minikeras.kernels import conv_fast, parallel  # noqa: E402
 from minikeras.layers import base_pooling, conv2d, dense, dropout, flatten  # noqa: E402
+from minikeras.models import fusion  # noqa: E402
 from minikeras.optimizers import base_optimizer  # noqa: E402
 
 wall = collections.defaultdict(float)        # phase -> seconds in the calling thread
@@ -62,7 +64,8 @@ def instrument():
     # the layers' modules hold the names they imported from minikeras.kernels
     timed(conv2d, "conv2d_forward", "conv forward", wall)
     timed(conv2d, "conv2d_backward", "conv backward", wall)
-    timed(conv2d, "conv2d_bias_gradient", "conv bias gradient", wall)
+    # inside conv backward: the bias gradient where it is not a by-product of the GEMM
+    timed(conv_fast, "conv2d_bias_gradient", "conv bias gradient", wall)
     timed(conv_fast, "_convolve_part", "forward part", in_parts)
     timed(conv_fast, "_fill_cols", "im2col copy", in_parts)
     timed(conv_fast, "_gradients_part", "backward part", in_parts)
@@ -71,6 +74,9 @@ def instrument():
     timed(base_pooling, "pool2d_backward", "pooling", wall)
     timed(conv2d.Conv2D, "_activate", "conv relu", wall)
     timed(conv2d.Conv2D, "_activation_backward", "conv relu", wall)
+    # a relu moved after the max pooling (models/fusion.py) runs on the pooled values
+    timed(fusion, "relu_in_place", "conv relu", wall)
+    timed(fusion, "relu_gradient", "conv relu", wall)
     for cls, phase in ((dense.Dense, "dense (softmax included)"),
                        (dropout.Dropout, "dropout, flatten"),
                        (flatten.Flatten, "dropout, flatten")):
@@ -114,6 +120,8 @@ def main():
     per_step = {phase: seconds / args.steps for phase, seconds in wall.items()}
 
     forward, backward = per_step.pop("conv forward"), per_step.pop("conv backward")
+    bias_gradient = per_step.pop("conv bias gradient", 0.0)
+    backward -= bias_gradient
     im2col_share = in_parts["im2col copy"] / in_parts["forward part"]
     dx_share = in_parts["input gradient"] / in_parts["backward part"]
     rows = [
@@ -121,7 +129,7 @@ def main():
         ("conv forward: GEMM cols @ W + bias", forward * (1 - im2col_share)),
         ("conv backward: kernel gradient GEMM", backward * (1 - dx_share)),
         ("conv backward: input gradient", backward * dx_share),
-        ("conv bias gradient", per_step.pop("conv bias gradient")),
+        ("conv bias gradient (outside the GEMM)", bias_gradient),
     ]
     rows += sorted(per_step.items(), key=lambda item: -item[1])
     rows.append(("rest (loss, metrics, loop)", step_s - sum(seconds for _, seconds in rows)))

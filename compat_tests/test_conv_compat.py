@@ -50,7 +50,7 @@ def test_conv2d_ops_match_tensorflow(kernel_size, strides, padding, dilation, dt
     kernel = rng.standard_normal((*kernel_size, 3, 4)).astype(dtype)
     out, cache = conv2d_forward(x, kernel, strides, padding, dilation)
     dout = rng.standard_normal(out.shape).astype(dtype)
-    dx, dkernel = conv2d_backward(dout, cache)
+    dx, dkernel, _ = conv2d_backward(dout, cache)
     tf_out, tf_dx, tf_dkernel = tf_conv_with_gradients(x, kernel, dout, strides, padding,
                                                        dilation)
     tol = 1e-5 if dtype == "float32" else 1e-12
@@ -71,7 +71,7 @@ def test_grouped_conv2d_ops_match_tensorflow(kernel_size, strides, padding, dila
     kernel = rng.standard_normal((*kernel_size, 6 // groups, 6))
     out, cache = conv2d_forward(x, kernel, strides, padding, dilation, groups)
     dout = rng.standard_normal(out.shape)
-    dx, dkernel = conv2d_backward(dout, cache)
+    dx, dkernel, _ = conv2d_backward(dout, cache)
     tf_out, tf_dx, tf_dkernel = tf_conv_with_gradients(x, kernel, dout, strides, padding,
                                                        dilation)
     np.testing.assert_allclose(out, tf_out, rtol=1e-10, atol=1e-10)

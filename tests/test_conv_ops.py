@@ -75,7 +75,8 @@ def test_gradients_match_finite_differences(kernel_size, strides, padding, dilat
                             * weights))
 
     dout = weights.copy()
-    dx, dkernel = conv2d_backward(dout, cache)
+    dx, dkernel, dbias = conv2d_backward(dout, cache)
+    assert dbias is None                           # no bias given to the forward pass
     np.testing.assert_array_equal(dout, weights)  # the incoming gradient is left untouched
     np.testing.assert_allclose(dx, numerical_gradient(loss, x), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(dkernel, numerical_gradient(loss, kernel), rtol=1e-6, atol=1e-7)
@@ -106,7 +107,7 @@ def test_float32_stays_float32_and_contiguous():
     kernel = rng.standard_normal((3, 2, 3, 4)).astype(np.float32)
     out, cache = conv2d_forward(x, kernel, (2, 1), "same", (1, 1), 2)
     assert out.dtype == np.float32 and out.shape == (3, 5, 8, 4)
-    dx, dkernel = conv2d_backward(np.ones(out.shape, np.float32), cache)
+    dx, dkernel, _ = conv2d_backward(np.ones(out.shape, np.float32), cache)
     assert dx.dtype == np.float32 and dkernel.dtype == np.float32
     assert dx.shape == x.shape and dkernel.shape == kernel.shape
     assert dx.flags.c_contiguous and dkernel.flags.c_contiguous

@@ -32,6 +32,8 @@ def float64():
     (lambda: layers.Rescaling([1.0, 2.0, 3.0]), (2, 4, 3), (2, 4, 3)),
     (lambda: layers.Resizing(5, 7), (2, 4, 3, 2), (2, 5, 7, 2)),
     (lambda: layers.Resizing(3, 2, interpolation="nearest"), (2, 5, 6, 2), (2, 3, 2, 2)),
+    (lambda: layers.Resizing(7, 3, interpolation="bicubic"), (2, 4, 6, 2), (2, 7, 3, 2)),
+    (lambda: layers.Resizing(3, 7, interpolation="area"), (2, 7, 4, 2), (2, 3, 7, 2)),
     (lambda: layers.Resizing(4, 4, crop_to_aspect_ratio=True), (2, 5, 8, 2), (2, 4, 4, 2)),
     (lambda: layers.Resizing(4, 4, pad_to_aspect_ratio=True, fill_value=2.0,
                              data_format="channels_first"), (2, 2, 5, 8), (2, 2, 4, 4)),
@@ -39,7 +41,8 @@ def float64():
     (lambda: layers.CenterCrop(3, 4, data_format="channels_first"), (2, 2, 6, 3),
      (2, 2, 3, 4)),
 ], ids=["crop_int", "crop_pairs", "crop_cf", "up", "up_cf", "up_bilinear", "up_bilinear_cf",
-        "rescale", "rescale_channels", "resize", "resize_nearest", "resize_crop",
+        "rescale", "rescale_channels", "resize", "resize_nearest", "resize_bicubic",
+        "resize_area", "resize_crop",
         "resize_pad_cf", "center_crop", "center_crop_smaller_cf"])
 def test_shapes_and_gradients(float64, make, shape, out_shape):
     layer = make()
@@ -70,6 +73,20 @@ def test_resize_maths():
     np.testing.assert_allclose(halved, [0.5, 2.5])
     np.testing.assert_array_equal(layers.Resizing(1, 2, interpolation="nearest")(x)[0, 0, :, 0],
                                   [1, 3])
+    # area: 4 -> 3 pixels, boxes of 4/3: [0, 1/3 of 1], [2/3 of 1, 2/3 of 2], [1/3 of 2, 3]
+    area = layers.Resizing(1, 3, interpolation="area")(x)[0, 0, :, 0]
+    np.testing.assert_allclose(area, [0.25, 1.5, 2.75], rtol=1e-6)
+    np.testing.assert_allclose(layers.Resizing(1, 2, interpolation="area")(x)[0, 0, :, 0],
+                               [0.5, 2.5])
+    # bicubic (Keys, a = -0.5) reproduces a straight line away from the borders, where the
+    # taps outside the image are dropped and the rest renormalised
+    ramp = np.arange(8, dtype="float64").reshape(1, 1, 8, 1)
+    cubic = layers.Resizing(1, 16, interpolation="bicubic", dtype="float64")(ramp)[0, 0, :, 0]
+    centres = (np.arange(16) + 0.5) / 2 - 0.5
+    np.testing.assert_allclose(cubic[3:-3], centres[3:-3], atol=2e-3)   # 1/1024 fractions
+    assert not np.allclose(cubic[:2], centres[:2], atol=2e-3)
+    constant = layers.Resizing(5, 9, interpolation="bicubic")(np.full((1, 3, 4, 1), 7.0))
+    np.testing.assert_allclose(constant, 7.0, rtol=1e-6)
     image = np.arange(5 * 6, dtype="float32").reshape(1, 5, 6, 1)
     np.testing.assert_array_equal(layers.CenterCrop(3, 2)(image), image[:, 1:4, 2:4])
     # 5 x 6 to the aspect ratio of 5 x 10: two columns of fill_value each side, then a resize
@@ -90,7 +107,7 @@ def test_resize_maths():
     (lambda: layers.Rescaling("big"), "scale='big'"),
     (lambda: layers.UpSampling2D().forward(np.ones((2, 3, 4))), "expected ndim=4"),
     (lambda: layers.Resizing(0, 3), "height=0"),
-    (lambda: layers.Resizing(3, 3, interpolation="area"), "interpolation='area'"),
+    (lambda: layers.Resizing(3, 3, interpolation="lanczos3"), "interpolation='lanczos3'"),
     (lambda: layers.Resizing(3, 3, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True),
      "Only one of"),
     (lambda: layers.Resizing(3, 3, fill_mode="reflect"), "fill_mode='reflect'"),

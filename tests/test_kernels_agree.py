@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import minikeras
-from minikeras.kernels import conv, pooling
+from minikeras.kernels import conv, conv_fast, depthwise, depthwise_fast, parallel, pooling
 from minikeras.kernels.workspace import Workspace
 
 TOLERANCE = {np.float64: dict(rtol=1e-12, atol=1e-12), np.float32: dict(rtol=2e-5, atol=2e-5)}
@@ -50,7 +50,7 @@ CONV_CASES = list(itertools.product(
     [(1, 1), (2, 2), (1, 2)],                 # strides
     ["valid", "same"],
     [(1, 1), (2, 2)],                         # dilation
-    [(1, 1), (2, 6), (4, 4)],                 # (groups, in_channels): 1-channel path too
+    [(1, 1), (1, 3), (2, 6), (4, 4)],         # (groups, in_channels): 1-channel path too
 ))
 
 
@@ -65,14 +65,85 @@ def test_conv_fast_equals_reference(kernels_choice, dtype, kernel_size, strides,
     bias = rng.standard_normal(4).astype(dtype)
 
     def backward(dout, cache):
-        dx, dkernel = conv.conv2d_backward(dout, cache)
-        _, dkernel_first_layer = conv.conv2d_backward(dout, cache, need_dx=False)
-        return dx, dkernel, dkernel_first_layer, conv.conv2d_bias_gradient(dout)
+        dx, dkernel, dbias = conv.conv2d_backward(dout, cache)
+        _, dkernel_first_layer, dbias_first_layer = conv.conv2d_backward(dout, cache,
+                                                                          need_dx=False)
+        return (dx, dkernel, dkernel_first_layer, dbias, dbias_first_layer,
+                conv.conv2d_bias_gradient(dout))
 
     reference, fast = run_both(
         kernels_choice,
         lambda: conv.conv2d_forward(x, kernel, strides, padding, dilation, groups, bias,
                                     workspace=Workspace()),
+        backward, lambda out: np.random.default_rng(1).standard_normal(out.shape).astype(dtype))
+    assert_agree(reference, fast, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_first_layer_blocked_kernel_gradient_equals_reference(kernels_choice, monkeypatch,
+                                                             dtype, use_bias):
+    """A first layer's shape: one input channel and more rows than the kernel gradient's
+    blocks (conv_fast._kernel_gradient sums blocks of rows, the last one short; the bias
+    rides in the GEMM as a row of ones). Both kernels must agree, the bias gradient too."""
+    monkeypatch.setattr(conv_fast, "KERNEL_GRADIENT_BLOCK", 500)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 31, 29, 1)).astype(dtype)          # 6*29*27 = 4,698 rows
+    kernel = rng.standard_normal((3, 3, 1, 8)).astype(dtype)
+    bias = rng.standard_normal(8).astype(dtype) if use_bias else None
+
+    def backward(dout, cache):
+        return (*conv.conv2d_backward(dout, cache, need_dx=False),)[1:]
+
+    reference, fast = run_both(
+        kernels_choice,
+        lambda: conv.conv2d_forward(x, kernel, bias=bias, workspace=Workspace()),
+        backward, lambda out: np.random.default_rng(1).standard_normal(out.shape).astype(dtype))
+    if dtype is np.float64:
+        assert_agree(reference, fast, dtype)
+    else:
+        # float32 sums of ~4,700 products in another order: rounding relative to their size
+        for ref, got in zip(reference, fast, strict=True):
+            if ref is not None:
+                assert got.dtype == ref.dtype
+                np.testing.assert_allclose(got, ref, rtol=1e-5, atol=2e-6 * np.abs(ref).max())
+    assert (fast[2] is None) == (not use_bias)
+
+
+DEPTHWISE_CASES = list(itertools.product(
+    [(3, 3), (2, 3)],                         # kernel size
+    [(1, 1), (2, 1)],                         # strides
+    ["valid", "same"],
+    [(1, 1), (2, 2)],                         # dilation (not with strides > 1, as Keras)
+    [1, 2],                                   # depth multiplier
+))
+DEPTHWISE_CASES = [case for case in DEPTHWISE_CASES if max(case[1]) == 1 or max(case[3]) == 1]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kernel_size,strides,padding,dilation,multiplier", DEPTHWISE_CASES)
+def test_depthwise_fast_equals_reference(kernels_choice, monkeypatch, dtype, kernel_size,
+                                         strides, padding, dilation, multiplier):
+    # blocks of one or two images, so a batch part runs several blocks (one short), and the
+    # batch split into parts (on a machine with several cores) whatever its size
+    monkeypatch.setattr(depthwise_fast, "BLOCK_BYTES", 9 * 8 * 3 * multiplier * 8)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, 9, 8, 3)).astype(dtype)
+    kernel = rng.standard_normal((*kernel_size, 3, multiplier)).astype(dtype)
+    bias = rng.standard_normal(3 * multiplier).astype(dtype)
+
+    def backward(dout, cache):
+        dx, dkernel = depthwise.depthwise_backward(dout, cache, kernel.shape)
+        no_dx, dkernel_alone = depthwise.depthwise_backward(dout, cache, kernel.shape,
+                                                            need_dx=False)
+        assert no_dx is None
+        return dx, dkernel, dkernel_alone
+
+    reference, fast = run_both(
+        kernels_choice,
+        lambda: depthwise.depthwise_forward(x, kernel, strides, padding, dilation, bias,
+                                            workspace=Workspace()),
         backward, lambda out: np.random.default_rng(1).standard_normal(out.shape).astype(dtype))
     assert_agree(reference, fast, dtype)
 
@@ -140,7 +211,7 @@ def test_switch_checks_its_value_and_a_cache_remembers_its_kernels(kernels_choic
     kernel = np.ones((3, 3, 2, 3))
     out, cache = conv.conv2d_forward(x, kernel)
     kernels_choice("reference")              # switched between forward and backward
-    dx, _ = conv.conv2d_backward(np.ones_like(out), cache)
+    dx, _, _ = conv.conv2d_backward(np.ones_like(out), cache)
     assert dx.shape == x.shape
 
 

@@ -68,7 +68,7 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
 
 
 def conv2d_backward(dout, cache, need_dx=True):
-    """Gradients of conv2d_forward (the bias gradient is conv2d_bias_gradient(dout)).
+    """Gradients of conv2d_forward.
 
     Args:
         dout: (batch, out_height, out_width, filters) gradient of the loss w.r.t. `out`.
@@ -77,7 +77,8 @@ def conv2d_backward(dout, cache, need_dx=True):
 
     Returns:
         dx: (batch, height, width, in_channels) or None when need_dx is False,
-        dkernel: (kh, kw, in_channels // groups, filters).
+        dkernel: (kh, kw, in_channels // groups, filters),
+        dbias: (filters,), or None when conv2d_forward had no bias.
     """
     which, cache = cache
     if which == "reference":
@@ -86,7 +87,8 @@ def conv2d_backward(dout, cache, need_dx=True):
 
 
 def conv2d_bias_gradient(dout):
-    """db = sum of dout (batch, h, w, filters) over batch, rows and columns -> (filters,)."""
+    """db = sum of dout (batch, h, w, filters) over batch, rows and columns -> (filters,):
+    the bias gradient of layers that add their bias outside conv2d_forward."""
     if _switch.kernels() == "reference":
         return conv_reference.conv2d_bias_gradient(dout)
     return conv_fast.conv2d_bias_gradient(dout)

@@ -4,9 +4,14 @@ speed. Same notation and results (tests/test_kernels_agree.py); what differs:
 - the im2col matrices are filled in parts of the batch that threads process at once
   (kernels/parallel.py: the parts are independent, each writes only its own rows; the
   kernel gradient is the sum of the parts' gradients);
-- with one input channel the im2col matrix is stored transposed (see _new_cols);
+- with one input channel the im2col matrix is stored transposed (see _new_cols), with a row of
+  ones that carries the bias through the GEMM (and makes its gradient a by-product of the
+  kernel gradient's GEMM, which runs in row blocks: see _kernel_gradient);
 - the input gradient is one GEMM per kernel offset, added straight into a strided slice of
   dx, instead of one big dcols matrix scattered afterwards;
+- a 1x1 convolution with stride 1 (the channel mixers of Inception and ResNet blocks) uses
+  the input itself as its im2col matrix, and its input gradient is one GEMM written
+  straight into dx;
 - big arrays (padded input, im2col matrices, output, input gradient) come from the layer's
   Workspace (kernels/workspace.py), so a training step does not map fresh memory each time.
 """
@@ -30,19 +35,21 @@ def _window_view(xpad, window, strides, dilation, out_hw):
     return as_strided(xpad, shape=shape, strides=view_strides, writeable=False)
 
 
-def _new_cols(windows, ws, name):
+def _new_cols(windows, ws, name, ones_row):
     """An im2col buffer for `windows` (batch, out_h, out_w, kh, kw, channels).
 
     With several channels it is stored that way: copying the window view into it lays each
     receptive field out as one contiguous row. With a single input channel (a first layer on
     grey images) a row is only kh*kw numbers long and that copy crawls; the transposed
-    matrix (kh, kw, batch, out_h, out_w), filled one kernel offset at a time with a whole
+    matrix (kh*kw [+ 1], batch, out_h, out_w), filled one kernel offset at a time with a whole
     shifted image, takes a fifth of the time, and BLAS multiplies its transpose as fast.
+    There `ones_row` adds a last row of ones: with the bias appended to W as a last row,
+    cols.T @ W then adds the bias itself, saving a pass over the (big) output.
     """
     batch, out_h, out_w, kh, kw, channels = windows.shape
     if channels > 1:
         return workspace.empty(ws, name, windows.shape, windows.dtype)
-    return workspace.empty(ws, name, (kh, kw, batch, out_h, out_w), windows.dtype)
+    return workspace.empty(ws, name, (kh * kw + ones_row, batch, out_h, out_w), windows.dtype)
 
 
 def _fill_cols(cols, windows, part):
@@ -50,22 +57,25 @@ def _fill_cols(cols, windows, part):
     if cols.ndim == 6:
         cols[part] = windows[part]
         return
-    kh, kw = cols.shape[:2]
+    kh, kw = windows.shape[3:5]
     for i in range(kh):
         for j in range(kw):
-            cols[i, j, part] = windows[part, :, :, i, j, 0]
+            cols[i * kw + j, part] = windows[part, :, :, i, j, 0]
+    if cols.shape[0] > kh * kw:
+        cols[kh * kw, part] = 1             # the ones row that multiplies the bias
 
 
 def _cols_matrix(cols, part):
-    """The (rows of `part`, kh*kw*channels) im2col matrix of the images `part`, as a view."""
+    """The (rows of `part`, kh*kw*channels [+ 1]) im2col matrix of the images `part`, a view."""
     if cols.ndim == 6:
         block = cols[part]
         return block.reshape(-1, np.prod(block.shape[3:]))
-    kh, kw = cols.shape[:2]
-    return cols[:, :, part].reshape(kh * kw, -1).T
+    return cols[:, part].reshape(cols.shape[0], -1).T
 
 
-def _pad_input(x, pads, ws):
+def pad_input(x, pads, ws):
+    """x zero-padded by `pads` ((top, bottom), (left, right)), in the workspace ws; x itself
+    when there is no padding."""
     (top, bottom), (left, right) = pads
     if top == bottom == left == right == 0:
         return x
@@ -85,21 +95,35 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
     out_h = conv_output_length(height, kh, strides[0], padding, dilation_rate[0])
     out_w = conv_output_length(width, kw, strides[1], padding, dilation_rate[1])
     pads = pad_amounts(height, width, (kh, kw), strides, padding, dilation_rate)
-    xpad = _pad_input(x, pads, ws)
+    xpad = pad_input(x, pads, ws)
     windows = _window_view(xpad, (kh, kw), strides, dilation_rate, (out_h, out_w))
 
     group_filters = filters // groups
     group_windows = [windows[..., g * group_channels : (g + 1) * group_channels]
                      for g in range(groups)]
-    cols = [_new_cols(w, ws, f"cols{g}") for g, w in enumerate(group_windows)]
+    # One input channel per group: the bias rides in the GEMM (see _new_cols).
+    bias_in_gemm = bias is not None and group_channels == 1
+    # A 1x1 window with stride 1 reads every pixel once, in order: the im2col matrix
+    # (batch*h*w, in) is the input itself, a view, and nothing needs copying.
+    pointwise = (kh == kw == 1 and tuple(strides) == (1, 1) and groups == 1
+                 and not bias_in_gemm)
+    if pointwise:
+        cols = [np.ascontiguousarray(x).reshape(batch, height, width, 1, 1, in_channels)]
+        group_windows = [None]                    # nothing to copy into cols
+    else:
+        cols = [_new_cols(w, ws, f"cols{g}", bias_in_gemm)
+                for g, w in enumerate(group_windows)]
     w_mats = [kernel[..., g * group_filters : (g + 1) * group_filters].reshape(-1, group_filters)
               for g in range(groups)]             # (kh*kw*cg, filters_g) each
+    if bias_in_gemm:                              # (kh*kw + 1, filters_g): bias as last row
+        w_mats = [np.vstack([w, bias[g * group_filters : (g + 1) * group_filters]])
+                  for g, w in enumerate(w_mats)]
     out = workspace.empty(ws, "out", (batch, out_h, out_w, filters), x.dtype)
     image_bias = None
-    if bias is not None:
+    if bias is not None and not bias_in_gemm:
         # The bias repeated over a whole image, (out_h*out_w*filters,): adding it image by
         # image runs NumPy's inner loop over whole images rather than `filters` numbers at a
-        # time (about three times faster on a first layer's output).
+        # time (about three times faster than out += bias).
         image_bias = np.tile(bias, out_h * out_w)
     work = functools.partial(_convolve_part, out, cols, group_windows, w_mats, image_bias)
     parallel.over_batch_parts(work, batch, out.size + sum(c.size for c in cols),
@@ -112,6 +136,9 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
         "strides": strides,
         "dilation_rate": dilation_rate,
         "groups": groups,
+        "has_bias": bias is not None,
+        "bias_in_gemm": bias_in_gemm,  # then cols.T @ dout's last row is the bias gradient
+        "pointwise": pointwise,  # then dx = dout @ kernel.T, written straight into dx
         "ws": ws,
     }
     return out, cache
@@ -123,7 +150,8 @@ def _convolve_part(out, cols, group_windows, w_mats, image_bias, part):
     out_rows = out[part].reshape(-1, filters)                   # (rows of part, filters)
     for g, w_mat in enumerate(w_mats):
         group_filters = w_mat.shape[1]
-        _fill_cols(cols[g], group_windows[g], part)
+        if group_windows[g] is not None:
+            _fill_cols(cols[g], group_windows[g], part)
         np.matmul(_cols_matrix(cols[g], part), w_mat,
                   out=out_rows[:, g * group_filters : (g + 1) * group_filters])
     if image_bias is not None:
@@ -132,7 +160,7 @@ def _convolve_part(out, cols, group_windows, w_mats, image_bias, part):
 
 
 def conv2d_backward(dout, cache, need_dx=True):
-    """As conv_reference.conv2d_backward."""
+    """As conv_reference.conv2d_backward: (dx, dkernel, dbias)."""
     kernel = cache["kernel"]
     batch, height, width, in_channels = cache["x_shape"]
     (top, bottom), (left, right) = cache["pads"]
@@ -144,36 +172,72 @@ def conv2d_backward(dout, cache, need_dx=True):
         dxpad = workspace.empty(ws, "dxpad", (batch, height + top + bottom,
                                               width + left + right, in_channels), kernel.dtype)
     work = functools.partial(_gradients_part, dout, cache, dxpad)
-    partial_dkernels = parallel.over_batch_parts(
+    partial_grads = parallel.over_batch_parts(
         work, batch, dout.size + sum(c.size for c in cache["cols"]), parallel.gemm_minimum())
-    dkernel = functools.reduce(np.add, partial_dkernels)
+    dkernel = functools.reduce(np.add, [dk for dk, _ in partial_grads])
+    dbias = None
+    if cache["bias_in_gemm"]:
+        dbias = functools.reduce(np.add, [db for _, db in partial_grads])
+    elif cache["has_bias"]:
+        dbias = conv2d_bias_gradient(dout)
     dx = dxpad
     if need_dx and (top or bottom or left or right):
         dx = workspace.empty(ws, "dx", cache["x_shape"], kernel.dtype)
         dx[...] = dxpad[:, top : top + height, left : left + width, :]
-    return dx, dkernel
+    return dx, dkernel, dbias
 
 
 def _gradients_part(dout, cache, dxpad, part):
-    """The kernel gradient of the images `part`, and (dxpad given) their input gradient."""
+    """The kernel (and, when it rides in the GEMM, bias) gradient of the images `part`, and
+    (dxpad given) their input gradient. Returns (dkernel, dbias or None)."""
     kernel, cols, groups = cache["kernel"], cache["cols"], cache["groups"]
     kh, kw, group_channels, filters = kernel.shape
     group_filters = filters // groups
     dout_rows = dout[part].reshape(-1, filters)                # (rows of part, filters)
     dkernel = np.empty_like(kernel)
+    dbias = np.empty(filters, dtype=kernel.dtype) if cache["bias_in_gemm"] else None
+    if dxpad is not None and cache["pointwise"]:
+        # a 1x1 stride-1 window: each pixel's gradient is one row of dout @ kernel.T
+        np.matmul(dout_rows, kernel[0, 0].T, out=dxpad[part].reshape(-1, group_channels))
+        dxpad = None                                # nothing left to scatter
     if dxpad is not None:
         dxpad[part] = 0
+    taps = kh * kw * group_channels
     for g in range(groups):
         filt = slice(g * group_filters, (g + 1) * group_filters)
         dout_g = dout_rows[:, filt]
-        # dW = cols.T @ dout                           (kh*kw*cg, filters_g)
-        dkernel[..., filt] = (_cols_matrix(cols[g], part).T @ dout_g).reshape(
-            kh, kw, group_channels, group_filters)
+        # dW = cols.T @ dout                           (kh*kw*cg [+ 1], filters_g)
+        dw = _kernel_gradient(_cols_matrix(cols[g], part).T, dout_g)
+        dkernel[..., filt] = dw[:taps].reshape(kh, kw, group_channels, group_filters)
+        if dbias is not None:
+            dbias[filt] = dw[taps]                  # the ones row's gradient: sum of dout
         if dxpad is not None:
             channels = slice(g * group_channels, (g + 1) * group_channels)
             _scatter_input_gradient(dxpad[part, :, :, channels], dout_g, kernel[..., filt],
                                     cache["strides"], cache["dilation_rate"], dout.shape[1:3])
-    return dkernel
+    return dkernel, dbias
+
+
+# Row block of the kernel gradient's GEMM when its matrices are narrow (see below).
+KERNEL_GRADIENT_BLOCK = 2048
+
+
+def _kernel_gradient(cols_t, dout_rows):
+    """cols_t @ dout_rows: (k, rows) @ (rows, filters) -> (k, filters).
+
+    With few taps (k, a first layer's 9 or 10) and tens of thousands of rows, OpenBLAS runs
+    this long, thin product at a fraction of its speed; summing the products of blocks of
+    2,048 rows, each of which stays in cache, was 1.7x faster on this project's machine. Wide
+    products (k in the hundreds) gain nothing from it and run whole.
+    """
+    rows = cols_t.shape[1]
+    if cols_t.shape[0] > 64 or rows <= 2 * KERNEL_GRADIENT_BLOCK:
+        return cols_t @ dout_rows
+    block = KERNEL_GRADIENT_BLOCK
+    total = cols_t[:, :block] @ dout_rows[:block]
+    for start in range(block, rows, block):
+        total += cols_t[:, start : start + block] @ dout_rows[start : start + block]
+    return total
 
 
 def _scatter_input_gradient(dxpad, dout_rows, kernel, strides, dilation_rate, out_hw):

@@ -49,18 +49,20 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
         out[..., g * fg : (g + 1) * fg] = (cols_g @ w_g).reshape(batch, out_h, out_w, fg)
     if bias is not None:
         out += bias
-    cache = (cols, kernel, x.shape, (top, left), strides, dilation_rate, groups)
+    cache = (cols, kernel, x.shape, (top, left), strides, dilation_rate, groups, bias is not None)
     return out, cache
 
 
 def conv2d_backward(dout, cache, need_dx=True):
-    """(dx, dkernel) from dout (batch, out_h, out_w, filters); dx is None if not need_dx.
+    """(dx, dkernel, dbias) from dout (batch, out_h, out_w, filters); dx is None if not
+    need_dx, dbias None if the forward pass had no bias.
 
         dW    = cols.T @ dout          (kh*kw*cg, filters)   per group
+        db    = sum of dout            (filters,)            over batch, rows and columns
         dcols = dout @ W.T             (rows, kh*kw*cg)      then added back where each
                                                              receptive field came from
     """
-    cols, kernel, x_shape, (top, left), strides, dilation_rate, groups = cache
+    cols, kernel, x_shape, (top, left), strides, dilation_rate, groups, has_bias = cache
     batch, height, width, in_channels = x_shape
     kh, kw, cg, filters = kernel.shape
     out_hw = dout.shape[1:3]
@@ -73,8 +75,9 @@ def conv2d_backward(dout, cache, need_dx=True):
         w_g = kernel[..., g * fg : (g + 1) * fg].reshape(-1, fg)
         dkernel[..., g * fg : (g + 1) * fg] = (cols_g.T @ dout_g).reshape(kh, kw, cg, fg)
         dcols[..., g * cg : (g + 1) * cg] = (dout_g @ w_g.T).reshape(*dout.shape[:3], kh, kw, cg)
+    dbias = conv2d_bias_gradient(dout) if has_bias else None
     if not need_dx:
-        return None, dkernel
+        return None, dkernel, dbias
     # col2im: each receptive field's gradient goes back to the pixels it was read from.
     padded_h = (out_hw[0] - 1) * strides[0] + (kh - 1) * dilation_rate[0] + 1
     padded_w = (out_hw[1] - 1) * strides[1] + (kw - 1) * dilation_rate[1] + 1
@@ -83,7 +86,7 @@ def conv2d_backward(dout, cache, need_dx=True):
     for i in range(kh):
         for j in range(kw):
             dxpad[offset_slices(i, j, strides, dilation_rate, out_hw)] += dcols[:, :, :, i, j]
-    return dxpad[:, top : top + height, left : left + width].copy(), dkernel
+    return dxpad[:, top : top + height, left : left + width].copy(), dkernel, dbias
 
 
 def conv2d_bias_gradient(dout):

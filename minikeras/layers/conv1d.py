@@ -4,7 +4,8 @@ import numpy as np
 
 from minikeras import constraints, initializers, regularizers
 from minikeras.backend import standardize_data_format
-from minikeras.kernels.conv import conv2d_backward, conv2d_bias_gradient, conv2d_forward
+from minikeras.kernels.conv import conv2d_backward, conv2d_forward
+from minikeras.kernels.workspace import Workspace
 from minikeras.layers import base_conv, base_conv1d
 from minikeras.layers.layer import ActivationMixin, Layer, activation_of
 from minikeras.utils.argument_validation import int_tuple, one_of, positive_int
@@ -69,6 +70,7 @@ class Conv1D(ActivationMixin, Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self._input_channels = None
+        self._workspace = Workspace()  # big arrays reused from step to step (kernels/workspace.py)
 
     # ---------------------------------------------------------------- building
 
@@ -131,6 +133,20 @@ class Conv1D(ActivationMixin, Layer):
 
     def forward(self, x, training=False):
         """x: (batch, steps, in) or (batch, in, steps). Returns (a, cache), a: same layout."""
+        z, conv_cache = self.forward_preactivation(x, training)
+        a, act_cache = self._activate(z)
+        return a, (conv_cache, act_cache)
+
+    def backward(self, da, cache, from_logits=False, need_input_gradient=True):
+        """da: dL/da, shaped like the output. Returns (dx, [dkernel, dbias])."""
+        conv_cache, act_cache = cache
+        dz = self._activation_backward(da, act_cache, from_logits)
+        return self.backward_preactivation(dz, conv_cache, need_input_gradient)
+
+    def forward_preactivation(self, x, training=False):
+        """The convolution plus bias, without the activation: (z, conv_cache). The graph
+        executor calls it directly when it applies a relu after the next layer's max
+        pooling instead (models/fusion.py)."""
         self._check_input_shape(x.shape)
         x = np.asarray(x, dtype=self.dtype)
         x = base_conv1d.to_steps_last_channels(x, self.data_format)   # (batch, steps, in)
@@ -142,19 +158,16 @@ class Conv1D(ActivationMixin, Layer):
         # (batch, 1, steps, in) * (1, k, in // groups, filters) -> (batch, 1, out_steps, filters)
         z, conv_cache = conv2d_forward(base_conv1d.as_image(x), self.kernel.value[None],
                                        (1, self.strides[0]), padding,
-                                       (1, self.dilation_rate[0]), self.groups, bias)
-        z = base_conv1d.from_steps_last_channels(z[:, 0], self.data_format)
-        a, act_cache = self._activate(z)
-        return a, (conv_cache, act_cache)
+                                       (1, self.dilation_rate[0]), self.groups, bias,
+                                       workspace=self._workspace)
+        return base_conv1d.from_steps_last_channels(z[:, 0], self.data_format), conv_cache
 
-    def backward(self, da, cache, from_logits=False, need_input_gradient=True):
-        """da: dL/da, shaped like the output. Returns (dx, [dkernel, dbias])."""
-        conv_cache, act_cache = cache
-        dz = self._activation_backward(da, act_cache, from_logits)
+    def backward_preactivation(self, dz, conv_cache, need_input_gradient=True):
+        """dz: dL/dz for forward_preactivation's z. Returns (dx, [dkernel, dbias])."""
         dz = base_conv1d.to_steps_last_channels(np.asarray(dz, dtype=self.dtype),
                                                 self.data_format)   # (batch, out_steps, f)
-        dx, dkernel = conv2d_backward(base_conv1d.as_image(dz), conv_cache,
-                                      need_dx=need_input_gradient)
+        dx, dkernel, dbias = conv2d_backward(base_conv1d.as_image(dz), conv_cache,
+                                             need_dx=need_input_gradient)
         if dx is not None:
             dx = dx[:, 0]                                          # (batch, padded steps, in)
             if self.padding == "causal":                           # the causal zeros' share
@@ -163,7 +176,7 @@ class Conv1D(ActivationMixin, Layer):
                                                                            self.data_format))
         grads = [dkernel[0]]
         if self.use_bias:
-            grads.append(conv2d_bias_gradient(base_conv1d.as_image(dz)))
+            grads.append(dbias)
         return dx, grads if self.trainable else []
 
     def output_logits(self, cache):

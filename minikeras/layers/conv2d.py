@@ -3,7 +3,7 @@
 import numpy as np
 
 from minikeras import constraints, initializers, regularizers
-from minikeras.kernels.conv import conv2d_backward, conv2d_bias_gradient, conv2d_forward
+from minikeras.kernels.conv import conv2d_backward, conv2d_forward
 from minikeras.kernels.workspace import Workspace
 from minikeras.layers import base_conv
 from minikeras.layers.layer import ActivationMixin, Layer, activation_of
@@ -123,14 +123,7 @@ class Conv2D(ActivationMixin, Layer):
 
     def forward(self, x, training=False):
         """x: (batch, h, w, in) or (batch, in, h, w). Returns (a, cache), a: same layout."""
-        self._check_input_shape(x.shape)
-        x = np.asarray(x, dtype=self.dtype)
-        x_nhwc = base_conv.to_channels_last(x, self.data_format)
-        bias = self.bias.value if self.use_bias else None
-        z, conv_cache = conv2d_forward(x_nhwc, self.kernel.value, self.strides, self.padding,
-                                       self.dilation_rate, self.groups, bias,
-                                       workspace=self._workspace)
-        z = base_conv.from_channels_last(z, self.data_format)
+        z, conv_cache = self.forward_preactivation(x, training)
         a, act_cache = self._activate(z)
         return a, (conv_cache, act_cache)
 
@@ -142,14 +135,31 @@ class Conv2D(ActivationMixin, Layer):
         """
         conv_cache, act_cache = cache
         dz = self._activation_backward(da, act_cache, from_logits)
+        return self.backward_preactivation(dz, conv_cache, need_input_gradient)
+
+    def forward_preactivation(self, x, training=False):
+        """The convolution plus bias, without the activation: (z, conv_cache). The graph
+        executor calls it directly when it applies a relu after the next layer's max
+        pooling instead (models/fusion.py)."""
+        self._check_input_shape(x.shape)
+        x = np.asarray(x, dtype=self.dtype)
+        x_nhwc = base_conv.to_channels_last(x, self.data_format)
+        bias = self.bias.value if self.use_bias else None
+        z, conv_cache = conv2d_forward(x_nhwc, self.kernel.value, self.strides, self.padding,
+                                       self.dilation_rate, self.groups, bias,
+                                       workspace=self._workspace)
+        return base_conv.from_channels_last(z, self.data_format), conv_cache
+
+    def backward_preactivation(self, dz, conv_cache, need_input_gradient=True):
+        """dz: dL/dz for forward_preactivation's z. Returns (dx, [dkernel, dbias])."""
         dz = base_conv.to_channels_last(np.asarray(dz, dtype=self.dtype), self.data_format)
         # dx: (batch, h, w, in) or None, dkernel: kernel shape
-        dx, dkernel = conv2d_backward(dz, conv_cache, need_dx=need_input_gradient)
+        dx, dkernel, dbias = conv2d_backward(dz, conv_cache, need_dx=need_input_gradient)
         if dx is not None:
             dx = base_conv.from_channels_last(dx, self.data_format)
         grads = [dkernel]
         if self.use_bias:
-            grads.append(conv2d_bias_gradient(dz))
+            grads.append(dbias)
         return dx, grads if self.trainable else []
 
     def output_logits(self, cache):

@@ -203,7 +203,7 @@ class Conv2DTranspose(Conv2D):
                                         self.strides, self.padding, self.dilation_rate)
         # dkernel[i, j, f, c] = sum dz_pad[a*s + i*d, b*s + j*d, f] * x[a, b, c]: C's kernel
         # gradient when C reads dz and its output gradient is x
-        _, dkernel = conv2d_backward(x_nhwc, conv_cache, need_dx=False)
+        _, dkernel, _ = conv2d_backward(x_nhwc, conv_cache, need_dx=False)
         grads = [dkernel]
         if self.use_bias:
             grads.append(conv2d_bias_gradient(dz))

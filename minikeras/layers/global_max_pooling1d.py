@@ -12,6 +12,9 @@ class GlobalMaxPooling1D(BaseGlobalPooling1D):
     gradient does.
     """
 
+    # relu(max(x)) == max(relu(x)): a conv's relu may run after this (models/fusion.py)
+    commutes_with_relu = True
+
     def forward(self, x, training=False):
         """x: (batch, steps, c) or (batch, c, steps). Returns (out, cache)."""
         axis = self._steps_axis

@@ -10,6 +10,9 @@ class GlobalMaxPooling2D(BaseGlobalPooling2D):
     them, as TensorFlow's reduce_max gradient does.
     """
 
+    # relu(max(x)) == max(relu(x)): a conv's relu may run after this (models/fusion.py)
+    commutes_with_relu = True
+
     def forward(self, x, training=False):
         """x: (batch, h, w, c) or (batch, c, h, w). Returns (out, cache)."""
         axes = self._spatial_axes

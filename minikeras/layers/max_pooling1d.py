@@ -11,3 +11,5 @@ class MaxPooling1D(BasePooling1D):
     """
 
     _mode = "max"
+    # relu(max(window)) == max(relu(window)): a conv's relu may run after this (models/fusion.py)
+    commutes_with_relu = True

@@ -12,6 +12,8 @@ class MaxPooling2D(BasePooling2D):
     """
 
     _mode = "max"
+    # relu(max(window)) == max(relu(window)): a conv's relu may run after this (models/fusion.py)
+    commutes_with_relu = True
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
                  **kwargs):

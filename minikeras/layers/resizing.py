@@ -31,7 +31,8 @@ class Resizing(Layer):
 
     Args:
         height, width: the output size.
-        interpolation: "bilinear" (default) or "nearest", as tf.image.resize computes them.
+        interpolation: "bilinear" (default), "nearest", "bicubic" (Keys' cubic) or "area"
+            (box average), as tf.image.resize computes them (kernels/resize.py).
         crop_to_aspect_ratio: crop the largest centred window with the target's aspect ratio
             first (no distortion, the edges are lost).
         pad_to_aspect_ratio: pad the image evenly on both sides with `fill_value` to the
@@ -42,7 +43,11 @@ class Resizing(Layer):
         data_format: "channels_last" or "channels_first".
 
     Shapes: (batch, h, w, c) -> (batch, height, width, c). Output dtype: the layer's dtype;
-    called directly on integer images, their dtype (rounded and saturated, as Keras).
+    called directly on integer images, their dtype (rounded half to even and saturated, as
+    Keras). The values are Keras's bit for bit: the interpolations repeat TensorFlow's float32
+    arithmetic step by step (kernels/resize.py), and nearest selects integer pixels without
+    converting them. (One difference: Keras pads an integer image in its own dtype and fails
+    on a float `fill_value` such as the default 0.0; here it is padded as float32.)
     Differentiable: backward is the adjoint of the interpolation, then of the crop or pad.
     """
 
@@ -96,10 +101,22 @@ class Resizing(Layer):
             out = np.clip(np.round(out), limits.min, limits.max).astype(dtype)
         return out
 
+    def _as_input_array(self, x):
+        x = np.asarray(x)
+        if self.interpolation == "nearest" and np.issubdtype(x.dtype, np.integer):
+            return x        # selected, not interpolated: see forward
+        return super()._as_input_array(x)
+
     def forward(self, x, training=False):
         """x: (batch, h, w, c) or channels first. Returns (resized, cache)."""
         base_conv.check_rank(self, np.shape(x))
-        x = base_conv.to_channels_last(np.asarray(x, dtype=self.dtype), self.data_format)
+        x = np.asarray(x)
+        # Nearest only selects pixels: integer images keep their values exactly (as
+        # TensorFlow's nearest resize keeps their dtype); everything else is interpolated in
+        # the layer's float dtype, which rounds int32 values beyond 2**24.
+        if not (self.interpolation == "nearest" and np.issubdtype(x.dtype, np.integer)):
+            x = x.astype(self.dtype, copy=False)
+        x = base_conv.to_channels_last(x, self.data_format)
         _, height, width, _ = x.shape
         window = None          # what crop or pad the backward pass must undo
         if self.crop_to_aspect_ratio:

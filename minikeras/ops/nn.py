@@ -151,7 +151,7 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
                                       groups=groups)
 
     def vjp(g):
-        dx, dkernel = _conv.conv2d_backward(g, cache)
+        dx, dkernel, _ = _conv.conv2d_backward(g, cache)
         return dx, dkernel
 
     return out, vjp

@@ -7,7 +7,7 @@ from minikeras.backend import clear_session
 from minikeras.callbacks.progbar import Progbar
 from minikeras.utils.gradient_check import check_gradients
 from minikeras.utils.image_utils import img_to_array
-from minikeras.utils.model_visualization import plot_model
+from minikeras.utils.model_visualization import model_to_dot, plot_model
 from minikeras.utils.plotting import plot_decision_boundary, plot_history
 from minikeras.utils.py_dataset import PyDataset
 from minikeras.utils.sequence_utils import pad_sequences
@@ -61,6 +61,7 @@ __all__ = [
     "check_gradients",
     "clear_session",
     "img_to_array",
+    "model_to_dot",
     "normalize",
     "pad_sequences",
     "plot_decision_boundary",
