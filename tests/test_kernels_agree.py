@@ -112,7 +112,7 @@ def test_first_layer_blocked_kernel_gradient_equals_reference(kernels_choice, mo
 
 DEPTHWISE_CASES = list(itertools.product(
     [(3, 3), (2, 3)],                         # kernel size
-    [(1, 1), (2, 1)],                         # strides
+    [(1, 1), (2, 1), (1, 2)],                 # strides
     ["valid", "same"],
     [(1, 1), (2, 2)],                         # dilation (not with strides > 1, as Keras)
     [1, 2],                                   # depth multiplier
