@@ -48,6 +48,24 @@ def train(model, x, y):
     return history.history["loss"], model.get_weights(), model.predict(x, verbose=0)
 
 
+def assert_fusion_changes_nothing(monkeypatch, make, x, y, start=None):
+    """Trains make() fused, then a fresh make() with fusion off, from the same weights:
+    History, weights and predictions must be bit-identical."""
+    model = make()
+    start = model.get_weights() if start is None else start
+    model.set_weights(start)
+    fused = train(model, x, y)
+    without_fusion(monkeypatch)
+    plain = make()
+    assert all(kind is None for kind in fused_kinds(plain))
+    plain.set_weights(start)
+    unfused = train(plain, x, y)
+    np.testing.assert_array_equal(fused[0], unfused[0])
+    for got, want in zip(fused[1], unfused[1], strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(fused[2], unfused[2])
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("make", [
     conv1d_model, conv2d_model,
@@ -62,18 +80,7 @@ def test_fused_training_is_bit_identical(monkeypatch, make, dtype):
     y = rng.standard_normal((8, 2)).astype(dtype)
     assert fused_kinds(model)[:2] == [fusion.PREACTIVATION, fusion.RELU_AFTER]
     assert fused_kinds(model)[2:4] == [fusion.PREACTIVATION, fusion.RELU_AFTER]
-    model.set_weights(start)
-    fused = train(model, x, y)
-
-    without_fusion(monkeypatch)
-    plain = make(dtype)
-    assert all(kind is None for kind in fused_kinds(plain))
-    plain.set_weights(start)
-    unfused = train(plain, x, y)
-    np.testing.assert_array_equal(fused[0], unfused[0])
-    for got, want in zip(fused[1], unfused[1], strict=True):
-        np.testing.assert_array_equal(got, want)
-    np.testing.assert_array_equal(fused[2], unfused[2])
+    assert_fusion_changes_nothing(monkeypatch, lambda: make(dtype), x, y, start)
 
 
 def test_gradients_agree_where_windows_tie_or_are_all_negative(monkeypatch):
@@ -163,12 +170,23 @@ def test_a_graph_with_masks_still_fuses_the_layers_that_ignore_them(monkeypatch)
     model = make()
     assert model._graph.uses_masks
     assert fused_kinds(model)[1:3] == [fusion.PREACTIVATION, fusion.RELU_AFTER]
-    start = model.get_weights()
-    fused = train(model, x, y)
-    without_fusion(monkeypatch)
-    plain = make()
-    plain.set_weights(start)
-    unfused = train(plain, x, y)
-    np.testing.assert_array_equal(fused[0], unfused[0])
-    for got, want in zip(fused[1], unfused[1], strict=True):
-        np.testing.assert_array_equal(got, want)
+    assert_fusion_changes_nothing(monkeypatch, make, x, y)
+
+
+@pytest.mark.parametrize("make_layer", [
+    lambda: layers.Conv2DTranspose(3, 3, strides=2, padding="same", activation="relu"),
+    lambda: layers.Conv2D(3, 3, padding="same", activation="relu"),
+])
+def test_every_fusable_conv_runs_its_own_convolution(monkeypatch, make_layer):
+    """Conv2DTranspose is a Conv2D subclass: fused, it must still run its own (transposed)
+    convolution, not Conv2D's."""
+    def make():
+        return minikeras.Sequential([minikeras.Input((5, 5, 2), dtype="float64"), make_layer(),
+                                     layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(1)])
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4, 5, 5, 2))
+    y = rng.standard_normal((4, 1))
+    model = make()
+    assert fused_kinds(model)[:2] == [fusion.PREACTIVATION, fusion.RELU_AFTER]
+    assert_fusion_changes_nothing(monkeypatch, make, x, y)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import minikeras
-from minikeras.kernels import conv, conv_fast, pooling
+from minikeras.kernels import conv, conv_fast, depthwise, depthwise_fast, parallel, pooling
 from minikeras.kernels.workspace import Workspace
 
 TOLERANCE = {np.float64: dict(rtol=1e-12, atol=1e-12), np.float32: dict(rtol=2e-5, atol=2e-5)}
@@ -50,7 +50,7 @@ CONV_CASES = list(itertools.product(
     [(1, 1), (2, 2), (1, 2)],                 # strides
     ["valid", "same"],
     [(1, 1), (2, 2)],                         # dilation
-    [(1, 1), (2, 6), (4, 4)],                 # (groups, in_channels): 1-channel path too
+    [(1, 1), (1, 3), (2, 6), (4, 4)],         # (groups, in_channels): 1-channel path too
 ))
 
 
@@ -108,6 +108,44 @@ def test_first_layer_blocked_kernel_gradient_equals_reference(kernels_choice, mo
                 assert got.dtype == ref.dtype
                 np.testing.assert_allclose(got, ref, rtol=1e-5, atol=2e-6 * np.abs(ref).max())
     assert (fast[2] is None) == (not use_bias)
+
+
+DEPTHWISE_CASES = list(itertools.product(
+    [(3, 3), (2, 3)],                         # kernel size
+    [(1, 1), (2, 1), (1, 2)],                 # strides
+    ["valid", "same"],
+    [(1, 1), (2, 2)],                         # dilation (not with strides > 1, as Keras)
+    [1, 2],                                   # depth multiplier
+))
+DEPTHWISE_CASES = [case for case in DEPTHWISE_CASES if max(case[1]) == 1 or max(case[3]) == 1]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kernel_size,strides,padding,dilation,multiplier", DEPTHWISE_CASES)
+def test_depthwise_fast_equals_reference(kernels_choice, monkeypatch, dtype, kernel_size,
+                                         strides, padding, dilation, multiplier):
+    # blocks of one or two images, so a batch part runs several blocks (one short), and the
+    # batch split into parts (on a machine with several cores) whatever its size
+    monkeypatch.setattr(depthwise_fast, "BLOCK_BYTES", 9 * 8 * 3 * multiplier * 8)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, 9, 8, 3)).astype(dtype)
+    kernel = rng.standard_normal((*kernel_size, 3, multiplier)).astype(dtype)
+    bias = rng.standard_normal(3 * multiplier).astype(dtype)
+
+    def backward(dout, cache):
+        dx, dkernel = depthwise.depthwise_backward(dout, cache, kernel.shape)
+        no_dx, dkernel_alone = depthwise.depthwise_backward(dout, cache, kernel.shape,
+                                                            need_dx=False)
+        assert no_dx is None
+        return dx, dkernel, dkernel_alone
+
+    reference, fast = run_both(
+        kernels_choice,
+        lambda: depthwise.depthwise_forward(x, kernel, strides, padding, dilation, bias,
+                                            workspace=Workspace()),
+        backward, lambda out: np.random.default_rng(1).standard_normal(out.shape).astype(dtype))
+    assert_agree(reference, fast, dtype)
 
 
 POOL_CASES = list(itertools.product(

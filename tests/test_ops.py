@@ -85,6 +85,37 @@ def test_variables_become_leaves_only_inside_a_trace():
     np.testing.assert_allclose(gradient_tape.gradient(loss, w), 2 * w.value)
 
 
+def test_list_argument_mixing_tracked_and_plain_arrays():
+    # concatenate([a, plain, b]) * weights: a and b get the weights of their own columns.
+    a = tape.Tracked(np.array([[1.0, 2.0]]))
+    b = tape.Tracked(np.array([[3.0]]))
+    plain = np.array([[5.0, 6.0]])
+    weights = np.array([[1.0, 2.0, 3.0, 4.0, 5.0]])
+    loss = ops.sum(ops.concatenate([a, plain, b], axis=1) * weights)
+    grad_a, grad_b = tape.gradients([(loss, None)], [a, b])
+    np.testing.assert_array_equal(grad_a, [[1.0, 2.0]])
+    np.testing.assert_array_equal(grad_b, [[5.0]])
+
+
+def test_variables_in_a_list_argument():
+    from minikeras.variables import Variable
+
+    w = Variable(np.array([2.0, 3.0]), dtype="float64")
+    assert isinstance(ops.stack([w, w]), np.ndarray)        # no trace: plain NumPy
+    with ops.GradientTape() as gradient_tape:
+        loss = ops.sum(ops.stack([w, ops.multiply(w, 2.0)]))
+    np.testing.assert_array_equal(gradient_tape.gradient(loss, w), [3.0, 3.0])
+
+
+def test_tracked_argument_after_an_untracked_one():
+    # L = sum(m @ x) + sum(2 - x): dL/dx = m^T - 1, for x given second to both ops.
+    x = tape.Tracked(np.array([[1.0], [2.0]]))
+    m = np.array([[1.0, 3.0]])
+    loss = ops.add(ops.sum(ops.matmul(m, x)), ops.sum(2.0 - x))
+    (grad,) = tape.gradients([(loss, None)], [x])
+    np.testing.assert_array_equal(grad, [[0.0], [2.0]])
+
+
 def test_integer_and_comparison_ops_have_no_gradient():
     x = tape.Tracked(np.array([[1.0, 5.0], [3.0, 2.0]]))
     assert isinstance(ops.argmax(x, axis=-1), np.ndarray)

@@ -9,6 +9,9 @@ speed. Same notation and results (tests/test_kernels_agree.py); what differs:
   kernel gradient's GEMM, which runs in row blocks: see _kernel_gradient);
 - the input gradient is one GEMM per kernel offset, added straight into a strided slice of
   dx, instead of one big dcols matrix scattered afterwards;
+- a 1x1 convolution with stride 1 (the channel mixers of Inception and ResNet blocks) uses
+  the input itself as its im2col matrix, and its input gradient is one GEMM written
+  straight into dx;
 - big arrays (padded input, im2col matrices, output, input gradient) come from the layer's
   Workspace (kernels/workspace.py), so a training step does not map fresh memory each time.
 """
@@ -70,7 +73,9 @@ def _cols_matrix(cols, part):
     return cols[:, part].reshape(cols.shape[0], -1).T
 
 
-def _pad_input(x, pads, ws):
+def pad_input(x, pads, ws):
+    """x zero-padded by `pads` ((top, bottom), (left, right)), in the workspace ws; x itself
+    when there is no padding."""
     (top, bottom), (left, right) = pads
     if top == bottom == left == right == 0:
         return x
@@ -90,7 +95,7 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
     out_h = conv_output_length(height, kh, strides[0], padding, dilation_rate[0])
     out_w = conv_output_length(width, kw, strides[1], padding, dilation_rate[1])
     pads = pad_amounts(height, width, (kh, kw), strides, padding, dilation_rate)
-    xpad = _pad_input(x, pads, ws)
+    xpad = pad_input(x, pads, ws)
     windows = _window_view(xpad, (kh, kw), strides, dilation_rate, (out_h, out_w))
 
     group_filters = filters // groups
@@ -98,7 +103,16 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
                      for g in range(groups)]
     # One input channel per group: the bias rides in the GEMM (see _new_cols).
     bias_in_gemm = bias is not None and group_channels == 1
-    cols = [_new_cols(w, ws, f"cols{g}", bias_in_gemm) for g, w in enumerate(group_windows)]
+    # A 1x1 window with stride 1 reads every pixel once, in order: the im2col matrix
+    # (batch*h*w, in) is the input itself, a view, and nothing needs copying.
+    pointwise = (kh == kw == 1 and tuple(strides) == (1, 1) and groups == 1
+                 and not bias_in_gemm)
+    if pointwise:
+        cols = [np.ascontiguousarray(x).reshape(batch, height, width, 1, 1, in_channels)]
+        group_windows = [None]                    # nothing to copy into cols
+    else:
+        cols = [_new_cols(w, ws, f"cols{g}", bias_in_gemm)
+                for g, w in enumerate(group_windows)]
     w_mats = [kernel[..., g * group_filters : (g + 1) * group_filters].reshape(-1, group_filters)
               for g in range(groups)]             # (kh*kw*cg, filters_g) each
     if bias_in_gemm:                              # (kh*kw + 1, filters_g): bias as last row
@@ -124,6 +138,7 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
         "groups": groups,
         "has_bias": bias is not None,
         "bias_in_gemm": bias_in_gemm,  # then cols.T @ dout's last row is the bias gradient
+        "pointwise": pointwise,  # then dx = dout @ kernel.T, written straight into dx
         "ws": ws,
     }
     return out, cache
@@ -135,7 +150,8 @@ def _convolve_part(out, cols, group_windows, w_mats, image_bias, part):
     out_rows = out[part].reshape(-1, filters)                   # (rows of part, filters)
     for g, w_mat in enumerate(w_mats):
         group_filters = w_mat.shape[1]
-        _fill_cols(cols[g], group_windows[g], part)
+        if group_windows[g] is not None:
+            _fill_cols(cols[g], group_windows[g], part)
         np.matmul(_cols_matrix(cols[g], part), w_mat,
                   out=out_rows[:, g * group_filters : (g + 1) * group_filters])
     if image_bias is not None:
@@ -180,6 +196,10 @@ def _gradients_part(dout, cache, dxpad, part):
     dout_rows = dout[part].reshape(-1, filters)                # (rows of part, filters)
     dkernel = np.empty_like(kernel)
     dbias = np.empty(filters, dtype=kernel.dtype) if cache["bias_in_gemm"] else None
+    if dxpad is not None and cache["pointwise"]:
+        # a 1x1 stride-1 window: each pixel's gradient is one row of dout @ kernel.T
+        np.matmul(dout_rows, kernel[0, 0].T, out=dxpad[part].reshape(-1, group_channels))
+        dxpad = None                                # nothing left to scatter
     if dxpad is not None:
         dxpad[part] = 0
     taps = kh * kw * group_channels

@@ -15,6 +15,38 @@ from minikeras.utils.argument_validation import int_tuple, one_of
 PADDINGS = ("valid", "same")
 
 
+class PreactivationMixin:
+    """forward/backward for a convolution layer ending in its activation.
+
+    The layer supplies the convolution itself, without the activation:
+
+        forward_preactivation(x, training) -> (z, conv_cache)
+        backward_preactivation(dz, conv_cache, need_input_gradient) -> (dx, grads)
+
+    and this adds the activation on top. The graph executor calls the two halves directly
+    when it moves a relu after the max pooling that follows (models/fusion.py).
+    """
+
+    def forward(self, x, training=False):
+        """Returns (a, cache): a = activation(z), shaped like z."""
+        z, conv_cache = self.forward_preactivation(x, training)
+        a, act_cache = self._activate(z)
+        return a, (conv_cache, act_cache)
+
+    def backward(self, da, cache, from_logits=False, need_input_gradient=True):
+        """da: dL/da, shaped like the output. Returns (dx, [dkernel, dbias]).
+
+        need_input_gradient=False returns dx=None and saves the input-gradient GEMMs (a
+        model's first layer: nothing upstream uses dL/dx).
+        """
+        conv_cache, act_cache = cache
+        dz = self._activation_backward(da, act_cache, from_logits)
+        return self.backward_preactivation(dz, conv_cache, need_input_gradient)
+
+    def output_logits(self, cache):
+        return self._logits_from(cache[1])
+
+
 def standardize_padding(padding):
     """ "valid"/"same" (any case) -> lower case; anything else raises ValueError."""
     return one_of("padding", padding, PADDINGS)

@@ -11,7 +11,7 @@ from minikeras.layers.layer import ActivationMixin, Layer, activation_of
 from minikeras.utils.argument_validation import int_tuple, one_of, positive_int
 
 
-class Conv1D(ActivationMixin, Layer):
+class Conv1D(base_conv.PreactivationMixin, ActivationMixin, Layer):
     """1-D convolution layer (a cross-correlation along the steps, as in Keras).
 
         out[n, t, f] = sum_{i, c} xpad[n, t*stride + i*dilation, g(f)*cg + c] * kernel[i, c, f]
@@ -131,18 +131,6 @@ class Conv1D(ActivationMixin, Layer):
         """Zeros put before the sequence by "causal" padding: (k - 1) * dilation."""
         return (self.kernel_size[0] - 1) * self.dilation_rate[0]
 
-    def forward(self, x, training=False):
-        """x: (batch, steps, in) or (batch, in, steps). Returns (a, cache), a: same layout."""
-        z, conv_cache = self.forward_preactivation(x, training)
-        a, act_cache = self._activate(z)
-        return a, (conv_cache, act_cache)
-
-    def backward(self, da, cache, from_logits=False, need_input_gradient=True):
-        """da: dL/da, shaped like the output. Returns (dx, [dkernel, dbias])."""
-        conv_cache, act_cache = cache
-        dz = self._activation_backward(da, act_cache, from_logits)
-        return self.backward_preactivation(dz, conv_cache, need_input_gradient)
-
     def forward_preactivation(self, x, training=False):
         """The convolution plus bias, without the activation: (z, conv_cache). The graph
         executor calls it directly when it applies a relu after the next layer's max
@@ -178,9 +166,6 @@ class Conv1D(ActivationMixin, Layer):
         if self.use_bias:
             grads.append(dbias)
         return dx, grads if self.trainable else []
-
-    def output_logits(self, cache):
-        return self._logits_from(cache[1])
 
     # ------------------------------------------------------------ configuration
 

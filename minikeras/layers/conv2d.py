@@ -10,7 +10,7 @@ from minikeras.layers.layer import ActivationMixin, Layer, activation_of
 from minikeras.utils.argument_validation import positive_int
 
 
-class Conv2D(ActivationMixin, Layer):
+class Conv2D(base_conv.PreactivationMixin, ActivationMixin, Layer):
     """2-D convolution layer (a cross-correlation, as in Keras and TensorFlow).
 
     Args:
@@ -121,22 +121,6 @@ class Conv2D(ActivationMixin, Layer):
 
     # -------------------------------------------------------------------- maths
 
-    def forward(self, x, training=False):
-        """x: (batch, h, w, in) or (batch, in, h, w). Returns (a, cache), a: same layout."""
-        z, conv_cache = self.forward_preactivation(x, training)
-        a, act_cache = self._activate(z)
-        return a, (conv_cache, act_cache)
-
-    def backward(self, da, cache, from_logits=False, need_input_gradient=True):
-        """da: dL/da, shaped like the output. Returns (dx, [dkernel, dbias]).
-
-        need_input_gradient=False returns dx=None and saves the input-gradient GEMMs (a
-        model's first layer: nothing upstream uses dL/dx).
-        """
-        conv_cache, act_cache = cache
-        dz = self._activation_backward(da, act_cache, from_logits)
-        return self.backward_preactivation(dz, conv_cache, need_input_gradient)
-
     def forward_preactivation(self, x, training=False):
         """The convolution plus bias, without the activation: (z, conv_cache). The graph
         executor calls it directly when it applies a relu after the next layer's max
@@ -161,9 +145,6 @@ class Conv2D(ActivationMixin, Layer):
         if self.use_bias:
             grads.append(dbias)
         return dx, grads if self.trainable else []
-
-    def output_logits(self, cache):
-        return self._logits_from(cache[1])
 
     # ------------------------------------------------------------ configuration
 

@@ -178,9 +178,9 @@ class Conv2DTranspose(Conv2D):
 
     # -------------------------------------------------------------------- maths
 
-    def forward(self, x, training=False):
-        """x: (batch, h, w, in) or channels first. Returns (a, cache), a: (batch, H_out,
-        W_out, filters) in the same layout."""
+    def forward_preactivation(self, x, training=False):
+        """x: (batch, h, w, in) or channels first. Returns (z, x_nhwc): z, before the
+        activation, (batch, H_out, W_out, filters) in the same layout."""
         self._check_input_shape(x.shape)
         x = np.asarray(x, dtype=self.dtype)
         x_nhwc = base_conv.to_channels_last(x, self.data_format)
@@ -189,14 +189,10 @@ class Conv2DTranspose(Conv2D):
                                      self.padding, self.dilation_rate)
         if self.use_bias:
             z = z + self.bias.value.astype(self.dtype, copy=False)
-        z = base_conv.from_channels_last(np.ascontiguousarray(z), self.data_format)
-        a, act_cache = self._activate(z)
-        return a, (x_nhwc, act_cache)
+        return base_conv.from_channels_last(np.ascontiguousarray(z), self.data_format), x_nhwc
 
-    def backward(self, da, cache, from_logits=False, need_input_gradient=True):
-        """da: dL/da shaped like the output. Returns (dx, [dkernel, dbias])."""
-        x_nhwc, act_cache = cache
-        dz = self._activation_backward(da, act_cache, from_logits)
+    def backward_preactivation(self, dz, x_nhwc, need_input_gradient=True):
+        """dz: dL/dz for forward_preactivation's z. Returns (dx, [dkernel, dbias])."""
         dz = base_conv.to_channels_last(np.asarray(dz, dtype=self.dtype), self.data_format)
         # dx = C(dz): the convolution whose adjoint the forward pass computed
         dx, conv_cache = conv2d_forward(dz, self.kernel.value.astype(self.dtype, copy=False),

@@ -74,6 +74,8 @@ class Dense(ActivationMixin, Layer):
 
     def forward(self, x, training=False):
         """x: (batch, ..., in). Returns (a, cache), a: (batch, ..., units)."""
+        if x.dtype.kind in "biu":
+            x = x.astype(self.dtype)    # integers (a lookup's one-hot) times float32 -> float32
         z = parallel.matmul(x, self.kernel.value)   # (batch, ..., units); big ones in parts
         if self.use_bias:
             z += self.bias.value

@@ -313,16 +313,15 @@ class Layer:
             raise NotImplementedError(
                 f"{type(self).__name__} does not implement forward() or call().")
         record = bool(training) or tape.active_trace() is not None
-        return tape.trace_call(self._bound_call(training, mask), x, self.trainable_weights,
-                               record)
+        return tape.trace_call(self._bound_call(training, mask), x, record)
 
     def backward(self, dout, cache, from_logits=False, need_input_gradient=True):
         """dout: dL/d(out). Returns (dL/dx, grads), grads aligned with trainable_weights."""
         if not self._has_call():
             raise NotImplementedError(
                 f"{type(self).__name__} does not implement backward() or call().")
-        return tape.backprop_call(self._bound_call(True), cache, dout, self.trainable_weights,
-                                  need_input_gradient)
+        return tape.backprop_call(lambda: self._bound_call(True), cache, dout,
+                                  self.trainable_weights, need_input_gradient)
 
     def call(self, inputs, *args, **kwargs):
         """The layer's computation written with keras.ops (subclasses override it)."""

@@ -13,14 +13,12 @@ and dd goes through the depthwise convolution's backward (layers/depthwise_conv2
 import numpy as np
 
 from minikeras import constraints, initializers, regularizers
+from minikeras.kernels import parallel
 from minikeras.kernels.conv import conv2d_bias_gradient
+from minikeras.kernels.depthwise import depthwise_backward, depthwise_forward
+from minikeras.kernels.workspace import Workspace
 from minikeras.layers import base_conv
-from minikeras.layers.depthwise_conv2d import (
-    check_conv_geometry,
-    check_depthwise_input,
-    depthwise_backward,
-    depthwise_forward,
-)
+from minikeras.layers.depthwise_conv2d import check_conv_geometry, check_depthwise_input
 from minikeras.layers.layer import ActivationMixin, Layer, activation_of, maybe_serialize
 from minikeras.utils.argument_validation import positive_int
 
@@ -39,6 +37,8 @@ class SeparableConv2D(ActivationMixin, Layer):
     Weights (Keras's names and layout): depthwise_kernel (kh, kw, in, depth_multiplier),
     pointwise_kernel (1, 1, in * depth_multiplier, filters), bias (filters,).
     """
+
+    splits_batches = True  # its big batches run in parallel parts (kernels/parallel.py)
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True,
@@ -69,6 +69,7 @@ class SeparableConv2D(ActivationMixin, Layer):
         self.pointwise_constraint = constraints.get(pointwise_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self._input_channels = None
+        self._workspace = Workspace()  # big arrays reused from step to step (kernels/workspace.py)
 
     def build(self, input_shape):
         channels = check_depthwise_input(self, input_shape)
@@ -108,8 +109,8 @@ class SeparableConv2D(ActivationMixin, Layer):
         depthwise = self.depthwise_kernel.value.astype(self.dtype, copy=False)
         pointwise = self.pointwise_kernel.value[0, 0].astype(self.dtype, copy=False)
         d, depthwise_cache = depthwise_forward(x, depthwise, self.strides, self.padding,
-                                               self.dilation_rate)
-        z = d @ pointwise                               # (batch, oh, ow, filters)
+                                               self.dilation_rate, workspace=self._workspace)
+        z = parallel.matmul(d, pointwise)               # (batch, oh, ow, filters)
         if self.use_bias:
             z += self.bias.value.astype(self.dtype, copy=False)
         a, act_cache = self._activate(base_conv.from_channels_last(z, self.data_format))
@@ -123,8 +124,9 @@ class SeparableConv2D(ActivationMixin, Layer):
         pointwise = self.pointwise_kernel.value[0, 0].astype(self.dtype, copy=False)
         dz_rows = dz.reshape(-1, self.filters)                     # (pixels, filters)
         d_rows = d.reshape(-1, d.shape[-1])                        # (pixels, in * multiplier)
-        dpointwise = (d_rows.T @ dz_rows).reshape(self.pointwise_kernel.shape)
-        dd = (dz_rows @ pointwise.T).reshape(d.shape)
+        dpointwise = parallel.matmul_transposed_a(d_rows, dz_rows).reshape(
+            self.pointwise_kernel.shape)
+        dd = parallel.matmul(dz_rows, pointwise.T).reshape(d.shape)
         dx, ddepthwise = depthwise_backward(dd, depthwise_cache, self.depthwise_kernel.shape,
                                             need_dx=need_input_gradient)
         if dx is not None:

@@ -24,9 +24,7 @@ def _activation_op(name, **defaults):
         x = np.asarray(x)
         if x.dtype.kind != "f":
             x = x.astype(backend.floatx())
-        options = dict(defaults)
-        options.update(kwargs)
-        y, cache = function.forward(x, **options)
+        y, cache = function.forward(x, **{**defaults, **kwargs})
         return y, lambda g: (function.backward(g, cache),)
 
     forward.__name__ = forward.__qualname__ = name

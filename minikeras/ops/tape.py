@@ -34,7 +34,8 @@ class Tracked:
 
     Attributes:
         value: the NumPy array (or a list of arrays for a layer with several outputs).
-        parents: the Tracked values it was computed from ([] for a leaf).
+        parents: a list of the Tracked values it was computed from (empty for a leaf), one
+            per gradient that vjp gives (None for an op argument that is not tracked).
         vjp: function dL/d(value) -> list of dL/d(parent), one per parent (None entries allowed
             where a parent gets no gradient); None for a leaf.
     """
@@ -44,7 +45,7 @@ class Tracked:
 
     def __init__(self, value, parents=(), vjp=None):
         self.value = value
-        self.parents = list(parents)
+        self.parents = parents
         self.vjp = vjp
         if parents and _TRACES:
             # Recorded on the active trace's tape, after every node it was computed from.
@@ -98,10 +99,17 @@ class Tracked:
         return _ops().transpose(self)
 
 
-def _ops():
-    from minikeras import ops
+_ops_module = None
 
-    return ops
+
+def _ops():
+    """keras.ops, imported on first use (it imports this module) and then kept."""
+    global _ops_module
+    if _ops_module is None:
+        from minikeras import ops
+
+        _ops_module = ops
+    return _ops_module
 
 
 # ------------------------------------------------------------------ traces
@@ -226,61 +234,68 @@ def primitive(forward):
     """
 
     def op(*args, **kwargs):
-        where = []          # (argument position, index in a list argument or None)
-        parents = []
-        plain = list(args)
-        trace = _TRACES[-1] if _TRACES else None
+        plain = list(args)              # the arguments as forward takes them: plain arrays
+        parents = [None] * len(args)    # the Tracked value of each argument (None: untracked),
+                                        # lined up with the gradients vjp returns
+        has_list = False
         for position, arg in enumerate(args):
             kind = type(arg)
-            if kind is np.ndarray or kind is float or kind is int:
-                continue                                    # the common, untracked case
             if kind is Tracked:
-                where.append((position, None))
-                parents.append(arg)
+                parents[position] = arg
                 plain[position] = arg.value
-            elif getattr(kind, "_is_variable", False):
-                if trace is None:
-                    plain[position] = arg.value
-                else:
-                    leaf = trace.leaf(arg)
-                    where.append((position, None))
-                    parents.append(leaf)
-                    plain[position] = leaf.value
-            elif (kind is list or kind is tuple) and any(
-                    type(item) is Tracked or hasattr(item, "_is_variable") for item in arg):
-                items = list(arg)
-                for index, item in enumerate(items):
-                    tracked = lift(item)
-                    if tracked is not None:
-                        where.append((position, index))
-                        parents.append(tracked)
-                        items[index] = tracked.value
-                    elif hasattr(item, "_is_variable"):
-                        items[index] = item.value
-                plain[position] = items
+            elif kind is np.ndarray or kind is float or kind is int:
+                continue                                    # the common untracked case
+            elif getattr(kind, "_is_variable", False):     # a weight: inside a trace, a leaf
+                plain[position] = arg.value
+                if _TRACES:
+                    parents[position] = _TRACES[-1].leaf(arg)
+            elif kind is list or kind is tuple:             # concatenate, stack, einsum...
+                parents[position], plain[position] = _lift_list(arg)
+                has_list = has_list or parents[position] is not None
         out, vjp = forward(*plain, **kwargs)
-        if isinstance(out, np.generic):     # NumPy reductions give scalars; ops give arrays
-            out = np.asarray(out)
-        if not parents or vjp is None:
-            return out
-
-        if all(index is None and position == i for i, (position, index) in enumerate(where)):
-            # The tracked arguments are the first ones: vjp's gradients line up with the
-            # parents as they are (gradients zips them, ignoring the extra ones).
-            return Tracked(out, parents, vjp)
-
-        def parent_grads(dout):
-            grads = vjp(dout)
-            return [grads[position] if index is None else grads[position][index]
-                    for position, index in where]
-
-        return Tracked(out, parents, parent_grads)
+        if type(out) is not np.ndarray and isinstance(out, np.generic):
+            out = np.asarray(out)           # NumPy reductions give scalars; ops give arrays
+        if vjp is None or parents.count(None) == len(parents):
+            return out                      # nothing tracked: no node
+        if has_list:
+            parents, vjp = _one_parent_per_array(parents, vjp)
+        return Tracked(out, parents, vjp)
 
     op.__name__ = forward.__name__
     op.__qualname__ = forward.__qualname__
     op.__doc__ = forward.__doc__
     op.__wrapped__ = forward
     return op
+
+
+def _lift_list(items):
+    """A list argument of an op: (one Tracked-or-None per item, or None when no item is
+    tracked; the items as plain arrays)."""
+    if not any(type(item) is Tracked or hasattr(item, "_is_variable") for item in items):
+        return None, items                      # a shape, or a list of plain arrays
+    parents = [lift(item) for item in items]
+    if parents.count(None) == len(parents):
+        parents = None                          # Variables read outside any trace
+    return parents, unwrap(items)
+
+
+def _one_parent_per_array(parents, vjp):
+    """For an op given a list of arrays (concatenate, stack): the parents with each list
+    spread out item by item, and a vjp whose gradients line up with them."""
+    flat = []
+    for parent in parents:
+        flat.extend(parent if type(parent) is list else [parent])
+
+    def flat_vjp(dout):
+        grads = []
+        for parent, grad in zip(parents, vjp(dout)):
+            if type(parent) is list:
+                grads.extend([None] * len(parent) if grad is None else grad)
+            else:
+                grads.append(grad)
+        return grads
+
+    return flat, flat_vjp
 
 
 def record_layer(layer, inputs, training, call_kwargs):
@@ -360,21 +375,22 @@ def gradients(seeds, sources, tape=None):
         if dout is None or node.vjp is None:
             continue
         for parent, grad in zip(node.parents, node.vjp(dout)):
-            if grad is not None:
+            if parent is not None and grad is not None:
                 _accumulate(grads, parent, grad)
     return [None if s is None else grads.get(id(s)) for s in sources]
 
 
 def _accumulate(grads, node, grad):
     """grads[node] += grad, a new array (the gradient already there may be someone's dout)."""
-    previous = grads.get(id(node))
+    key = id(node)
+    previous = grads.get(key)
     if previous is None:
-        grads[id(node)] = grad
+        grads[key] = grad
     elif isinstance(previous, list):        # a node with several outputs
-        grads[id(node)] = [b if a is None else a if b is None else a + b
-                           for a, b in zip(previous, grad)]
+        grads[key] = [b if a is None else a if b is None else a + b
+                      for a, b in zip(previous, grad)]
     else:
-        grads[id(node)] = previous + grad
+        grads[key] = previous + grad
 
 
 def _topological_order(roots):
@@ -394,7 +410,7 @@ def _topological_order(roots):
             visited.add(id(node))
             stack.append((node, True))
             for parent in node.parents:
-                if id(parent) not in visited:
+                if parent is not None and id(parent) not in visited:
                     stack.append((parent, False))
     return order
 
@@ -406,9 +422,9 @@ def sum_to_shape(grad, shape):
         return grad
     extra = grad.ndim - len(shape)
     if extra:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:
+        grad = grad.sum(axis=tuple(range(extra)))       # a bias: (batch, units) -> (units,)
+    if grad.shape != shape:
+        stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
         grad = grad.sum(axis=stretched, keepdims=True)
     return grad
 
@@ -418,33 +434,35 @@ def sum_to_shape(grad, shape):
 
 class CallRecord:
     """The cache of a layer whose forward is its `call` run on the tape (a custom layer,
-    a subclassed model): the leaves its inputs and weights became, its output(s), and the
-    losses `add_loss` was given during the call (`loss`: their total, a float).
+    a subclassed model): the leaves its inputs became, its output(s), the trace's nodes and
+    the leaves of the weights it read, and the losses `add_loss` was given during the call
+    (`loss`: their total, a float).
 
     A call run outside any trace (prediction) keeps only its input and `training`:
     `backprop_call` then runs it again on the tape if a gradient is asked for after all.
     """
 
-    __slots__ = ("input_leaves", "list_input", "output", "weight_leaves", "loss_terms",
-                 "loss", "replay", "nodes")
+    __slots__ = ("input_leaves", "list_input", "output", "leaves", "loss_terms", "loss",
+                 "replay", "nodes")
 
-    def __init__(self, input_leaves, list_input, output, weight_leaves, loss_terms, replay=None,
+    def __init__(self, input_leaves, list_input, output, leaves, loss_terms, replay=None,
                  nodes=None):
-        self.nodes = nodes
         self.input_leaves = input_leaves
         self.list_input = list_input
         self.output = output
-        self.weight_leaves = weight_leaves
+        self.leaves = leaves            # id(variable) -> its leaf (Trace.leaves)
+        self.nodes = nodes
         self.loss_terms = loss_terms
-        self.loss = float(sum(float(np.sum(unwrap(t))) for t in loss_terms))
+        self.loss = float(sum(float(np.sum(unwrap(t))) for t in loss_terms)) if loss_terms \
+            else 0.0
         self.replay = replay
 
 
-def trace_call(function, x, weights, record=True):
+def trace_call(function, x, record=True):
     """Runs `function(x)` (a layer's call) on a fresh trace.
 
-    x: an array or a list of arrays. weights: the Variables whose gradients backward gives.
-    Returns (output value(s), CallRecord). With record=False the call runs on plain arrays.
+    x: an array or a list of arrays. Returns (output value(s), CallRecord). With record=False
+    the call runs on plain arrays.
     """
     list_input = isinstance(x, (list, tuple))
     if not record:
@@ -455,8 +473,7 @@ def trace_call(function, x, weights, record=True):
         with Trace() as trace:
             leaves = [Tracked(a) for a in x] if list_input else [Tracked(x)]
             out = function(leaves if list_input else leaves[0])
-        weight_leaves = [trace.leaves.get(id(w)) for w in weights]
-        call_record = CallRecord(leaves, list_input, out, weight_leaves, trace.losses,
+        call_record = CallRecord(leaves, list_input, out, trace.leaves, trace.losses,
                                  nodes=trace.nodes)
     if call_record.loss:
         # The caller's total includes what this call added (as a number: the gradient of
@@ -468,27 +485,36 @@ def trace_call(function, x, weights, record=True):
 def backprop_call(function, record, dout, weights, need_input_gradient=True):
     """The layer contract's backward for a traced call: (dL/dx, [dL/dw per weight]).
 
+    weights: the Variables whose gradients are asked for (the layer's trainable weights).
+    function: the call, run again on the tape when its forward ran without it (a function
+    taking no argument that returns it, as it is needed only then).
     The seeds are the output(s) with `dout` and each added loss with 1: the added losses
     are part of the loss being minimised.
     """
     if record.replay is not None:
-        _, record = trace_call(function, record.replay[0], weights)
+        _, record = trace_call(function(), record.replay[0])
     outputs = record.output if isinstance(record.output, (list, tuple)) else [record.output]
     douts = dout if isinstance(dout, (list, tuple)) else [dout]
-    seeds = list(zip(outputs, douts)) + [(term, None) for term in record.loss_terms]
-    sources = (record.input_leaves if need_input_gradient else []) + record.weight_leaves
+    seeds = list(zip(outputs, douts))
+    if record.loss_terms:
+        seeds += [(term, None) for term in record.loss_terms]
+    # A weight the call did not read has no leaf (None): its gradient is zeros.
+    sources = [record.leaves.get(id(w)) for w in weights]
+    if need_input_gradient:
+        sources += record.input_leaves
     grads = gradients(seeds, sources, tape=record.nodes)
-    n_inputs = len(record.input_leaves) if need_input_gradient else 0
-    dxs = [np.zeros_like(leaf.value) if g is None else g
-           for g, leaf in zip(grads[:n_inputs], record.input_leaves)]
     weight_grads = [np.zeros_like(w.value) if g is None else g
-                    for g, w in zip(grads[n_inputs:], weights)]
+                    for g, w in zip(grads, weights)]
     if not need_input_gradient:
         return None, weight_grads
+    dxs = [np.zeros_like(leaf.value) if g is None else g
+           for g, leaf in zip(grads[len(weights):], record.input_leaves)]
     return (dxs if record.list_input else dxs[0]), weight_grads
 
 
 def _values(out):
+    if type(out) is Tracked and type(out.value) is np.ndarray:     # the common case
+        return out.value
     if isinstance(out, (list, tuple)):
         return [unwrap(o) for o in out]
     if isinstance(out, dict):
