@@ -8,6 +8,7 @@ again. load_weights reads a legacy .h5 file in both.
 """
 
 import json
+import re
 
 import h5py
 import keras
@@ -156,9 +157,15 @@ def test_layout_matches_keras(name, tmp_path):
         return entries
 
     ours, theirs = layout(files[minikeras]), layout(files[keras])
-    # Layer names carry a per-process counter: compare them up to it.
+    # Layer names carry a per-process counter: compare them up to it, in the order the
+    # layers were made (the counters' order as numbers: "dense_99" before "dense_100").
     assert len(ours) == len(theirs)
-    for (key_a, a), (key_b, b) in zip(sorted(ours.items()), sorted(theirs.items())):
+
+    def counters_as_numbers(item):
+        return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", item[0])]
+
+    for (key_a, a), (key_b, b) in zip(sorted(ours.items(), key=counters_as_numbers),
+                                      sorted(theirs.items(), key=counters_as_numbers)):
         if isinstance(a, tuple):
             assert a[0] == b[0] and a[1] == b[1], (key_a, a, key_b, b)
             assert sorted(a[2]) == sorted(b[2]), (key_a, a, key_b, b)

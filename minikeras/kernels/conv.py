@@ -23,7 +23,7 @@ from minikeras.kernels.geometry import conv_output_length, pad_amounts, same_pad
 
 
 def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1, 1), groups=1,
-                   bias=None, workspace=None):
+                   bias=None, workspace=None, normalize=None):
     """Convolve NHWC input `x` with a Keras-layout `kernel`, plus `bias`; no activation.
 
     Args:
@@ -35,6 +35,7 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
         bias: (filters,) array or None.
         workspace: a kernels.workspace.Workspace whose buffers the fast kernel reuses from
             call to call (a layer keeps one), or None.
+        normalize: see conv_fast.conv2d_forward (fast kernels only).
 
     Returns:
         out: (batch, out_height, out_width, filters), dtype of `x`.
@@ -63,7 +64,7 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
                                                    groups, bias)
         return out, ("reference", cache)
     out, cache = conv_fast.conv2d_forward(x, kernel, strides, padding, dilation_rate, groups,
-                                          bias, workspace)
+                                          bias, workspace, normalize)
     return out, ("fast", cache)
 
 

@@ -88,8 +88,13 @@ def pad_input(x, pads, ws):
 
 
 def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1, 1), groups=1,
-                   bias=None, ws=None):
-    """As conv_reference.conv2d_forward; `ws` is a Workspace (or None: fresh arrays)."""
+                   bias=None, ws=None, normalize=None):
+    """As conv_reference.conv2d_forward; `ws` is a Workspace (or None: fresh arrays).
+
+    normalize: None, or (groups=1) a function of the im2col matrix, (rows, kh*kw*in), that
+    returns the (kernel (kh*kw*in, filters), bias (filters,)) the product then uses: how a
+    BatchNormalization after this convolution is folded into it (models/fusion.py).
+    """
     batch, height, width, in_channels = x.shape
     kh, kw, group_channels, filters = kernel.shape
     out_h = conv_output_length(height, kh, strides[0], padding, dilation_rate[0])
@@ -102,7 +107,8 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
     group_windows = [windows[..., g * group_channels : (g + 1) * group_channels]
                      for g in range(groups)]
     # One input channel per group: the bias rides in the GEMM (see _new_cols).
-    bias_in_gemm = bias is not None and group_channels == 1
+    has_bias = bias is not None or normalize is not None
+    bias_in_gemm = has_bias and group_channels == 1
     # A 1x1 window with stride 1 reads every pixel once, in order: the im2col matrix
     # (batch*h*w, in) is the input itself, a view, and nothing needs copying.
     pointwise = (kh == kw == 1 and tuple(strides) == (1, 1) and groups == 1
@@ -115,6 +121,17 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
                 for g, w in enumerate(group_windows)]
     w_mats = [kernel[..., g * group_filters : (g + 1) * group_filters].reshape(-1, group_filters)
               for g in range(groups)]             # (kh*kw*cg, filters_g) each
+    if normalize is not None:
+        # fill the im2col matrix first, then ask for the kernel and bias to multiply it by
+        def fill(part):
+            if group_windows[0] is not None:
+                _fill_cols(cols[0], group_windows[0], part)
+
+        parallel.over_batch_parts(fill, batch, sum(c.size for c in cols))
+        group_windows = [None]                    # filled: the product alone remains
+        kernel_matrix, bias = normalize(_taps_matrix(cols[0], kh * kw * group_channels))
+        w_mats = [kernel_matrix.astype(x.dtype)]
+        bias = bias.astype(x.dtype)
     if bias_in_gemm:                              # (kh*kw + 1, filters_g): bias as last row
         w_mats = [np.vstack([w, bias[g * group_filters : (g + 1) * group_filters]])
                   for g, w in enumerate(w_mats)]
@@ -136,7 +153,7 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
         "strides": strides,
         "dilation_rate": dilation_rate,
         "groups": groups,
-        "has_bias": bias is not None,
+        "has_bias": has_bias,
         "bias_in_gemm": bias_in_gemm,  # then cols.T @ dout's last row is the bias gradient
         "pointwise": pointwise,  # then dx = dout @ kernel.T, written straight into dx
         "ws": ws,
@@ -157,6 +174,13 @@ def _convolve_part(out, cols, group_windows, w_mats, image_bias, part):
     if image_bias is not None:
         images = out[part].reshape(-1, image_bias.size)
         images += image_bias
+
+
+def _taps_matrix(cols, taps):
+    """One group's im2col buffer as the (rows, taps) matrix, a view without the ones row."""
+    if cols.ndim == 6:
+        return cols.reshape(-1, taps)
+    return cols.reshape(cols.shape[0], -1)[:taps].T
 
 
 def conv2d_backward(dout, cache, need_dx=True):

@@ -131,10 +131,11 @@ class Conv1D(base_conv.PreactivationMixin, ActivationMixin, Layer):
         """Zeros put before the sequence by "causal" padding: (k - 1) * dilation."""
         return (self.kernel_size[0] - 1) * self.dilation_rate[0]
 
-    def forward_preactivation(self, x, training=False):
+    def forward_preactivation(self, x, training=False, normalize=None):
         """The convolution plus bias, without the activation: (z, conv_cache). The graph
         executor calls it directly when it applies a relu after the next layer's max
-        pooling instead (models/fusion.py)."""
+        pooling instead, or folds the BatchNormalization after it in (`normalize`: see
+        kernels/conv_fast.conv2d_forward; models/fusion.py)."""
         self._check_input_shape(x.shape)
         x = np.asarray(x, dtype=self.dtype)
         x = base_conv1d.to_steps_last_channels(x, self.data_format)   # (batch, steps, in)
@@ -147,7 +148,7 @@ class Conv1D(base_conv.PreactivationMixin, ActivationMixin, Layer):
         z, conv_cache = conv2d_forward(base_conv1d.as_image(x), self.kernel.value[None],
                                        (1, self.strides[0]), padding,
                                        (1, self.dilation_rate[0]), self.groups, bias,
-                                       workspace=self._workspace)
+                                       workspace=self._workspace, normalize=normalize)
         return base_conv1d.from_steps_last_channels(z[:, 0], self.data_format), conv_cache
 
     def backward_preactivation(self, dz, conv_cache, need_input_gradient=True):

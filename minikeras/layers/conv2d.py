@@ -121,17 +121,18 @@ class Conv2D(base_conv.PreactivationMixin, ActivationMixin, Layer):
 
     # -------------------------------------------------------------------- maths
 
-    def forward_preactivation(self, x, training=False):
+    def forward_preactivation(self, x, training=False, normalize=None):
         """The convolution plus bias, without the activation: (z, conv_cache). The graph
         executor calls it directly when it applies a relu after the next layer's max
-        pooling instead (models/fusion.py)."""
+        pooling instead, or folds the BatchNormalization after it in (`normalize`: see
+        kernels/conv_fast.conv2d_forward; models/fusion.py)."""
         self._check_input_shape(x.shape)
         x = np.asarray(x, dtype=self.dtype)
         x_nhwc = base_conv.to_channels_last(x, self.data_format)
         bias = self.bias.value if self.use_bias else None
         z, conv_cache = conv2d_forward(x_nhwc, self.kernel.value, self.strides, self.padding,
                                        self.dilation_rate, self.groups, bias,
-                                       workspace=self._workspace)
+                                       workspace=self._workspace, normalize=normalize)
         return base_conv.from_channels_last(z, self.data_format), conv_cache
 
     def backward_preactivation(self, dz, conv_cache, need_input_gradient=True):

@@ -118,7 +118,7 @@ class Graph:
                 else:
                     x = values[step.in_slot]
                 if step.fusion is not None:
-                    out, cache = fusion.forward(step, x, training)
+                    out, cache = fusion.forward(step, x, training, caches)
                     if masks is not None:
                         masks[step.out_slot] = None     # neither layer passes a mask on
                 elif masks is None:
@@ -298,7 +298,8 @@ class _Step:
     """One node, ready to run: its layer, and where its inputs and outputs live."""
 
     __slots__ = ("layer", "in_slots", "out_slots", "in_slot", "out_slot", "list_input",
-                 "single_output", "simple", "needs_input_gradient", "options", "fusion")
+                 "single_output", "simple", "needs_input_gradient", "options", "fusion",
+                 "partner")
 
     def __init__(self, node, in_slots, out_slots, input_slots):
         self.layer = node.layer
@@ -314,6 +315,7 @@ class _Step:
         # dL/dx is wanted unless every input is a model input (nothing upstream to train).
         self.needs_input_gradient = any(slot not in input_slots for slot in in_slots)
         self.fusion = None      # or a kind of models/fusion.py: set by fusion.mark
+        self.partner = None     # the other layer of a fused pair, for the step that needs it
 
 
 @functools.cache
