@@ -11,6 +11,12 @@ from minikeras import layers
 from minikeras.kernels import batch_norm_fast, parallel
 
 
+@pytest.fixture(autouse=True)
+def fast_path_for_small_inputs(monkeypatch):
+    """These tests' inputs are small: the fast kernel must run on them all the same."""
+    monkeypatch.setattr(batch_norm_fast, "FAST_MIN_ELEMENTS", 1)
+
+
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Blocks of 5 rows (6 features of float64: 240 bytes), shared among 3 threads even for
@@ -172,3 +178,14 @@ def test_moments_take_the_deviations_again_when_the_first_guess_is_far(
     # the mean within a millionth of a standard deviation: what normalizing needs
     np.testing.assert_allclose(mean, exact.mean(axis=0), rtol=0, atol=1e-6 * exact.std())
     np.testing.assert_allclose(var, exact.var(axis=0), rtol=1e-6)
+
+
+def test_tiny_inputs_take_the_plain_version(monkeypatch):
+    monkeypatch.setattr(batch_norm_fast, "FAST_MIN_ELEMENTS", 2**14)
+    layer = _layer("float32", (32, 6))
+    x, _ = _inputs((32, 6), np.float32)
+    _, cache = layer.forward(x, training=True)
+    assert not isinstance(cache[0], str)                 # the plain version's cache
+    big = np.tile(x, (2**14 // 32 // 6 + 1, 1))
+    _, cache = layer.forward(big, training=True)
+    assert cache[0] == "fast"

@@ -7,6 +7,7 @@ from gradcheck import check_gradient, check_layer
 
 import minikeras as keras
 from minikeras import layers
+from minikeras.kernels import batch_norm_fast
 
 
 @pytest.fixture
@@ -352,9 +353,10 @@ def test_normalization_adapt_rejects_other_feature_sizes():
 
 
 @pytest.mark.parametrize("training", [True, False], ids=["batch_stats", "moving_stats"])
-def test_batchnorm_rows_path_equals_the_general_path(float64, training):
+def test_batchnorm_rows_path_equals_the_general_path(float64, training, monkeypatch):
     """Features last without a mask run on the (rows, features) view (_forward_rows); the
     same layer on the channels-first transpose runs the general code: they must agree."""
+    monkeypatch.setattr(batch_norm_fast, "FAST_MIN_ELEMENTS", 1)     # small x: rows path too
     rng = np.random.default_rng(16)
     x = rng.normal(size=(4, 3, 5, 6)) * 2 + 1
     last, first = layers.BatchNormalization(momentum=0.5), layers.BatchNormalization(

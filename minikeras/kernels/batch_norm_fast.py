@@ -52,6 +52,9 @@ from minikeras.kernels import parallel, workspace
 # Rows per block: about this many bytes of one (rows, features) array. Smaller blocks stay
 # in a core's L2 cache but cost more Python calls per row; on a 1 MB L2, 512 KB measured
 # fastest of 128 KB-2 MB (benchmarks/bench_batchnorm.py's first layer: 4,096 rows of 32).
+# Below this many elements (a Dense-sized batch, (32, 256)) the blocks and tiles cost more
+# than they save: the layer runs its plain version (about 45 us against 70 us there).
+FAST_MIN_ELEMENTS = 2**14
 BLOCK_BYTES = 512 * 1024
 # Tiles are filled TILE_GROUP rows at a time (see _tile).
 TILE_GROUP = 32

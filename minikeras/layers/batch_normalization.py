@@ -103,8 +103,8 @@ class BatchNormalization(ScaleShiftLayer):
         """x: (batch, ...), features on `axis`; mask: None or x.shape[:-1].
         Returns (out, cache), out of x's shape."""
         self._check_input(x, mask)
-        if mask is None and self._feature_axis == x.ndim - 1 and x.size \
-                and kernels() == "fast":
+        if mask is None and self._feature_axis == x.ndim - 1 \
+                and x.size >= batch_norm_fast.FAST_MIN_ELEMENTS and kernels() == "fast":
             return self._forward_fast(x, training)
         weights = None if mask is None else np.asarray(mask, dtype=x.dtype)[..., None]
         batch_statistics = bool(training) and self.trainable
