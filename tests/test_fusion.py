@@ -224,7 +224,10 @@ def train_both_ways(monkeypatch, make, x, y, epochs=3):
     (lambda: layers.Conv1D(4, 3, padding="causal"), 2),
     (lambda: layers.Conv2D(4, 1, use_bias=False), 3),                    # 1x1: cols is x
 ])
-def test_normalization_after_a_conv_trains_as_written(monkeypatch, make_conv, channels):
+# inputs off zero (the backward's product then runs on centred copies of the im2col
+# blocks) and around it (one channel: on the im2col matrix as stored, centred afterwards)
+@pytest.mark.parametrize("offset", [3.0, -0.5])
+def test_normalization_after_a_conv_trains_as_written(monkeypatch, make_conv, channels, offset):
     """float64 throughout: the algebra from the im2col matrix gives the same History,
     weights, moving statistics and predictions as the two layers run one by one."""
     minikeras.config.set_floatx("float64")
@@ -236,7 +239,7 @@ def test_normalization_after_a_conv_trains_as_written(monkeypatch, make_conv, ch
                                           fusion.NORMALIZATION_AFTER_CONV]
         rng = np.random.default_rng(5)
         # an input off zero mean (far off: see test_statistics_from_im2col_stay_exact_far_off_zero)
-        x = 3.0 + rng.random((12, *model.input_shape[1:]))
+        x = offset + rng.random((12, *model.input_shape[1:]))
         y = rng.standard_normal((12, 2))
         fused, unfused = train_both_ways(monkeypatch, make, x, y)
     finally:

@@ -76,10 +76,26 @@ def statistics(t, s, gram, m, kernel, bias):
     return mean, var, z0
 
 
-def product_and_sum(cols, t, drows):
+def product_and_sum(cols, t, drows, with_ones=None, gram=None):
     """((cols - t)^T dy (K, F), sum of dy over the rows (F,)), float64; cols (M, K), drows
-    (M, F) of one dtype, t from cols_moments."""
+    (M, F) of one dtype, t from cols_moments.
+
+    with_ones: the same matrix transposed with a row of ones below, (K + 1, M) contiguous (how
+    a first layer with a bias in its product stores it), or None. When given, and when no
+    column's mean t is large against its spread (from gram, cols_moments' G), the product runs
+    on it directly, P = [cols^T dy ; sum of dy], and is centred afterwards: P - t sum(dy)^T
+    loses nothing then, and the blocks need no centred copy (half the time).
+    """
     k = cols.shape[1]
+    m = cols.shape[0]
+    if with_ones is not None:
+        spread = np.sqrt(np.maximum(np.diag(gram) / m, 0.0))
+        if np.all(np.abs(t) <= 4 * spread):
+            product = np.zeros((k + 1, drows.shape[1]))
+            for start in range(0, m, PRODUCT_BLOCK_ROWS):
+                rows = slice(start, start + PRODUCT_BLOCK_ROWS)
+                product += with_ones[:, rows] @ drows[rows]
+            return product[:k] - np.outer(t, product[k]), product[k]
     product = np.zeros((k + 1, drows.shape[1]))
     for rows, block in _centred_blocks(cols, t.astype(cols.dtype), PRODUCT_BLOCK_ROWS):
         product += block @ drows[rows]            # [(cols - t)^T dy ; sum of dy]

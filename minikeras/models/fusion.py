@@ -206,6 +206,12 @@ def _conv_forward(conv, bn, x, training):
         return kernel * a, shift                              # y = C (W a) + (b a + c)
 
     y, conv_cache = conv.forward_preactivation(x, training=training, normalize=normalize)
+    # A first layer on one channel keeps its im2col matrix transposed with a row of ones
+    # (kernels/conv_fast.py): the backward's product can use it as it is.
+    buffer = conv_cache[1]["cols"][0]
+    k = folded["cols"].shape[1]
+    folded["with_ones"] = (buffer.reshape(k + 1, -1) if buffer.ndim == 4
+                           and buffer.shape[0] == k + 1 else None)
     return y, {"x": x, "conv": conv_cache, "folded": folded}
 
 
@@ -218,7 +224,7 @@ def _normalization_backward(bn, dout, cache):
         folded[name] for name in ("cols", "kernel", "t", "s", "gram", "z0", "mean", "rstd", "a"))
     m = cols.shape[0]
     drows = np.ascontiguousarray(dout, dtype=cols.dtype).reshape(m, -1)
-    product, dbeta = conv_batch_norm.product_and_sum(cols, t, drows)
+    product, dbeta = conv_batch_norm.product_and_sum(cols, t, drows, folded["with_ones"], gram)
     dgamma, dkernel, u, v = conv_batch_norm.backward(product, dbeta, s, gram, m, kernel, z0,
                                                      mean, rstd, a)
     dbias = np.zeros_like(dbeta)      # the normalization removes any shift of z: exactly 0
