@@ -416,3 +416,55 @@ def test_train_step_override_with_compiled_metrics():
     ref, ours, _, _ = _fit_pair(make, {"optimizer": "adam", "loss": "mse",
                                        "metrics": ["mae"]}, validation=False)
     assert_histories_close(ref, ours)
+
+
+def subclassed_model_class(k, package):
+    """A registered subclassed model with a constructor argument and its get_config."""
+
+    @k.saving.register_keras_serializable(package=package)
+    class TwoLayers(k.Model):
+        def __init__(self, units=4, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.hidden = k.layers.Dense(units, activation="relu")
+            self.out = k.layers.Dense(1)
+
+        def call(self, inputs):
+            return self.out(self.hidden(inputs))
+
+        def get_config(self):
+            return {"units": self.units, **super().get_config()}
+
+    return TwoLayers
+
+
+def test_subclassed_model_keras_files_go_both_ways(tmp_path):
+    """model.save("x.keras") of a subclassed model: its class by registered name, its
+    get_config, build and compile configs, weights and optimizer state. Each engine loads the
+    other's file and trains on from the same state."""
+    x, y = _data()
+    ours_class = subclassed_model_class(minikeras, "subclassed_compat")
+    theirs_class = subclassed_model_class(keras, "subclassed_compat")
+    ours = ours_class(units=6)
+    ours.compile(optimizer="adam", loss="mse")
+    ours.fit(x, y, epochs=1, verbose=0)
+    ours.save(tmp_path / "ours.keras")
+    again = minikeras.models.load_model(tmp_path / "ours.keras")
+    assert type(again) is ours_class and again.units == 6
+    np.testing.assert_array_equal(again.predict(x, verbose=0), ours.predict(x, verbose=0))
+    theirs = keras.models.load_model(tmp_path / "ours.keras")
+    assert type(theirs) is theirs_class and theirs.units == 6
+    assert int(theirs.optimizer.iterations) == int(ours.optimizer.iterations)
+    np.testing.assert_allclose(theirs.predict(x, verbose=0), ours.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    # both train on from the loaded state alike
+    history_theirs = theirs.fit(x, y, epochs=2, verbose=0, shuffle=False).history
+    history_again = again.fit(x, y, epochs=2, verbose=0, shuffle=False).history
+    assert_histories_close(history_again, history_theirs)
+    # and Keras's file loads in minikeras
+    theirs.save(tmp_path / "theirs.keras")
+    back = minikeras.models.load_model(tmp_path / "theirs.keras")
+    assert type(back) is ours_class and back.units == 6
+    np.testing.assert_allclose(back.predict(x, verbose=0), theirs.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    assert int(back.optimizer.iterations) == int(theirs.optimizer.iterations)

@@ -1,6 +1,9 @@
 """Layers, models, losses and steps written with keras.ops: their gradients from the tape
 against float64 finite differences, and how they plug into fit, saving and summary."""
 
+import json
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -368,3 +371,54 @@ def test_a_layer_held_by_the_model_and_by_its_sublayer_gets_one_gradient():
 
     for weight, grad in zip(model.trainable_weights, grads):
         assert relative_error(grad, numerical_gradient(total, weight.value)) < 1e-6, weight.path
+
+
+def test_a_subclassed_model_saves_to_a_keras_file_and_loads(tmp_path):
+    """Its class is found again by its registered name (nothing runs from the file), rebuilt
+    with get_config() and the shape it was built on, then compiled, with its weights and
+    optimizer state; an unregistered class is refused with its name."""
+
+    @keras.saving.register_keras_serializable(package="test_subclassed_saving")
+    class Tower(keras.Model):
+        def __init__(self, units=3, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.first = keras.layers.Dense(units, activation="tanh")
+            self.last = keras.layers.Dense(1)
+
+        def call(self, inputs):
+            return self.last(self.first(inputs))
+
+        def get_config(self):
+            return {"units": self.units, **super().get_config()}
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 4)).astype("float32")
+    y = rng.normal(size=(16, 1)).astype("float32")
+    model = Tower(units=5)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, epochs=2, verbose=0)
+    model.save(tmp_path / "tower.keras")
+    config = json.loads(zipfile.ZipFile(tmp_path / "tower.keras").read("config.json"))
+    assert config["registered_name"] == "test_subclassed_saving>Tower"
+    assert config["config"]["units"] == 5 and config["build_config"] == {"input_shape": [None, 4]}
+    again = keras.models.load_model(tmp_path / "tower.keras")
+    assert type(again) is Tower and again.units == 5
+    np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert int(again.optimizer.iterations) == int(model.optimizer.iterations) == 2
+    expected = model.fit(x, y, epochs=1, verbose=0, shuffle=False).history["loss"]
+    assert again.fit(x, y, epochs=1, verbose=0, shuffle=False).history["loss"] == expected
+
+    class Unregistered(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = keras.layers.Dense(1)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    plain = Unregistered()
+    plain(x[:2])
+    plain.save(tmp_path / "plain.keras")
+    with pytest.raises(ValueError, match="Unregistered"):
+        keras.models.load_model(tmp_path / "plain.keras")

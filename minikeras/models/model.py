@@ -169,6 +169,7 @@ class Model(Layer):
 
         self._graph = CallGraph(self, input_shape)
         self.built = True
+        self._built_on_shape = input_shape      # a .keras file records it (build_config)
 
     @property
     def input_shape(self):

@@ -45,7 +45,8 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     filepath ends in `.h5` / `.hdf5` (config, weights and optimizer state either way).
 
     Args:
-        model: a minikeras Sequential model.
+        model: a minikeras model: Sequential, functional, or subclassed (its class
+            registered with register_keras_serializable to be loaded again).
         filepath: a path ending in ".keras", or a binary file object.
         overwrite: whether to replace an existing file (False asks on a terminal and
             refuses otherwise).

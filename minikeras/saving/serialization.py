@@ -376,10 +376,7 @@ def _serialize_model_entry(model):
     if isinstance(model, Functional):
         return _serialize_functional(model)
     if not isinstance(model, Sequential):
-        raise SerializationError(
-            "minikeras can save Sequential and functional models only. "
-            f"Received: {type(model).__name__}"
-        )
+        return _serialize_subclassed(model)
     config = {"name": model.name, "trainable": model.trainable,
               "dtype": _dtype_policy(model.dtype)}
     layers = []
@@ -399,6 +396,18 @@ def _serialize_model_entry(model):
         entry["build_config"] = {"input_shape": list(model._input_layer.batch_shape)}
     if getattr(model, "compiled", False):
         entry["compile_config"] = compile_config(model)
+    return entry
+
+
+def _serialize_subclassed(model):
+    """A subclassed model, as Keras writes one: its class (found again by its registered
+    name, never from the file), its get_config(), the shape it was built on, and how it was
+    compiled. Its layers are not described: the class's __init__ makes them again."""
+    entry = _serialize_layer_entry(model)
+    shape = getattr(model, "_built_on_shape", None)
+    if model.built and shape is not None:
+        entry["build_config"] = {"input_shape": _plain_to_keras(shape)}
+    entry["compile_config"] = compile_config(model) if getattr(model, "compiled", False) else {}
     return entry
 
 
@@ -536,6 +545,10 @@ def _deserialize_entry(config, kind, where):
             f"{where}: cannot create {class_name} from its config: {error}"
         ) from error
     _maybe_build(obj, config, where)
+    from minikeras.models import Model
+
+    if isinstance(obj, Model) and config.get("compile_config"):     # a subclassed model
+        compile_from_config(obj, config["compile_config"], where)
     return obj
 
 
