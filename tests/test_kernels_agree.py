@@ -56,8 +56,10 @@ CONV_CASES = list(itertools.product(
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("kernel_size,strides,padding,dilation,groups_channels", CONV_CASES)
-def test_conv_fast_equals_reference(kernels_choice, dtype, kernel_size, strides, padding,
-                                    dilation, groups_channels):
+def test_conv_fast_equals_reference(kernels_choice, monkeypatch, dtype, kernel_size, strides,
+                                    padding, dilation, groups_channels):
+    # the input gradient in blocks of one image (conv_fast._scatter_by_blocks)
+    monkeypatch.setattr(conv_fast, "SCATTER_BLOCK_BYTES", 1)
     groups, channels = groups_channels
     rng = np.random.default_rng(0)
     x = rng.standard_normal((3, 9, 8, channels)).astype(dtype)
