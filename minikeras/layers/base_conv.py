@@ -9,10 +9,25 @@ import numpy as np
 
 from minikeras import backend, constraints, initializers, regularizers
 from minikeras.kernels.conv import conv_output_length
-from minikeras.layers.layer import maybe_serialize
+from minikeras.layers.layer import activation_of, maybe_serialize
 from minikeras.utils.argument_validation import int_tuple, one_of
 
 PADDINGS = ("valid", "same")
+
+
+def set_weight_arguments(layer, activation, use_bias, kernel_initializer, bias_initializer,
+                         kernel_regularizer, bias_regularizer, kernel_constraint,
+                         bias_constraint):
+    """The constructor arguments every convolution layer with a kernel and a bias shares, each
+    turned into its object (an unknown name raises Keras's error for it)."""
+    layer.activation = activation_of(activation)
+    layer.use_bias = bool(use_bias)
+    layer.kernel_initializer = initializers.get(kernel_initializer)
+    layer.bias_initializer = initializers.get(bias_initializer)
+    layer.kernel_regularizer = regularizers.get(kernel_regularizer)
+    layer.bias_regularizer = regularizers.get(bias_regularizer)
+    layer.kernel_constraint = constraints.get(kernel_constraint)
+    layer.bias_constraint = constraints.get(bias_constraint)
 
 
 class PreactivationMixin:

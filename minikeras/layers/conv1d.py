@@ -2,12 +2,11 @@
 
 import numpy as np
 
-from minikeras import constraints, initializers, regularizers
 from minikeras.backend import standardize_data_format
 from minikeras.kernels.conv import conv2d_backward, conv2d_forward
 from minikeras.kernels.workspace import Workspace
 from minikeras.layers import base_conv, base_conv1d
-from minikeras.layers.layer import ActivationMixin, Layer, activation_of
+from minikeras.layers.layer import ActivationMixin, Layer
 from minikeras.utils.argument_validation import int_tuple, one_of, positive_int
 
 
@@ -61,14 +60,9 @@ class Conv1D(base_conv.PreactivationMixin, ActivationMixin, Layer):
                 f"`strides > 1` is not supported together with `dilation_rate > 1` ({owner}). "
                 f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
             )
-        self.activation = activation_of(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        base_conv.set_weight_arguments(
+            self, activation, use_bias, kernel_initializer, bias_initializer,
+            kernel_regularizer, bias_regularizer, kernel_constraint, bias_constraint)
         self._input_channels = None
         self._workspace = Workspace()  # big arrays reused from step to step (kernels/workspace.py)
 
