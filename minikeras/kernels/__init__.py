@@ -5,7 +5,10 @@ Convolution and pooling each come twice: a short reference implementation to rea
 conv.py and pooling.py are the entry points the layers call; they run the implementation
 chosen here (`minikeras.config.set_kernels`). BatchNormalization's plain version is the
 layer's own forward/backward (layers/batch_normalization.py); its fast one, for features on
-the last axis, is batch_norm_fast.py, and the layer asks the same switch which to run.
+the last axis, is batch_norm_fast.py, and the layer asks the same switch which to run. So do
+DepthwiseConv2D and SeparableConv2D (depthwise.py: depthwise_reference.py, depthwise_fast.py).
+conv_batch_norm.py holds the algebra of a BatchNormalization folded into the convolution before
+it (models/fusion.py).
 """
 
 KERNELS = ("reference", "fast")

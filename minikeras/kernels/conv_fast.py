@@ -183,6 +183,15 @@ def _taps_matrix(cols, taps):
     return cols.reshape(cols.shape[0], -1)[:taps].T
 
 
+def taps_with_ones(cache):
+    """The im2col matrix of a forward pass (groups=1) as stored when it carries the bias: a
+    (taps + 1, rows) view whose last row is ones; None when it is not stored that way."""
+    if not cache["bias_in_gemm"] or cache["groups"] != 1:
+        return None
+    cols = cache["cols"][0]
+    return cols.reshape(cols.shape[0], -1)
+
+
 def conv2d_backward(dout, cache, need_dx=True):
     """As conv_reference.conv2d_backward: (dx, dkernel, dbias)."""
     kernel = cache["kernel"]

@@ -19,14 +19,7 @@ a pixel, so the backward's slice += needs no np.add.at):
 
 import numpy as np
 
-from minikeras.kernels.geometry import conv_output_length, pad_amounts
-
-
-def _offset_slices(i, j, strides, dilation_rate, out_hw):
-    """Rows and columns of xpad that kernel offset (i, j) reads, one per output pixel."""
-    top, left = i * dilation_rate[0], j * dilation_rate[1]
-    return (slice(top, top + strides[0] * (out_hw[0] - 1) + 1, strides[0]),
-            slice(left, left + strides[1] * (out_hw[1] - 1) + 1, strides[1]))
+from minikeras.kernels.geometry import conv_output_length, offset_slices, pad_amounts
 
 
 def depthwise_forward(x, depthwise_kernel, strides, padding, dilation_rate, bias=None):
@@ -45,7 +38,7 @@ def depthwise_forward(x, depthwise_kernel, strides, padding, dilation_rate, bias
     out = np.zeros((batch, *out_hw, channels, multiplier), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
-            rows, cols = _offset_slices(i, j, strides, dilation_rate, out_hw)
+            _, rows, cols = offset_slices(i, j, strides, dilation_rate, out_hw)
             out += xpad[:, rows, cols, :, None] * kernel[i, j]
     out = out.reshape(batch, *out_hw, channels * multiplier)
     if bias is not None:
@@ -66,7 +59,7 @@ def depthwise_backward(dout, cache, kernel_shape, need_dx=True):
     dxpad = np.zeros_like(xpad) if need_dx else None
     for i in range(kh):
         for j in range(kw):
-            rows, cols = _offset_slices(i, j, strides, dilation_rate, (out_h, out_w))
+            _, rows, cols = offset_slices(i, j, strides, dilation_rate, (out_h, out_w))
             window = xpad[:, rows, cols].reshape(-1, channels)             # (P, C)
             dkernel[i, j] = np.einsum("pc,pcm->cm", window, dout)
             if need_dx:

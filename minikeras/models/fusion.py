@@ -43,7 +43,7 @@ import inspect
 import numpy as np
 
 from minikeras.activations.activations import relu
-from minikeras.kernels import conv_batch_norm
+from minikeras.kernels import conv_batch_norm, conv_fast
 
 PREACTIVATION = "preactivation"     # the convolution, run without its relu
 RELU_MOVED = "relu moved"           # a ReLU layer: nothing to do, its relu runs after pooling
@@ -122,6 +122,7 @@ def _is_normalization_of_conv(conv, normalization):
             and conv.activity_regularizer is None
             and normalization.activity_regularizer is None and not _masks_matter(conv))
 
+
 def _masks_matter(layer):
     """Whether the layer reads a mask or may give its output one (the executor asks a layer
     for its output's mask only when it supports masking or has its own compute_mask)."""
@@ -169,13 +170,13 @@ def backward(step, dout, cache, out, need_input_gradient):
 
 class _NormalizedGradient:
     """What the normalization's backward hands the convolution's instead of dL/dz: the
-    convolution's weight gradients, already found, and how to make dL/dz if it is wanted
+    convolution's kernel gradient, already found, and how to make dL/dz if it is wanted
     (for an input gradient): dz = a * dy + u + v * z."""
 
-    __slots__ = ("dkernel", "dbias", "dy", "a", "u", "v")
+    __slots__ = ("dkernel", "dy", "a", "u", "v")
 
-    def __init__(self, dkernel, dbias, dy, a, u, v):
-        self.dkernel, self.dbias, self.dy, self.a, self.u, self.v = dkernel, dbias, dy, a, u, v
+    def __init__(self, dkernel, dy, a, u, v):
+        self.dkernel, self.dy, self.a, self.u, self.v = dkernel, dy, a, u, v
 
 
 def _conv_forward(conv, bn, x, training):
@@ -206,12 +207,9 @@ def _conv_forward(conv, bn, x, training):
         return kernel * a, shift                              # y = C (W a) + (b a + c)
 
     y, conv_cache = conv.forward_preactivation(x, training=training, normalize=normalize)
-    # A first layer on one channel keeps its im2col matrix transposed with a row of ones
-    # (kernels/conv_fast.py): the backward's product can use it as it is.
-    buffer = conv_cache[1]["cols"][0]
-    k = folded["cols"].shape[1]
-    folded["with_ones"] = (buffer.reshape(k + 1, -1) if buffer.ndim == 4
-                           and buffer.shape[0] == k + 1 else None)
+    # A first layer on one channel stores its im2col matrix with a row of ones: the
+    # backward's product can use it as it is.
+    folded["with_ones"] = conv_fast.taps_with_ones(conv_cache[1])
     return y, {"x": x, "conv": conv_cache, "folded": folded}
 
 
@@ -227,13 +225,12 @@ def _normalization_backward(bn, dout, cache):
     product, dbeta = conv_batch_norm.product_and_sum(cols, t, drows, folded["with_ones"], gram)
     dgamma, dkernel, u, v = conv_batch_norm.backward(product, dbeta, s, gram, m, kernel, z0,
                                                      mean, rstd, a)
-    dbias = np.zeros_like(dbeta)      # the normalization removes any shift of z: exactly 0
     grads = []
     if bn.scale:
         grads.append(dgamma.astype(bn.gamma.value.dtype))
     if bn.center:
         grads.append(dbeta.astype(bn.beta.value.dtype))
-    return _NormalizedGradient(dkernel, dbias, drows, a, u, v), grads
+    return _NormalizedGradient(dkernel, drows, a, u, v), grads
 
 
 def _conv_backward(conv, dout, cache, need_input_gradient):
@@ -251,7 +248,8 @@ def _conv_backward(conv, dout, cache, need_input_gradient):
         return None, []
     grads = [dout.dkernel.reshape(conv.kernel.shape).astype(conv.kernel.value.dtype)]
     if conv.use_bias:
-        grads.append(dout.dbias.astype(conv.bias.value.dtype))
+        # the normalization removes any shift of z: the conv bias's gradient is exactly 0
+        grads.append(np.zeros_like(conv.bias.value))
     return None, grads
 
 
