@@ -58,7 +58,9 @@ CONV_CASES = list(itertools.product(
 @pytest.mark.parametrize("kernel_size,strides,padding,dilation,groups_channels", CONV_CASES)
 def test_conv_fast_equals_reference(kernels_choice, monkeypatch, dtype, kernel_size, strides,
                                     padding, dilation, groups_channels):
-    # the input gradient in blocks of one image (conv_fast._scatter_by_blocks)
+    # im2col and the input gradient in blocks of one image (conv_fast._image_blocks,
+    # conv_fast._scatter_by_blocks)
+    monkeypatch.setattr(conv_fast, "COLS_BLOCK_BYTES", 1)
     monkeypatch.setattr(conv_fast, "SCATTER_BLOCK_BYTES", 1)
     groups, channels = groups_channels
     rng = np.random.default_rng(0)
@@ -79,6 +81,46 @@ def test_conv_fast_equals_reference(kernels_choice, monkeypatch, dtype, kernel_s
                                     workspace=Workspace()),
         backward, lambda out: np.random.default_rng(1).standard_normal(out.shape).astype(dtype))
     assert_agree(reference, fast, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("strides,padding,groups", [((1, 1), "same", 1), ((2, 2), "valid", 1),
+                                                    ((1, 1), "valid", 2)])
+def test_conv_in_blocks_of_images_split_over_threads_equals_reference(
+        kernels_choice, monkeypatch, dtype, strides, padding, groups):
+    """Several input channels: the fast kernel fills and multiplies the im2col matrix a
+    block of images at a time (conv_fast._image_blocks), in each thread's part of the
+    batch. Blocks of two images over 7 images in parts: every part ends with a short
+    block, and every block's buffer is refilled in the backward pass."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((7, 9, 8, 6)).astype(dtype)
+    kernel = rng.standard_normal((3, 3, 6 // groups, 4)).astype(dtype)
+    bias = rng.standard_normal(4).astype(dtype)
+    reference_out, _ = conv.conv2d_forward(x, kernel, strides, padding, groups=groups)
+    out_pixels = reference_out.shape[1] * reference_out.shape[2]
+    image_bytes = out_pixels * (3 * 3 * (6 // groups) + 4) * x.itemsize
+    monkeypatch.setattr(conv_fast, "COLS_BLOCK_BYTES", 2 * image_bytes)
+    monkeypatch.setattr(parallel, "GEMM_MIN_ELEMENTS", 0)
+    calls = []
+    blocks = conv_fast._image_blocks
+    monkeypatch.setattr(conv_fast, "_image_blocks", lambda *args: calls.append(
+        blocks(*args)) or calls[-1])
+
+    def forward():
+        with parallel.one_blas_thread():
+            return conv.conv2d_forward(x, kernel, strides, padding, (1, 1), groups, bias,
+                                       workspace=Workspace())
+
+    def backward(dout, cache):
+        with parallel.one_blas_thread():
+            return conv.conv2d_backward(dout, cache)
+
+    reference, fast = run_both(
+        kernels_choice, forward, backward,
+        lambda out: np.random.default_rng(1).standard_normal(out.shape).astype(dtype))
+    assert_agree(reference, fast, dtype)
+    sizes = [block.stop - block.start for part in calls for block in part]
+    assert max(sizes) == 2 and 1 in sizes      # blocks of two, a short one among them
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

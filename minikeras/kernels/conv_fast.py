@@ -1,9 +1,13 @@
 """The fast 2-D convolution: the reference kernel's maths (conv_reference.py), arranged for
 speed. Same notation and results (tests/test_kernels_agree.py); what differs:
 
-- the im2col matrices are filled in parts of the batch that threads process at once
-  (kernels/parallel.py: the parts are independent, each writes only its own rows; the
-  kernel gradient is the sum of the parts' gradients);
+- the batch is cut into parts that threads process at once (kernels/parallel.py: the parts
+  are independent, each writes only its own rows; the kernel gradient is the sum of the
+  parts' gradients);
+- with several input channels the im2col matrix is never made whole: each part fills it a
+  block of a few images at a time (COLS_BLOCK_BYTES) and multiplies that block at once, while
+  it is still in the cache; the backward pass fills each block again (from the padded input,
+  which the cache keeps) for the kernel gradient and the input gradient of those images;
 - with one input channel the im2col matrix is stored transposed (see _new_cols), with a row of
   ones that carries the bias through the GEMM (and makes its gradient a by-product of the
   kernel gradient's GEMM, which runs in row blocks: see _kernel_gradient);
@@ -12,7 +16,7 @@ speed. Same notation and results (tests/test_kernels_agree.py); what differs:
 - a 1x1 convolution with stride 1 (the channel mixers of Inception and ResNet blocks) uses
   the input itself as its im2col matrix, and its input gradient is one GEMM written
   straight into dx;
-- big arrays (padded input, im2col matrices, output, input gradient) come from the layer's
+- big arrays (padded input, im2col blocks, output, input gradient) come from the layer's
   Workspace (kernels/workspace.py), so a training step does not map fresh memory each time.
 """
 
@@ -113,9 +117,14 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
     # (batch*h*w, in) is the input itself, a view, and nothing needs copying.
     pointwise = (kh == kw == 1 and tuple(strides) == (1, 1) and groups == 1
                  and not bias_in_gemm)
+    # Several channels: im2col in blocks of images (the module docstring), unless a folded
+    # normalization needs the whole matrix first.
+    blocked = not pointwise and group_channels > 1 and normalize is None
     if pointwise:
         cols = [np.ascontiguousarray(x).reshape(batch, height, width, 1, 1, in_channels)]
         group_windows = [None]                    # nothing to copy into cols
+    elif blocked:
+        cols = None                               # filled block by block
     else:
         cols = [_new_cols(w, ws, f"cols{g}", bias_in_gemm)
                 for g, w in enumerate(group_windows)]
@@ -142,11 +151,9 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
         # image runs NumPy's inner loop over whole images rather than `filters` numbers at a
         # time (about three times faster than out += bias).
         image_bias = np.tile(bias, out_h * out_w)
-    work = functools.partial(_convolve_part, out, cols, group_windows, w_mats, image_bias)
-    parallel.over_batch_parts(work, batch, out.size + sum(c.size for c in cols),
-                              parallel.gemm_minimum())
     cache = {
-        "cols": cols,  # im2col matrices: the kernel gradient is cols.T @ dout
+        "cols": cols,  # im2col matrices (None: blocks refilled from "windows")
+        "windows": group_windows if blocked else None,  # views of the padded input, per group
         "kernel": kernel,  # the input gradient is dout @ kernel.T, scattered back
         "x_shape": x.shape,
         "pads": pads,
@@ -158,22 +165,67 @@ def conv2d_forward(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
         "pointwise": pointwise,  # then dx = dout @ kernel.T, written straight into dx
         "ws": ws,
     }
+    work = functools.partial(_convolve_part, out, cache, group_windows, w_mats, image_bias)
+    touched = windows.size if blocked else sum(c.size for c in cols)
+    parallel.over_batch_parts(work, batch, out.size + touched, parallel.gemm_minimum())
     return out, cache
 
 
-def _convolve_part(out, cols, group_windows, w_mats, image_bias, part):
+# Bytes of one block of the im2col matrix and output gradient when several input channels
+# make the matrix wide (see _image_blocks).
+COLS_BLOCK_BYTES = 2 << 20
+
+
+def _image_blocks(part, batch, cache, out_hw):
+    """The images `part` cut into blocks: slices of the batch axis.
+
+    Stored im2col matrices and 1x1 products run whole. A block of images whose im2col rows
+    and output gradient take about COLS_BLOCK_BYTES stays in the cache from the copy that
+    fills it to the products that read it (filling the whole matrix first and multiplying
+    it afterwards makes two round trips through memory: 35% slower on the MNIST convnet's
+    second layer).
+    """
+    start, stop, _ = part.indices(batch)
+    if cache["windows"] is None:
+        return [slice(start, stop)]
+    kh, kw, group_channels, filters = cache["kernel"].shape
+    itemsize = cache["kernel"].itemsize
+    image_bytes = out_hw[0] * out_hw[1] * (kh * kw * group_channels + filters) * itemsize
+    per_block = max(1, COLS_BLOCK_BYTES // image_bytes)
+    return [slice(first, min(first + per_block, stop))
+            for first in range(start, stop, per_block)]
+
+
+def _block_cols(cache, g, part, block):
+    """Group g's im2col matrix of the images `block` (within `part`), (rows, taps [+ 1]):
+    a view of the stored matrix, or a block buffer of part's own, filled now."""
+    if cache["windows"] is None:
+        return _cols_matrix(cache["cols"][g], block)
+    windows = cache["windows"][g]
+    images = block.stop - block.start
+    first = part.indices(windows.shape[0])[0]      # one buffer per part (thread)
+    blocks = _image_blocks(part, windows.shape[0], cache, windows.shape[1:3])
+    largest = blocks[0].stop - blocks[0].start
+    buffer = workspace.empty(cache["ws"], f"cols_block{first}", (largest,) + windows.shape[1:],
+                             windows.dtype)[:images]
+    _fill_cols(buffer, windows[block], slice(None))
+    return buffer.reshape(-1, np.prod(windows.shape[3:]))
+
+
+def _convolve_part(out, cache, group_windows, w_mats, image_bias, part):
     """out[part] = cols[part] @ W (+ bias), group by group, for the images `part`."""
     filters = out.shape[-1]
-    out_rows = out[part].reshape(-1, filters)                   # (rows of part, filters)
-    for g, w_mat in enumerate(w_mats):
-        group_filters = w_mat.shape[1]
-        if group_windows[g] is not None:
-            _fill_cols(cols[g], group_windows[g], part)
-        np.matmul(_cols_matrix(cols[g], part), w_mat,
-                  out=out_rows[:, g * group_filters : (g + 1) * group_filters])
-    if image_bias is not None:
-        images = out[part].reshape(-1, image_bias.size)
-        images += image_bias
+    for block in _image_blocks(part, out.shape[0], cache, out.shape[1:3]):
+        out_rows = out[block].reshape(-1, filters)              # (rows of block, filters)
+        for g, w_mat in enumerate(w_mats):
+            group_filters = w_mat.shape[1]
+            if cache["windows"] is None and group_windows[g] is not None:
+                _fill_cols(cache["cols"][g], group_windows[g], block)
+            np.matmul(_block_cols(cache, g, part, block), w_mat,
+                      out=out_rows[:, g * group_filters : (g + 1) * group_filters])
+        if image_bias is not None:
+            images = out[block].reshape(-1, image_bias.size)
+            images += image_bias
 
 
 def _taps_matrix(cols, taps):
@@ -198,15 +250,16 @@ def conv2d_backward(dout, cache, need_dx=True):
     batch, height, width, in_channels = cache["x_shape"]
     (top, bottom), (left, right) = cache["pads"]
     ws = cache["ws"]
-    kh, kw, group_channels, filters = kernel.shape
     dout = np.ascontiguousarray(dout, dtype=kernel.dtype)
     dxpad = None
     if need_dx:
         dxpad = workspace.empty(ws, "dxpad", (batch, height + top + bottom,
                                               width + left + right, in_channels), kernel.dtype)
     work = functools.partial(_gradients_part, dout, cache, dxpad)
-    partial_grads = parallel.over_batch_parts(
-        work, batch, dout.size + sum(c.size for c in cache["cols"]), parallel.gemm_minimum())
+    touched = (sum(c.size for c in cache["cols"]) if cache["cols"] is not None
+               else cache["windows"][0].size * cache["groups"])
+    partial_grads = parallel.over_batch_parts(work, batch, dout.size + touched,
+                                              parallel.gemm_minimum())
     dkernel = functools.reduce(np.add, [dk for dk, _ in partial_grads])
     dbias = None
     if cache["bias_in_gemm"]:
@@ -222,32 +275,39 @@ def conv2d_backward(dout, cache, need_dx=True):
 
 def _gradients_part(dout, cache, dxpad, part):
     """The kernel (and, when it rides in the GEMM, bias) gradient of the images `part`, and
-    (dxpad given) their input gradient. Returns (dkernel, dbias or None)."""
-    kernel, cols, groups = cache["kernel"], cache["cols"], cache["groups"]
+    (dxpad given) their input gradient, block by block (see _image_blocks). Returns
+    (dkernel, dbias or None)."""
+    kernel, groups = cache["kernel"], cache["groups"]
     kh, kw, group_channels, filters = kernel.shape
     group_filters = filters // groups
-    dout_rows = dout[part].reshape(-1, filters)                # (rows of part, filters)
-    dkernel = np.empty_like(kernel)
-    dbias = np.empty(filters, dtype=kernel.dtype) if cache["bias_in_gemm"] else None
+    taps = kh * kw * group_channels
+    # dW = cols.T @ dout per group, (kh*kw*cg [+ 1 for the bias], filters_g), summed over blocks
+    dws = [None] * groups
     if dxpad is not None and cache["pointwise"]:
         # a 1x1 stride-1 window: each pixel's gradient is one row of dout @ kernel.T
-        np.matmul(dout_rows, kernel[0, 0].T, out=dxpad[part].reshape(-1, group_channels))
+        np.matmul(dout[part].reshape(-1, filters), kernel[0, 0].T,
+                  out=dxpad[part].reshape(-1, group_channels))
         dxpad = None                                # nothing left to scatter
-    if dxpad is not None:
-        dxpad[part] = 0
-    taps = kh * kw * group_channels
-    for g in range(groups):
+    for block in _image_blocks(part, dout.shape[0], cache, dout.shape[1:3]):
+        dout_rows = dout[block].reshape(-1, filters)           # (rows of block, filters)
+        if dxpad is not None:
+            dxpad[block] = 0
+        for g in range(groups):
+            filt = slice(g * group_filters, (g + 1) * group_filters)
+            dout_g = dout_rows[:, filt]
+            dw = _kernel_gradient(_block_cols(cache, g, part, block).T, dout_g)
+            dws[g] = dw if dws[g] is None else np.add(dws[g], dw, out=dws[g])
+            if dxpad is not None:
+                channels = slice(g * group_channels, (g + 1) * group_channels)
+                _scatter_by_blocks(dxpad[block, :, :, channels], dout_g, kernel[..., filt],
+                                   cache["strides"], cache["dilation_rate"], dout.shape[1:3])
+    dkernel = np.empty_like(kernel)
+    dbias = np.empty(filters, dtype=kernel.dtype) if cache["bias_in_gemm"] else None
+    for g, dw in enumerate(dws):
         filt = slice(g * group_filters, (g + 1) * group_filters)
-        dout_g = dout_rows[:, filt]
-        # dW = cols.T @ dout                           (kh*kw*cg [+ 1], filters_g)
-        dw = _kernel_gradient(_cols_matrix(cols[g], part).T, dout_g)
         dkernel[..., filt] = dw[:taps].reshape(kh, kw, group_channels, group_filters)
         if dbias is not None:
             dbias[filt] = dw[taps]                  # the ones row's gradient: sum of dout
-        if dxpad is not None:
-            channels = slice(g * group_channels, (g + 1) * group_channels)
-            _scatter_by_blocks(dxpad[part, :, :, channels], dout_g, kernel[..., filt],
-                               cache["strides"], cache["dilation_rate"], dout.shape[1:3])
     return dkernel, dbias
 
 
