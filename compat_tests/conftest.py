@@ -8,6 +8,11 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# TensorFlow's own CPU convolutions take NHWC only: the channels_first (NCHW) layers Keras is
+# compared with here run through oneDNN, which TensorFlow turns on by default only on some
+# CPUs (AVX-512 ones); on others (an AMD EPYC without AVX-512, seen here) every channels_first
+# convolution fails with "The Conv2D op currently only supports the NHWC tensor format".
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

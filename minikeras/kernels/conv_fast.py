@@ -179,14 +179,16 @@ COLS_BLOCK_BYTES = 2 << 20
 def _image_blocks(part, batch, cache, out_hw):
     """The images `part` cut into blocks: slices of the batch axis.
 
-    Stored im2col matrices and 1x1 products run whole. A block of images whose im2col rows
-    and output gradient take about COLS_BLOCK_BYTES stays in the cache from the copy that
-    fills it to the products that read it (filling the whole matrix first and multiplying
-    it afterwards makes two round trips through memory: 35% slower on the MNIST convnet's
-    second layer).
+    Stored im2col matrices and 1x1 products run whole. With several input channels a part
+    goes a block of images at a time, the block's im2col rows and output gradient taking
+    about COLS_BLOCK_BYTES: a block stays in the cache from the copy that fills it to the
+    product that reads it, where the whole matrix, filled first and multiplied afterwards,
+    makes two round trips through memory. On this project's machine the forward pass took
+    15% less time on the MNIST convnet's second layer and 30% less on a 64-channel 32x32
+    layer; the backward pass, which fills each block again, about as long as before.
     """
     start, stop, _ = part.indices(batch)
-    if cache["windows"] is None:
+    if cache["windows"] is None or start == stop:
         return [slice(start, stop)]
     kh, kw, group_channels, filters = cache["kernel"].shape
     itemsize = cache["kernel"].itemsize
@@ -196,32 +198,39 @@ def _image_blocks(part, batch, cache, out_hw):
             for first in range(start, stop, per_block)]
 
 
-def _block_cols(cache, g, part, block):
-    """Group g's im2col matrix of the images `block` (within `part`), (rows, taps [+ 1]):
-    a view of the stored matrix, or a block buffer of part's own, filled now."""
+def _block_buffer(cache, blocks):
+    """The buffer a part (a thread) fills with the im2col matrix of each of its `blocks` in
+    turn: (images of the largest block, out_h, out_w, kh, kw, cg). None for stored matrices."""
     if cache["windows"] is None:
+        return None
+    windows = cache["windows"][0]
+    images = blocks[0].stop - blocks[0].start
+    return workspace.empty(cache["ws"], f"cols_block{blocks[0].start}",
+                           (images,) + windows.shape[1:], windows.dtype)
+
+
+def _block_cols(cache, g, block, buffer):
+    """Group g's im2col matrix of the images `block`, (rows, taps [+ 1]): a view of the
+    stored matrix, or `buffer` filled now."""
+    if buffer is None:
         return _cols_matrix(cache["cols"][g], block)
-    windows = cache["windows"][g]
-    images = block.stop - block.start
-    first = part.indices(windows.shape[0])[0]      # one buffer per part (thread)
-    blocks = _image_blocks(part, windows.shape[0], cache, windows.shape[1:3])
-    largest = blocks[0].stop - blocks[0].start
-    buffer = workspace.empty(cache["ws"], f"cols_block{first}", (largest,) + windows.shape[1:],
-                             windows.dtype)[:images]
-    _fill_cols(buffer, windows[block], slice(None))
-    return buffer.reshape(-1, np.prod(windows.shape[3:]))
+    cols = buffer[: block.stop - block.start]
+    _fill_cols(cols, cache["windows"][g][block], slice(None))
+    return cols.reshape(-1, np.prod(cols.shape[3:]))
 
 
 def _convolve_part(out, cache, group_windows, w_mats, image_bias, part):
     """out[part] = cols[part] @ W (+ bias), group by group, for the images `part`."""
     filters = out.shape[-1]
-    for block in _image_blocks(part, out.shape[0], cache, out.shape[1:3]):
+    blocks = _image_blocks(part, out.shape[0], cache, out.shape[1:3])
+    buffer = _block_buffer(cache, blocks)
+    for block in blocks:
         out_rows = out[block].reshape(-1, filters)              # (rows of block, filters)
         for g, w_mat in enumerate(w_mats):
             group_filters = w_mat.shape[1]
-            if cache["windows"] is None and group_windows[g] is not None:
+            if buffer is None and group_windows[g] is not None:    # stored: fill it now
                 _fill_cols(cache["cols"][g], group_windows[g], block)
-            np.matmul(_block_cols(cache, g, part, block), w_mat,
+            np.matmul(_block_cols(cache, g, block, buffer), w_mat,
                       out=out_rows[:, g * group_filters : (g + 1) * group_filters])
         if image_bias is not None:
             images = out[block].reshape(-1, image_bias.size)
@@ -288,14 +297,16 @@ def _gradients_part(dout, cache, dxpad, part):
         np.matmul(dout[part].reshape(-1, filters), kernel[0, 0].T,
                   out=dxpad[part].reshape(-1, group_channels))
         dxpad = None                                # nothing left to scatter
-    for block in _image_blocks(part, dout.shape[0], cache, dout.shape[1:3]):
+    blocks = _image_blocks(part, dout.shape[0], cache, dout.shape[1:3])
+    buffer = _block_buffer(cache, blocks)
+    for block in blocks:
         dout_rows = dout[block].reshape(-1, filters)           # (rows of block, filters)
         if dxpad is not None:
             dxpad[block] = 0
         for g in range(groups):
             filt = slice(g * group_filters, (g + 1) * group_filters)
             dout_g = dout_rows[:, filt]
-            dw = _kernel_gradient(_block_cols(cache, g, part, block).T, dout_g)
+            dw = _kernel_gradient(_block_cols(cache, g, block, buffer).T, dout_g)
             dws[g] = dw if dws[g] is None else np.add(dws[g], dw, out=dws[g])
             if dxpad is not None:
                 channels = slice(g * group_channels, (g + 1) * group_channels)
